@@ -1,0 +1,7 @@
+"""Allow ``python -m aria``."""
+
+import sys
+
+from aria.cli import main
+
+sys.exit(main())

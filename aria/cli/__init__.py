@@ -1,0 +1,106 @@
+"""Command-line interface: a thin shell over the Python API.
+
+Each sub-command lives in its own module exposing ``add_parser(subparsers)``
+(which sets ``func``) and is listed in :data:`COMMANDS`. Errors in user input
+print one line ``aria: error: ...`` and exit 2; nothing prints a traceback
+unless ``ARIA_DEBUG=1`` is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from aria._version import __version__
+from aria.errors import AriaDependencyError, AriaError
+
+#: Sub-command modules, in the order ``aria --help`` lists them.
+COMMANDS = ("aria.cli.diagnose",)
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line (plus the usage) and exit 2."""
+
+    def error(self, message: str) -> None:  # noqa: D102
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INPUT, f"aria: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``aria`` argument parser with every sub-command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = _Parser(
+        prog="aria",
+        description="Aria: diagnose music training-data-attribution score matrices.",
+    )
+    parser.add_argument("--version", action="version", version=f"aria {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        importlib.import_module(name).add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``aria`` console script.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 success, 2 bad input, 1 internal error, 130 interrupted.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_INPUT
+    debug = os.environ.get("ARIA_DEBUG") == "1"
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("aria: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (AriaError, AriaDependencyError) as exc:
+        if debug:
+            raise
+        print(f"aria: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_INPUT
+    except MemoryError:
+        print("aria: error: out of memory; try a smaller --chunk-rows", file=sys.stderr)
+        return EXIT_INTERNAL
+    except OSError as exc:
+        if debug:
+            raise
+        print(f"aria: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:  # last resort: never a traceback for the user
+        if debug:
+            raise
+        print(
+            f"aria: internal error: {type(exc).__name__}: {_one_line(exc)} "
+            "(rerun with ARIA_DEBUG=1 for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Helpers shared by the sub-commands: progress bars and output directories."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from aria.errors import AriaInputError
+
+
+@contextmanager
+def progress_bar(total: int, desc: str, enabled: bool | None) -> Iterator[Callable[[int], None] | None]:
+    """Yield an ``update(n)`` callback driving a tqdm bar on stderr, or None when disabled.
+
+    Parameters
+    ----------
+    total : int
+        Total units of work.
+    desc : str
+        Label.
+    enabled : bool or None
+        None: show only when stderr is a terminal.
+    """
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=desc, unit="row", unit_scale=True, file=sys.stderr,
+              dynamic_ncols=True, leave=False) as bar:
+        yield bar.update
+
+
+def prepare_out_dir(path: str | None, inputs: list[str]) -> Path | None:
+    """Create the output directory, refusing to write over an input file.
+
+    Parameters
+    ----------
+    path : str or None
+        ``--out`` argument.
+    inputs : list of str
+        Input paths that must not be overwritten.
+
+    Returns
+    -------
+    pathlib.Path or None
+    """
+    if path is None:
+        return None
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise AriaInputError(f"--out {out}: exists and is not a directory")
+    resolved = {Path(p).resolve() for p in inputs if p}
+    if out.resolve() in resolved:
+        raise AriaInputError(f"--out {out}: is one of the inputs")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
