@@ -138,10 +138,12 @@ def beatnet_class() -> type:
     """
     _install_shims()
     try:
-        downbeats = importlib.import_module("madmom.features.downbeats")
-        if not isinstance(downbeats.np, _LenientNumpy):
-            downbeats.np = _LenientNumpy()
-        module = importlib.import_module("BeatNet.BeatNet")
+        with warnings.catch_warnings():  # madmom's imports use deprecated distutils/scipy names
+            warnings.simplefilter("ignore", DeprecationWarning)
+            downbeats = importlib.import_module("madmom.features.downbeats")
+            if not isinstance(downbeats.np, _LenientNumpy):
+                downbeats.np = _LenientNumpy()
+            module = importlib.import_module("BeatNet.BeatNet")
     except ImportError as exc:
         raise _missing("BeatNet (with madmom and torch)", exc) from None
     return module.BeatNet

@@ -6,9 +6,11 @@ computed once (:class:`AudioAnalysis`):
 
 - the log-power mel spectrogram feeds both the onset envelope and the MFCCs (librosa's own
   ``onset_strength`` and ``mfcc`` compute exactly this spectrogram from ``y``);
-- the constant-Q transform (84 bins, 12 per octave) feeds both the CQT statistics and the chroma
-  (``chroma_cqt(C=|CQT|)``), unless the chroma asks for its own CQT;
-- the chroma feeds the tonnetz.
+- the chroma feeds the tonnetz (``tonnetz(chroma=...)``; ``tonnetz(y)`` would recompute it);
+- the constant-Q transform of the CQT statistics (84 bins, 12 per octave) can also feed the
+  chroma (``chroma_cqt(C=|CQT|)``, chroma parameter ``cqt_from = "cqt"``). The shipped channel
+  set does not do this: 12 bins per octave smear the chroma (measured in
+  ``docs/features-audio.md``), so the chroma keeps librosa's default 36-bin-per-octave CQT.
 
 BeatNet (offline mode, DBN inference) gives the beats and Chordino (the NNLS-Chroma vamp plugin)
 the chord labels, both from the same decoded signal; omnizart's ``chord_v1`` replaces Chordino
@@ -29,7 +31,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +97,6 @@ class AudioConfig:
     min_duration: float
     silence_db: float
     chord_backend: str = "chordino"
-    _by_name: dict = field(default_factory=dict, repr=False, compare=False)
 
     def spec(self, name: str) -> FeatureSpec:
         """Feature spec of column ``name``.
@@ -379,7 +380,8 @@ class AudioAnalysis:
             return self._cached(("chroma", n_chroma, "shared", n_bins, bpo), lambda: lb.feature.chroma_cqt(
                 C=self.cqt_magnitude(n_bins, bpo), sr=self.sr, hop_length=self.hop_length,
                 bins_per_octave=bpo, n_chroma=n_chroma))
-        return self._cached(("chroma", n_chroma, "own", bins_per_octave, n_octaves), lambda: lb.feature.chroma_cqt(
+        key = ("chroma", n_chroma, "own", bins_per_octave, n_octaves)
+        return self._cached(key, lambda: lb.feature.chroma_cqt(
             y=self.y, sr=self.sr, hop_length=self.hop_length, n_chroma=n_chroma,
             bins_per_octave=bins_per_octave, n_octaves=n_octaves))
 
@@ -527,7 +529,8 @@ def omnizart_chords(y: np.ndarray, sr: int, source: str | os.PathLike[str] | Non
 def _hist_params(params: Mapping[str, Any]) -> tuple[int, tuple[float, float], str | None]:
     rng = params.get("range", (0.0, 1.0))
     norm = params.get("normalize", "l1")
-    return int(params.get("bins", 16)), (float(rng[0]), float(rng[1])), (None if norm in ("none", None) else norm)
+    norm = None if norm in ("none", None) else norm
+    return int(params.get("bins", 16)), (float(rng[0]), float(rng[1])), norm
 
 
 def _beat_interval_histogram(a: AudioAnalysis, params: Mapping[str, Any], cfg: AudioConfig) -> np.ndarray:
@@ -757,7 +760,8 @@ def warm_up(config: AudioConfig | None = None, beats: bool = True) -> None:
     config = config or load_audio_config()
     sr = config.sample_rate
     t = np.arange(int(2.0 * sr)) / sr
-    y = (0.3 * np.sin(2 * np.pi * 220.0 * t) * (1 + np.sign(np.sin(2 * np.pi * 2 * t))) / 2).astype(np.float32)
+    gate = (1 + np.sign(np.sin(2 * np.pi * 2 * t))) / 2  # 2 Hz on/off: onsets, beats, a chord
+    y = (0.3 * np.sin(2 * np.pi * 220.0 * t) * gate).astype(np.float32)
     specs = tuple(s for s in config.specs if beats or s.extractor != "beat_interval_histogram")
     cfg = AudioConfig(config.channelset, specs, sr, config.hop_length, 0.0, -math.inf, config.chord_backend)
     compute_features(y, sr, cfg)
@@ -771,37 +775,51 @@ def extract_audio(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
                   out: str | os.PathLike[str] | None = None, workers: int = 1, sr: int | None = None,
                   resume: bool = False, channelset: str | os.PathLike[str] | Mapping[str, Any] | None = None,
                   track_ids: str = "stem", shard_size: int | None = None,
-                  progress: bool | None = False):
-    """Extract the audio feature table of files and directories.
+                  progress: Callable[[int], None] | None = None, file_timeout: float | None = 600.0):
+    """Extract the audio feature table of files and directories (the API of ``aria features audio``).
 
-    See :mod:`aria.features.audio_batch` (imported here lazily).
+    Every file is decoded once; rows come out in input order whatever the number of workers.
+    Undecodable, empty, too short or silent files get ``status = "failed"`` and a one-line
+    ``error``, and the batch goes on.
 
     Parameters
     ----------
     paths : path-like or sequence of path-like
-        Audio files and/or directories (searched recursively).
+        Audio files (any suffix) and/or directories (searched recursively for audio suffixes).
     out : path-like, optional
-        Parquet file to write (atomically). Required for ``resume``.
+        Parquet file to write atomically; while running, finished files are flushed in shards to
+        ``<out>.shards/`` so that a killed run can be resumed.
     workers : int
         Worker processes (1 = in this process).
     sr : int, optional
-        Sample rate overriding the channel set's.
+        Sample rate overriding the channel set's ``[extraction] sample_rate``.
     resume : bool
-        Carry on a killed run writing the same ``out`` from its completed shards.
+        Reuse the rows of a killed (or finished) run writing the same ``out``.
     channelset : path-like or mapping, optional
-        Audio channel set (default ``features/audio.toml``).
-    track_ids : {"stem", "path"}
-        How track ids are derived from file paths.
+        Audio channel set (default: the shipped ``features/audio.toml``).
+    track_ids : {"stem", "int", "path"}
+        Track id of a file: its name without suffix, that name as an integer (FMA), or its path
+        relative to the directory given.
     shard_size : int, optional
-        Files per shard (the unit of checkpointing).
-    progress : bool or None
-        Progress bar on stderr (None: when stderr is a terminal).
+        Files per shard (default 64).
+    progress : callable, optional
+        Called with the number of files just finished.
+    file_timeout : float or None
+        Seconds allowed per file before a worker pool is declared hung.
 
     Returns
     -------
     pandas.DataFrame
-        The feature table: ``track``, ``file``, ``duration``, ``status``, ``error`` and one column
-        per feature, in input order.
+        ``track``, ``file``, ``start``, ``end``, ``unit`` (null for whole files), ``duration``,
+        ``status``, ``error`` and one column per feature (spec section 10).
+
+    Raises
+    ------
+    AriaInputError
+        Missing paths, no audio found, duplicate track ids, bad channel set, or resuming a run
+        made with other parameters.
+    AriaDependencyError
+        The audio stack is not installed (the message names the install command).
     """
     from aria.features.audio_batch import run_audio_batch
 
@@ -809,4 +827,4 @@ def extract_audio(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
         paths = [paths]
     return run_audio_batch(list(paths), out=Path(out) if out is not None else None, workers=workers, sr=sr,
                            resume=resume, channelset=channelset, track_ids=track_ids,
-                           shard_size=shard_size, progress=progress)
+                           shard_size=shard_size, progress=progress, file_timeout=file_timeout)

@@ -79,7 +79,8 @@ def find_audio_files(paths: Sequence[str | os.PathLike[str]],
     return out
 
 
-def track_ids(files: Sequence[Path], roots: Sequence[str | os.PathLike[str]], scheme: str = "stem") -> list[str]:
+def track_ids(files: Sequence[Path], roots: Sequence[str | os.PathLike[str]],
+              scheme: str = "stem") -> list[str]:
     """Track id of each file.
 
     Parameters
@@ -88,8 +89,9 @@ def track_ids(files: Sequence[Path], roots: Sequence[str | os.PathLike[str]], sc
         Output of :func:`find_audio_files`.
     roots : sequence of path-like
         The paths given by the user (directories make relative ids for ``scheme="path"``).
-    scheme : {"stem", "path"}
+    scheme : {"stem", "int", "path"}
         ``"stem"``: the file name without suffix (FMA's ``000/000002.mp3`` -> ``"000002"``);
+        ``"int"``: that name read as an integer (``"000002"`` -> ``"2"``, FMA's track ids);
         ``"path"``: the path relative to the directory it was found in, without suffix.
 
     Returns
@@ -101,13 +103,18 @@ def track_ids(files: Sequence[Path], roots: Sequence[str | os.PathLike[str]], sc
     AriaInputError
         Two files get the same id, or an unknown scheme.
     """
-    if scheme not in ("stem", "path"):
-        raise AriaInputError(f"track id scheme must be 'stem' or 'path', got {scheme!r}")
+    if scheme not in ("stem", "int", "path"):
+        raise AriaInputError(f"track id scheme must be 'stem', 'int' or 'path', got {scheme!r}")
     dirs = [Path(r).resolve() for r in roots if Path(r).is_dir()]
     ids = []
     for f in files:
         if scheme == "stem":
             ids.append(f.stem)
+            continue
+        if scheme == "int":
+            if not f.stem.isascii() or not f.stem.isdigit():
+                raise AriaInputError(f"{f}: file name is not an integer track id (use ids by stem or path)")
+            ids.append(str(int(f.stem)))
             continue
         full = f.resolve()
         rel = next((full.relative_to(d) for d in dirs if full.is_relative_to(d)), Path(f.name))
@@ -115,7 +122,7 @@ def track_ids(files: Sequence[Path], roots: Sequence[str | os.PathLike[str]], sc
     first: dict[str, Path] = {}
     for tid, f in zip(ids, files, strict=True):
         if tid in first:
-            hint = " (use track ids by path)" if scheme == "stem" else ""
+            hint = " (use track ids by path)" if scheme != "path" else ""
             raise AriaInputError(f"files {first[tid]} and {f} both get track id {tid!r}{hint}")
         first[tid] = f
     return ids
@@ -182,4 +189,6 @@ def _libsndfile_reason(exc: BaseException) -> str:
     # "Error opening '/path/x.wav': Format not recognised." -> "Format not recognised."
     if text.startswith("Error opening") and "': " in text:
         text = text.split("': ", 1)[1]
+    if "does not exist or is not a regular file" in text:  # libsndfile's words for corrupt MPEG data
+        text = "unrecognised format or corrupt data"
     return text or type(exc).__name__
