@@ -30,6 +30,7 @@ import math
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -764,7 +765,9 @@ def warm_up(config: AudioConfig | None = None, beats: bool = True) -> None:
     y = (0.3 * np.sin(2 * np.pi * 220.0 * t) * gate).astype(np.float32)
     specs = tuple(s for s in config.specs if beats or s.extractor != "beat_interval_histogram")
     cfg = AudioConfig(config.channelset, specs, sr, config.hop_length, 0.0, -math.inf, config.chord_backend)
-    compute_features(y, sr, cfg)
+    with warnings.catch_warnings():  # librosa: "n_fft too large" for the short signal's low octaves
+        warnings.simplefilter("ignore", UserWarning)
+        compute_features(y, sr, cfg)
 
 
 # --------------------------------------------------------------------------------------------

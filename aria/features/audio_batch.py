@@ -77,8 +77,9 @@ def extract_audio_item(item: Item, config: AudioConfig) -> dict[str, Any]:
     if item.start is not None or item.end is not None:
         raise ExtractionError("audio spans are not supported; extract whole files")
     try:
-        y = decode_audio(item.path, config.sample_rate)
-        row = compute_features(y, config.sample_rate, config, source=item.path)
+        with _single_threaded_blas():
+            y = decode_audio(item.path, config.sample_rate)
+            row = compute_features(y, config.sample_rate, config, source=item.path)
     except (AudioDecodeError, AudioFeatureError) as exc:
         raise ExtractionError(str(exc)) from None
     row["duration"] = y.size / config.sample_rate
@@ -102,6 +103,20 @@ def audio_items(paths: Sequence[str | os.PathLike[str]], id_scheme: str = "stem"
     files = find_audio_files(paths)
     ids = track_ids(files, paths, id_scheme)
     return [Item(id=i, path=str(f)) for i, f in zip(ids, files, strict=True)]
+
+
+def _single_threaded_blas() -> contextlib.AbstractContextManager:
+    """One BLAS/OpenMP thread while extracting a file.
+
+    A multi-threaded BLAS sums in a different order than a single-threaded one, which changes
+    float32 results (mel spectrogram, chroma) in their last bits; with one thread everywhere, a
+    file's features are bit-identical whether it runs in this process or in a worker.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with librosa (via scikit-learn)
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1)
 
 
 @contextlib.contextmanager
