@@ -193,3 +193,21 @@ def test_examples_are_reproducible_from_the_seed():
         fresh = aria.examples.generate(name)
         for key, value in fresh.items():
             np.testing.assert_array_equal(shipped[key], value)
+
+
+def test_failed_run_leaves_no_output_dir(tmp_path, capsys):
+    bad = tmp_path / "bad.npy"
+    bad.write_bytes(b"nope")
+    out = tmp_path / "results"
+    assert main(["diagnose", str(bad), "--out", str(out)]) == 2
+    assert not out.exists()
+    f = tmp_path / "afile"
+    f.write_text("x")
+    assert main(["diagnose", "--example", "collapsed", "--out", str(f)]) == 2
+    assert f.read_text() == "x"
+
+
+def test_progress_bar_on_request(tmp_path, capsys):
+    p = _good(tmp_path, n=5000)
+    assert main(["diagnose", str(p), "--progress", "--block-rows", "500"]) == 0
+    assert "diagnose" in capsys.readouterr().err
