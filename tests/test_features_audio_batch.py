@@ -243,3 +243,29 @@ def test_cli_input_errors(tmp_path, good_dir):
     proc = _run_cli(good_dir, "--out", tmp_path / "o.parquet", "--workers", 0, check=False)
     assert proc.returncode == 2 and "workers" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_parts_cover_the_list_in_order(good_dir):
+    from aria.features.audio_batch import audio_items, select_part
+
+    items = audio_items([good_dir])
+    for n in (1, 3, 8, 11):
+        parts = [select_part(items, f"{k}/{n}") for k in range(1, n + 1)]
+        assert [it for p in parts for it in p] == items
+        assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    for bad in ("0/3", "4/3", "x", "1/0", "1-3"):
+        with pytest.raises(AriaInputError, match="--part"):
+            select_part(items, bad)
+
+
+def test_cli_parts_concatenate_to_the_whole(reference, good_dir, tmp_path):
+    from aria.features.table import write_feature_table
+
+    outs = []
+    for k in (1, 2):
+        outs.append(tmp_path / f"part{k}.parquet")
+        _run_cli(good_dir, "--out", outs[-1], "--part", f"{k}/2")
+    whole = pa.concat_tables([_table(p) for p in outs])
+    assert whole.equals(_table(reference), check_metadata=True)
+    write_feature_table(whole, tmp_path / "whole.parquet")
+    assert _table(tmp_path / "whole.parquet").equals(_table(reference), check_metadata=True)

@@ -33,6 +33,9 @@ def add_parser(kinds: argparse._SubParsersAction) -> None:
     p.add_argument("--track-ids", choices=("stem", "int", "path"), default="stem",
                    help="track id of a file: its name without suffix (default), that name as an "
                         "integer (FMA: 000002.mp3 -> 2), or its path relative to the directory given")
+    p.add_argument("--part", default=None, metavar="K/N",
+                   help="extract only the K-th of N contiguous parts of the file list (run the parts on "
+                        "different machines, then concatenate the tables in part order)")
     p.add_argument("--shard-size", type=int, default=None, metavar="N",
                    help="files per checkpoint shard (default 64)")
     p.add_argument("--file-timeout", type=float, default=600.0, metavar="SECONDS",
@@ -54,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     """
     from aria.cli._common import progress_bar
     from aria.features.audio import load_audio_config
-    from aria.features.audio_batch import audio_items, file_list_digest, run_audio_table
+    from aria.features.audio_batch import audio_items, file_list_digest, run_audio_table, select_part
     from aria.output import write_json
     from aria.provenance import provenance_record
 
@@ -69,6 +72,11 @@ def run(args: argparse.Namespace) -> int:
         raise AriaInputError("--file-timeout must be positive")
     config = load_audio_config(args.channelset, sr=args.sr)
     items = audio_items(args.paths, args.track_ids)
+    if args.part is not None:
+        n_all = len(items)
+        items = select_part(items, args.part)
+        if not items:
+            raise AriaInputError(f"--part {args.part}: this part of the {n_all} files is empty")
     resolved_out = out.resolve()
     if any(Path(it.path).resolve() == resolved_out for it in items):
         raise AriaInputError(f"--out {out}: is one of the inputs")
@@ -79,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
         inputs={"channelset": args.channelset} if args.channelset else {},
         parameters={"paths": [str(p) for p in args.paths], "n_files": len(items),
                     "file_list_sha256": file_list_digest(items), "track_ids": args.track_ids,
-                    "workers": args.workers, "resume": args.resume, **config.parameters()},
+                    "workers": args.workers, "resume": args.resume, "part": args.part,
+                    **config.parameters()},
         command=["aria", *sys.argv[1:]],
     )
     write_json(out.with_name(out.stem + ".provenance.json"), record)

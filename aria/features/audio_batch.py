@@ -41,7 +41,7 @@ from aria.features.batch import BatchResult, ExtractionError, Item, extract_tabl
 from aria.features.table import DEFAULT_META_COLUMNS, channelset_fingerprint, table_metadata, table_schema
 
 __all__ = ["AUDIO_META_COLUMNS", "DEFAULT_SHARD_SIZE", "audio_items", "extract_audio_item",
-           "file_list_digest", "run_audio_batch", "run_audio_table"]
+           "file_list_digest", "run_audio_batch", "run_audio_table", "select_part"]
 
 #: Metadata columns of the audio feature table (the batch's, plus the decoded duration).
 AUDIO_META_COLUMNS: dict[str, pa.DataType] = {**DEFAULT_META_COLUMNS, "duration": pa.float64()}
@@ -119,6 +119,34 @@ def _single_threaded_blas() -> contextlib.AbstractContextManager:
     except ImportError:  # pragma: no cover - threadpoolctl comes with librosa (via scikit-learn)
         return contextlib.nullcontext()
     return threadpool_limits(limits=1)
+
+
+def select_part(items: Sequence[Item], part: str) -> list[Item]:
+    """The K-th of N contiguous, near-equal parts of a work list (``part = "K/N"``, K from 1).
+
+    Parts of one list are disjoint, cover it, and keep its order, so tables extracted from the
+    parts of a list concatenate (in part order) into the table of the whole list.
+
+    Parameters
+    ----------
+    items : sequence of Item
+        The whole work list.
+    part : str
+        ``"K/N"`` with ``1 <= K <= N``.
+
+    Returns
+    -------
+    list of Item
+    """
+    try:
+        k_text, n_text = part.split("/")
+        k, n = int(k_text), int(n_text)
+    except ValueError:
+        raise AriaInputError(f"--part must be K/N (e.g. 3/10), got {part!r}") from None
+    if not 1 <= k <= n:
+        raise AriaInputError(f"--part {part}: need 1 <= K <= N")
+    total = len(items)
+    return list(items[(k - 1) * total // n: k * total // n])
 
 
 @contextlib.contextmanager
