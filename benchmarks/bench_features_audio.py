@@ -218,18 +218,25 @@ def bench_pipelines(files: list[Path]) -> tuple[_Clock, _Clock]:
     return cs, cx
 
 
-def bench_batch(files: list[Path], workers: int, out: Path) -> float:
-    """Wall-clock seconds of a whole batch run (pool start-up and warm-up included)."""
+def bench_batch(files: list[Path], workers: int, out: Path) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (this process plus its finished workers) of a whole batch run,
+    pool start-up and warm-up included."""
+    import resource
+
     from aria.features.audio import load_audio_config
     from aria.features.audio_batch import run_audio_table
     from aria.features.batch import Item
 
+    def cpu() -> float:
+        s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
     items = [Item(id=f.stem, path=str(f)) for f in files]
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu()
     res = run_audio_table(items, load_audio_config(), out=out, workers=workers)
-    elapsed = time.perf_counter() - t
+    elapsed, used = time.perf_counter() - t, cpu() - c
     assert res.n_ok == len(files), res.table.column("error").to_pylist()
-    return elapsed
+    return elapsed, used
 
 
 def main() -> None:
@@ -261,12 +268,21 @@ def main() -> None:
             report[f"speedup_shared_vs_separate_{kind or 'wall'}".rstrip("_")] = se / sh
         report["load"]["after_pipelines"] = load_info()
     runs: dict[int, list[float]] = {1: [], 2: []}
+    cpus: dict[int, list[float]] = {1: [], 2: []}
+    loads: dict[int, list[str]] = {1: [], 2: []}
     for w in (1, 2, 2, 1):  # ABBA: load drift affects both equally
-        print(f"batch, {w} worker(s) ...", load_info(), flush=True)
-        runs[w].append(bench_batch(files, w, args.cache / f"bench_w{w}.parquet"))
+        loads[w].append(load_info())
+        print(f"batch, {w} worker(s) ...", loads[w][-1], flush=True)
+        wall, cpu = bench_batch(files, w, args.cache / f"bench_w{w}.parquet")
+        runs[w].append(wall)
+        cpus[w].append(cpu)
     for w in (1, 2):
         report[f"batch_w{w}_s"] = runs[w]
+        report[f"batch_w{w}_cpu_s"] = cpus[w]
+        report[f"batch_w{w}_load_before"] = loads[w]
         report[f"batch_w{w}_s_per_track"] = min(runs[w]) / n
+        # cores this run actually obtained: CPU seconds / wall seconds (2 would be an idle machine)
+        report[f"batch_w{w}_cores_obtained"] = [c / r for c, r in zip(cpus[w], runs[w], strict=True)]
     report["speedup_2_vs_1_workers"] = min(runs[1]) / min(runs[2])
     report["projected_100k_hours_w1"] = report["batch_w1_s_per_track"] * 100_000 / 3600
     report["projected_100k_hours_w2"] = report["batch_w2_s_per_track"] * 100_000 / 3600

@@ -724,7 +724,11 @@ def check_audio_stack(config: AudioConfig | None = None) -> dict[str, str]:
 
     config = config or load_audio_config()
     compat.librosa()
-    import soundfile  # noqa: F401 - a librosa dependency; checked for the message
+    try:
+        import soundfile  # noqa: F401 - a librosa dependency, used directly for decoding
+    except ImportError as exc:
+        raise AriaDependencyError(f"soundfile is not installed ({exc}); install the audio stack with: "
+                                  f"{compat.INSTALL_COMMAND}") from None
 
     extractors = {s.extractor for s in config.specs}
     names = ["librosa", "soundfile"]
@@ -747,16 +751,16 @@ def check_audio_stack(config: AudioConfig | None = None) -> dict[str, str]:
 def warm_up(config: AudioConfig | None = None, beats: bool = True) -> None:
     """Run every extractor once on two seconds of synthetic audio.
 
-    This compiles librosa's numba functions into their on-disk cache (do it in the parent before
-    starting workers: workers compiling them concurrently can corrupt the cache) and, with
-    ``beats``, initializes torch and loads BeatNet.
+    This compiles librosa's numba functions (and fills numba's on-disk cache; do it in the parent
+    before starting workers: workers compiling them concurrently can corrupt that cache) and, with
+    ``beats``, initializes torch and runs BeatNet once, so that forked workers start warm.
 
     Parameters
     ----------
     config : AudioConfig, optional
         Default: the shipped channel set.
     beats : bool
-        Also run BeatNet (skip it in a parent process that forks workers).
+        Also run BeatNet (loads torch).
     """
     config = config or load_audio_config()
     sr = config.sample_rate
