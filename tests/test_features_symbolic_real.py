@@ -51,6 +51,11 @@ def test_pitch_range_and_pitch_classes_agree_with_music21(chorales):
                            rtol=0, atol=1e-15)
         m21_range = music21.features.jSymbolic.RangeFeature(score).extract().vector[0]
         assert row["pitch_range"] == m21_range == midis.max() - midis.min()
+        # melodic intervals: music21's jSymbolic-1 histogram (per part, ties merged, 128 bins) folded
+        # at 24 equals M-1 on these monophonic-per-part scores
+        m21 = np.array(music21.features.DataInstance(score.expandRepeats())["midiIntervalHistogram"])
+        assert np.array_equal(melodic_interval_histogram(notes, normalize="none"),
+                              np.concatenate([m21[:24], [m21[24:].sum()]]))
         for h in HISTS:
             assert np.asarray(row[h]).sum() == pytest.approx(1.0, abs=1e-12), (name, h)
         assert 3.5 < row["polyphony_mean"] <= 5.0  # four voices (bwv1.6 has a horn part too)
@@ -119,3 +124,28 @@ def test_empty_span_fails_with_reason(chorales, tmp_path):
     assert df["status"].tolist() == ["failed", "ok"]
     assert df["error"].iloc[0] == "no pitched note starts in the span [10000, 10001) beats"
     assert df["pitch_class_hist"].iloc[0] is None
+
+
+def test_shipped_bach_example_is_current(chorales):
+    import pyarrow.parquet as pq
+
+    from aria.examples_bach import example_path
+    from aria.features.table import channelset_fingerprint
+
+    path = example_path()
+    assert path.stat().st_size < 1_000_000
+    meta = pq.read_schema(path).metadata
+    cs = load_channelset(channelset_path("symbolic"))
+    fp = channelset_fingerprint(cs, {"extractor": "aria.features.symbolic.extract_item"})
+    assert meta[b"aria.fingerprint"].decode() == fp, "features/symbolic.toml changed: rebuild the example"
+    df = pd.read_parquet(path)
+    assert len(df) >= 400 and (df["status"] == "ok").all() and df["track"].is_unique
+    assert {"bwv26.6", "bwv66.6", "bwv1.6"} <= set(df["track"])
+    assert set(df["mode"]) == {"major", "minor"} and "file" not in df.columns
+    d, _ = chorales
+    fresh = extract_symbolic(d).set_index("track")
+    shipped = df.set_index("track")
+    for name in CHORALES:
+        for col in cs["features"]:
+            assert np.array_equal(np.asarray(shipped.loc[name, col]), np.asarray(fresh.loc[name, col])), \
+                (name, col)
