@@ -269,3 +269,15 @@ def test_cli_parts_concatenate_to_the_whole(reference, good_dir, tmp_path):
     assert whole.equals(_table(reference), check_metadata=True)
     write_feature_table(whole, tmp_path / "whole.parquet")
     assert _table(tmp_path / "whole.parquet").equals(_table(reference), check_metadata=True)
+
+
+def test_tables_load_in_the_homogeneity_engine(reference, mixed_dir):
+    from aria.channels import load_channel_set
+    from aria.features import extract_audio
+    from aria.featuretable import feature_table_from_frame, load_feature_table
+
+    cs = load_channel_set("audio")
+    ft = load_feature_table(reference, cs)
+    assert ft.counts() == {"rows": 8, "usable": 8, "failed": 0, "invalid": 0}
+    mixed = feature_table_from_frame(extract_audio(mixed_dir), cs)
+    assert mixed.counts() == {"rows": 8, "usable": 3, "failed": 5, "invalid": 0}

@@ -18,9 +18,10 @@ when its checkpoint is installed. BeatNet keeps state (its LSTM's hidden state) 
 every file gets a fresh estimator.
 
 Public API: :func:`extract_audio` (a batch of files -> feature table), :func:`load_audio_config`,
-:func:`extract_file` and :func:`compute_features` (one file / one signal -> row), the helpers
-:func:`interval_histogram`, :func:`chord_root`, :func:`root_motions` and
-:func:`root_motion_similarity`, plus :func:`check_audio_stack` and :func:`warm_up`.
+:func:`extract_file` and :func:`compute_features` (one file / one signal -> row),
+:func:`interval_histogram`, the homogeneity engine's chord helpers re-exported for convenience
+(:func:`chord_root`, :func:`root_motions`, :func:`root_motion_similarity`), plus
+:func:`check_audio_stack` and :func:`warm_up`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import re
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -42,6 +42,8 @@ from aria.errors import AriaDependencyError, AriaInputError
 from aria.features import _audio_compat as compat
 from aria.features.audio_io import AudioDecodeError, decode_audio
 from aria.features.table import FeatureSpec, feature_specs, load_channelset
+from aria.featuretable import chord_root, labels_to_root_motions
+from aria.similarity import lcs_similarity
 
 __all__ = [
     "AudioAnalysis",
@@ -61,9 +63,6 @@ __all__ = [
 
 #: BeatNet's networks were trained on 22050 Hz log spectrograms.
 BEATNET_SAMPLE_RATE = 22050
-
-_PITCH_CLASSES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-
 
 # --------------------------------------------------------------------------------------------
 # Configuration (the channel set as data)
@@ -242,59 +241,27 @@ def interval_histogram(times: np.ndarray, bins: int, value_range: Sequence[float
     return hist
 
 
-_ROOT_RE = re.compile(r"^\s*([A-Ga-g])([#b\u266f\u266d]*)")
-
-
-def chord_root(label: str) -> int | None:
-    """Pitch class (0 = C) of a chord label's root; None for no-chord.
-
-    Accepts Chordino labels (``"C"``, ``"F#m"``, ``"Bb7"``, ``"Ebmaj7/G"``), Harte/omnizart
-    labels (``"C:maj"``, ``"A#:min"``) and ``"N"``/``"X"`` (no chord, unknown).
-
-    Parameters
-    ----------
-    label : str
-        Chord label.
-
-    Returns
-    -------
-    int or None
-    """
-    m = _ROOT_RE.match(label or "")
-    if m is None or label.strip() in ("N", "X"):
-        return None
-    pc = _PITCH_CLASSES[m.group(1).upper()]
-    for acc in m.group(2):
-        pc += 1 if acc in "#\u266f" else -1
-    return pc % 12
-
-
 def root_motions(labels: Sequence[str]) -> list[int]:
-    """Root-motion sequence of a chord progression (spec section 3).
+    """Root-motion sequence of a chord progression, as the homogeneity engine derives it.
 
     No-chord labels are dropped, consecutive repeated roots merged, then
-    ``m_t = (r_{t+1} - r_t) mod 12``.
+    ``m_t = (r_{t+1} - r_t) mod 12`` (spec section 3; :func:`aria.featuretable.labels_to_root_motions`).
 
     Parameters
     ----------
     labels : sequence of str
-        Chord labels in time order.
+        Chord labels in time order (Chordino ``"F#m7"``, Harte ``"A#:min"``, ``"N"``).
 
     Returns
     -------
     list of int
         Values in 1..11 (repeats are merged, so 0 never occurs).
     """
-    roots: list[int] = []
-    for lab in labels:
-        r = chord_root(lab)
-        if r is not None and (not roots or roots[-1] != r):
-            roots.append(r)
-    return [(b - a) % 12 for a, b in zip(roots[:-1], roots[1:], strict=True)]
+    return [int(m) for m in labels_to_root_motions(list(labels))]
 
 
 def root_motion_similarity(a: Sequence[int], b: Sequence[int]) -> float:
-    """``LCS(a, b) / max(len(a), len(b))``; 0 when either is empty (spec section 3).
+    """``LCS(a, b) / max(len(a), len(b))``, 0 when either is empty (:func:`aria.similarity.lcs_similarity`).
 
     Parameters
     ----------
@@ -306,15 +273,7 @@ def root_motion_similarity(a: Sequence[int], b: Sequence[int]) -> float:
     float
         In [0, 1].
     """
-    if not len(a) or not len(b):
-        return 0.0
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0]
-        for j, y in enumerate(b):
-            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
-        prev = cur
-    return prev[-1] / max(len(a), len(b))
+    return float(lcs_similarity(list(a), list(b)))
 
 
 # --------------------------------------------------------------------------------------------
