@@ -297,3 +297,34 @@ def test_import_aria_and_diagnose_do_not_need_the_audio_stack():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           cwd=Path(__file__).resolve().parents[1])
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_omnizart_backend_when_its_checkpoint_is_installed(A, decoded, monkeypatch, tmp_path):
+    """With omnizart and its chord_v1 weights present, "auto" runs omnizart and converts its labels."""
+    pkg = tmp_path / "omnizart"
+    variables = pkg / "checkpoints" / "chord" / "chord_v1" / "variables"
+    variables.mkdir(parents=True)
+    (variables / "variables.data-00000-of-00001").write_bytes(b"")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "chord").mkdir()
+    (pkg / "chord" / "__init__.py").write_text("")
+    # stands in for omnizart.chord.app: writes <name>.csv (chord,start,end) like omnizart's write_csv
+    (pkg / "chord" / "app.py").write_text(
+        "import os\n"
+        "def transcribe(input_audio, model_path=None, output='./'):\n"
+        "    assert os.path.isfile(input_audio)\n"
+        "    name = os.path.splitext(os.path.basename(input_audio))[0]\n"
+        "    with open(os.path.join(output, name + '.csv'), 'w') as fh:\n"
+        "        fh.write('chord,start,end\\nG:maj,2.0,4.0\\nC:maj,0.0,2.0\\nA#:min,4.0,6.0\\n')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        cfg = A.load_audio_config()
+        assert cfg.chord_backend == "omnizart"
+        labels = A.compute_features(decoded["prog0"], SR, cfg)["chord_progression"]
+    finally:  # the fake package must not outlive this test
+        for name in [m for m in sys.modules if m == "omnizart" or m.startswith("omnizart.")]:
+            del sys.modules[name]
+    assert labels == ["C", "G", "A#m"]
+    assert A.root_motions(labels) == [7, 3]
+    monkeypatch.undo()
+    assert A.load_audio_config().chord_backend == "chordino"

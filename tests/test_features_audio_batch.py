@@ -264,7 +264,8 @@ def test_cli_parts_concatenate_to_the_whole(reference, good_dir, tmp_path):
     outs = []
     for k in (1, 2):
         outs.append(tmp_path / f"part{k}.parquet")
-        _run_cli(good_dir, "--out", outs[-1], "--part", f"{k}/2")
+        proc = _run_cli(good_dir, "--out", outs[-1], "--part", f"{k}/2", "--progress")
+        assert "audio features:" in proc.stderr and "100%" in proc.stderr  # tqdm bar: count, rate, ETA
     whole = pa.concat_tables([_table(p) for p in outs])
     assert whole.equals(_table(reference), check_metadata=True)
     write_feature_table(whole, tmp_path / "whole.parquet")
