@@ -328,3 +328,20 @@ def test_omnizart_backend_when_its_checkpoint_is_installed(A, decoded, monkeypat
     assert A.root_motions(labels) == [7, 3]
     monkeypatch.undo()
     assert A.load_audio_config().chord_backend == "chordino"
+
+
+@pytest.mark.parametrize("fmt", ["FLAC", "OGG", "MP3"])
+def test_decode_resamples_and_downmixes_like_librosa_load(librosa, tmp_path, fmt):
+    import soundfile as sf
+
+    from aria.features.audio_io import decode_audio
+
+    t = np.arange(int(2.0 * 44100)) / 44100
+    stereo = np.stack([0.5 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 660 * t)], axis=1)
+    path = tmp_path / f"x.{fmt.lower()}"
+    sf.write(str(path), stereo.astype(np.float32), 44100, format=fmt)
+    y = decode_audio(path, SR)
+    ref, _ = librosa.load(path, sr=SR, mono=True)
+    assert y.dtype == np.float32 and y.ndim == 1
+    np.testing.assert_array_equal(y, ref)
+    assert abs(y.size / SR - 2.0) < 0.1
