@@ -613,7 +613,11 @@ def compute_features(y: np.ndarray, sr: int, config: AudioConfig,
     out: dict[str, Any] = {}
     for spec in config.specs:
         try:
-            value = EXTRACTORS[spec.extractor](analysis, spec.params, config)
+            with warnings.catch_warnings():
+                # librosa warns when a short file's low CQT octaves (decimated) are shorter than
+                # the FFT; the result is still defined, and one warning per short file is noise.
+                warnings.filterwarnings("ignore", message=r"n_fft=\d+ is too large", category=UserWarning)
+                value = EXTRACTORS[spec.extractor](analysis, spec.params, config)
         except (AriaDependencyError, AriaInputError):
             raise
         except Exception as exc:
