@@ -239,6 +239,30 @@ def bench_batch(files: list[Path], workers: int, out: Path) -> tuple[float, floa
     return elapsed, used
 
 
+def _spin(n: int) -> int:
+    x = 0
+    for i in range(n):
+        x += i
+    return x
+
+
+def available_parallelism(n: int = 30_000_000) -> float:
+    """Speed-up of two CPU-bound processes over one on this machine right now (2.0 when idle).
+
+    A control for the worker measurement: when other jobs hold the cores, no number of workers
+    can go faster than this.
+    """
+    import multiprocessing as mp
+
+    walls = []
+    for w in (1, 2):
+        t = time.perf_counter()
+        with mp.get_context("fork").Pool(w) as pool:
+            pool.map(_spin, [n, n])
+        walls.append(time.perf_counter() - t)
+    return walls[0] / walls[1]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=50)
@@ -270,7 +294,9 @@ def main() -> None:
     runs: dict[int, list[float]] = {1: [], 2: []}
     cpus: dict[int, list[float]] = {1: [], 2: []}
     loads: dict[int, list[str]] = {1: [], 2: []}
+    controls = []
     for w in (1, 2, 2, 1):  # ABBA: load drift affects both equally
+        controls.append(available_parallelism())
         loads[w].append(load_info())
         print(f"batch, {w} worker(s) ...", loads[w][-1], flush=True)
         wall, cpu = bench_batch(files, w, args.cache / f"bench_w{w}.parquet")
@@ -284,6 +310,7 @@ def main() -> None:
         # cores this run actually obtained: CPU seconds / wall seconds (2 would be an idle machine)
         report[f"batch_w{w}_cores_obtained"] = [c / r for c, r in zip(cpus[w], runs[w], strict=True)]
     report["speedup_2_vs_1_workers"] = min(runs[1]) / min(runs[2])
+    report["control_2_process_spin_speedup"] = controls
     report["projected_100k_hours_w1"] = report["batch_w1_s_per_track"] * 100_000 / 3600
     report["projected_100k_hours_w2"] = report["batch_w2_s_per_track"] * 100_000 / 3600
     report["load"]["after"] = load_info()
