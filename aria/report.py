@@ -1,0 +1,581 @@
+"""Self-contained HTML report (jinja2 template ``aria/templates/report.html.j2``).
+
+:func:`build_report` assembles, from result objects computed by the public
+API (diagnostics, comparison, LDS and, when features are given, homogeneity,
+residual homogeneity, alignment, confounds and single-query evidence), a
+:class:`ReportData`: the verdict per method, the warnings, blocks of tables
+and figures, the definitions of every number and the provenance record.
+:func:`render_html` renders it with jinja2 (autoescaped); figures are inline
+base64 PNGs, so the file needs no network access and holds no external URL.
+Rendering is deterministic: the same inputs, parameters and seeds give a
+byte-identical file apart from the provenance timestamp.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from aria._version import __version__
+from aria.compare import Comparison
+from aria.diagnostics import Diagnostics
+from aria.errors import AriaDependencyError
+from aria.output import json_safe
+from aria.render import fmt_number
+
+__all__ = [
+    "DEFINITIONS",
+    "Cell",
+    "Row",
+    "Table",
+    "Figure",
+    "Block",
+    "Warning",
+    "MethodSection",
+    "ReportData",
+    "diagnostics_block",
+    "comparison_block",
+    "method_warnings",
+    "build_report",
+    "render_html",
+    "write_report",
+]
+
+#: Definitions shown in the report; every number links to one by its key.
+DEFINITIONS: list[dict[str, str]] = [
+    {"key": "verdict", "symbol": "verdict", "name": "reliability verdict",
+     "text": "collapsed if rho_bar >= 0.90, or E1 >= 0.79 and C_bar < 0.5; else offset-dominated if "
+             "C_bar >= 0.5; else query-dependent (noted 'partial offset' when 0.3 <= C_bar < 0.5). "
+             "Thresholds are parameters; the values used are in the provenance record. A collapsed "
+             "method's top-K groups are one fixed group: its homogeneity describes that group, not "
+             "attribution, and it is left out of every ranking."},
+    {"key": "shape", "symbol": "N x Q", "name": "matrix size",
+     "text": "N training segments (rows) by Q queries (columns) of the score matrix S; M distinct "
+             "training tracks."},
+    {"key": "rho_bar", "symbol": "ρ̄ (rho_bar)", "name": "mean absolute inter-query correlation",
+     "text": "R = Pearson correlation matrix of the columns of S; rho_bar = mean of |R[q, q']| over "
+             "the pairs q < q' of columns with non-zero variance. Near 1: every query induces the same "
+             "score profile (the query is ignored)."},
+    {"key": "E1", "symbol": "E1", "name": "leading energy ratio",
+     "text": "E_k = sigma_k^2 / ||S||_F^2 from the SVD of S; E1 is the share of the squared "
+             "Frobenius norm carried by the leading singular component."},
+    {"key": "E2_5", "symbol": "E2:5", "name": "energy of components 2 to 5",
+     "text": "E2 + E3 + E4 + E5: energy in the next four singular components."},
+    {"key": "spectrum", "symbol": "E_k", "name": "leading energy spectrum",
+     "text": "The first energy ratios E_1, E_2, ... in decreasing order (they sum to 1 over all "
+             "components)."},
+    {"key": "U1", "symbol": "U1", "name": "v1 uniformity",
+     "text": "(sum_q v1[q])^2 / Q in [0, 1] for the leading query-side singular vector v1; 1 when v1 "
+             "is constant across queries (the leading component is the same for every query)."},
+    {"key": "C_bar", "symbol": "C̄ (C_bar)", "name": "mean concentration ratio",
+     "text": "C_q = (sum_i S[i,q])^2 / (N sum_i S[i,q]^2), the fraction of column q's energy carried "
+             "by its mean; C_bar is its mean over the (non-zero) columns. Near 1: the score is a "
+             "per-query offset."},
+    {"key": "excluded", "symbol": "excluded columns", "name": "excluded query columns",
+     "text": "Columns with zero variance have no correlation and are left out of rho_bar; all-zero "
+             "columns are left out of C_bar. They are listed by query id."},
+    {"key": "reliability_rank", "symbol": "rank", "name": "reliability rank",
+     "text": "Among the methods that are not collapsed (or undetermined): each diagnostic rho_bar, E1, "
+             "C_bar ranks the methods (1 = lowest = most reliable); the reliability rank orders them by "
+             "the mean of these three ranks, ties broken by rho_bar."},
+    {"key": "lds", "symbol": "LDS", "name": "linear datamodeling score",
+     "text": "As dattri: for each query, the Spearman correlation between the attribution-predicted "
+             "score of each retraining subset (the sum of S over the subset's rows) and the target of "
+             "the model retrained on that subset (higher = the subset supports the query more); LDS is "
+             "the mean over the queries where it is defined."},
+    {"key": "kendall", "symbol": "Kendall tau", "name": "agreement of a diagnostic with LDS",
+     "text": "Kendall tau-b between minus the diagnostic (lower = more reliable) and LDS over the "
+             "ranked methods: 1 = the diagnostic orders the methods exactly as LDS does, <= 0 = it "
+             "does not."},
+    {"key": "K", "symbol": "K", "name": "group size",
+     "text": "Number of top-scoring tracks G_q(K) retrieved for a query (the K tracks with the highest "
+             "track score T[m, q], ties broken by track order)."},
+    {"key": "track_score", "symbol": "T[m, q]", "name": "track score",
+     "text": "Per-query normalized score (z-score or rank, see normalization) averaged over the "
+             "segments of track m."},
+    {"key": "H", "symbol": "H_c(q)", "name": "within-group similarity",
+     "text": "Mean pairwise similarity of the K tracks of G_q(K) on feature f (2/(K(K-1)) sum over "
+             "pairs of sim_f); H_c is the mean over the channel's features. Similarities: 1/(1+d) of "
+             "the standardized Euclidean distance for vectors, normalized LCS of root motions for "
+             "chord progressions."},
+    {"key": "null", "symbol": "mu_c, sd_c", "name": "random reference null",
+     "text": "Mean and standard deviation of H_c over R random groups of K tracks drawn uniformly "
+             "without replacement (seeded) from the tracks that have features."},
+    {"key": "z", "symbol": "z_c(q)", "name": "homogeneity z-score",
+     "text": "z_c(q) = (H_c(q) - mu_c) / sd_c: how much more similar the query's top-K tracks are on "
+             "channel c than random groups of K tracks."},
+    {"key": "z_bar", "symbol": "z̄_c", "name": "mean z-score",
+     "text": "Mean of z_c(q) over the queries."},
+    {"key": "Pos", "symbol": "Pos_c", "name": "fraction positive",
+     "text": "Fraction of queries with z_c(q) > 0."},
+    {"key": "Sig", "symbol": "Sig_c", "name": "fraction significant",
+     "text": "Fraction of queries with z_c(q) > 1.645 (one-sided 5% level under the null)."},
+    {"key": "residual", "symbol": "S_res", "name": "rank-1 residual",
+     "text": "S - sigma_1 u_1 v_1^T: the score matrix without its dominant rank-1 component; its "
+             "homogeneity is analysed the same way."},
+    {"key": "A_max", "symbol": "A_max(c)", "name": "axis-channel alignment (max |corr|)",
+     "text": "Maximum over the channel's vector features and dimensions of |corr(u1, X[:, j])|, with "
+             "u1 the leading train-side singular vector averaged per track."},
+    {"key": "A_grp", "symbol": "A_grp(c)", "name": "axis-channel alignment (R^2)",
+     "text": "Maximum over the channel's vector features of the R^2 of the least-squares regression "
+             "of u1 on the feature (with intercept); adjusted R^2 beside it."},
+    {"key": "confound", "symbol": "per-label z", "name": "confound analysis",
+     "text": "z_c(q) stratified by a query label (e.g. genre): per label the number of queries, mean "
+             "z, Pos and Sig, and the standard deviation of the per-label means."},
+    {"key": "rest_similarity", "symbol": "sim to rest",
+     "name": "similarity of a track to the rest of its group",
+     "text": "Mean similarity of one track to the other K-1 tracks of the query's group on channel c "
+             "(the mean of the channel's features); the group's H_c is the mean of these values."},
+    {"key": "failed", "symbol": "failed tracks", "name": "tracks without features",
+     "text": "Tracks whose feature extraction failed or that are missing from the feature table; "
+             "they are left out of every group and of the null, and counted."},
+]
+_DEF_KEYS = {d["key"] for d in DEFINITIONS}
+
+
+@dataclass
+class Cell:
+    """A table cell: text, optional definition key (link), numeric alignment."""
+
+    text: str
+    ref: str | None = None
+    num: bool = False
+
+
+@dataclass
+class Row:
+    """A table row."""
+
+    cells: list[Cell]
+    css: str | None = None
+
+
+@dataclass
+class Table:
+    """A captioned table."""
+
+    caption: str
+    header: list[Cell]
+    rows: list[Row]
+
+
+@dataclass
+class Figure:
+    """An inline figure (``data:`` URI)."""
+
+    uri: str
+    alt: str
+    caption: str
+
+
+@dataclass
+class Block:
+    """A titled report section with paragraphs, tables, figures and collapsible text."""
+
+    id: str
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    details: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Warning:  # noqa: A001 - a report warning, not the builtin category
+    """A warning shown at the top of the report."""
+
+    method: str
+    kind: str
+    text: str
+    ref: str | None = None
+
+
+@dataclass
+class MethodSection:
+    """Everything the report shows about one method."""
+
+    name: str
+    slug: str
+    source: str
+    shape: str
+    verdict: str
+    verdict_reason: str
+    explanation: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class ReportData:
+    """Content of a report, ready to render."""
+
+    title: str
+    methods: list[MethodSection]
+    warnings: list[Warning]
+    provenance: dict
+    top_blocks: list[Block] = field(default_factory=list)
+    ranking: list[str] = field(default_factory=list)
+
+
+def slugify(name: str) -> str:
+    """Lower-case ``[a-z0-9-]`` identifier for HTML ids."""
+    s = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return s or "method"
+
+
+def _num(x: object, digits: int = 3) -> Cell:
+    return Cell(fmt_number(x, digits), num=True)
+
+
+def _hdr(*items: str | tuple[str, str]) -> list[Cell]:
+    return [Cell(i) if isinstance(i, str) else Cell(i[0], ref=i[1]) for i in items]
+
+
+def _figure(fig, alt: str, caption: str, dpi: int) -> Figure:
+    from aria.plot import figure_to_data_uri
+
+    uri = figure_to_data_uri(fig, "png", dpi=dpi)
+    fig.clear()
+    return Figure(uri=uri, alt=alt, caption=caption)
+
+
+def diagnostics_block(slug: str, diag: Diagnostics, *, figures: bool = True, dpi: int = 80) -> Block:
+    """Report block with the diagnostics table and the three diagnostics figures.
+
+    Parameters
+    ----------
+    slug : str
+        Method id used in HTML ids.
+    diag : Diagnostics
+        Result of :func:`aria.diagnose`.
+    figures : bool
+        Include the figures (needs matplotlib).
+    dpi : int
+        Figure resolution.
+
+    Returns
+    -------
+    Block
+    """
+    excluded = ", ".join(diag.excluded_columns) if diag.excluded_columns else "none"
+    rows = [
+        Row([Cell("segments x queries", ref="shape"),
+             Cell(f"{diag.n_segments} x {diag.n_queries}", num=True)]),
+        Row([Cell("mean |inter-query corr| ρ̄", ref="rho_bar"), _num(diag.mean_abs_interquery_corr)]),
+        Row([Cell("query pairs used", ref="rho_bar"), Cell(str(diag.n_correlation_pairs), num=True)]),
+        Row([Cell("energy ratio E1", ref="E1"), _num(diag.energy_ratio_1)]),
+        Row([Cell("energy ratio E2:5", ref="E2_5"), _num(diag.energy_ratio_2_5)]),
+        Row([Cell("v1 uniformity U1", ref="U1"), _num(diag.v1_uniformity)]),
+        Row([Cell("mean concentration C̄", ref="C_bar"), _num(diag.mean_concentration)]),
+        Row([Cell("leading spectrum E1..E10", ref="spectrum"),
+             Cell(" ".join(fmt_number(x) for x in diag.energy_spectrum[:10]), num=True)]),
+        Row([Cell("excluded columns", ref="excluded"), Cell(excluded)]),
+        Row([Cell("verdict", ref="verdict"), Cell(diag.verdict)]),
+    ]
+    block = Block(
+        id=f"{slug}-diagnostics", title="Reliability diagnostics",
+        paragraphs=[f"Verdict {diag.verdict}: {diag.explanation}. Rule: {diag.verdict_reason}."],
+        tables=[Table("Diagnostics of the raw score matrix", _hdr("quantity", "value"), rows)],
+    )
+    undefined = "; ".join(f"{k}: {v}" for k, v in diag.undefined.items())
+    if undefined:
+        block.paragraphs.append(f"Undefined: {undefined}.")
+    if figures:
+        from aria.plot import plot_concentration, plot_energy_spectrum, plot_interquery_correlations
+
+        block.figures += [
+            _figure(plot_energy_spectrum(diag), "Bar chart of the leading energy ratios",
+                    "Leading singular-value energy spectrum; E1 (vermillion) and E2:5 (blue) marked, "
+                    "with the cumulative energy.", dpi),
+            _figure(plot_interquery_correlations(diag), "Histogram of inter-query correlations",
+                    "Pairwise Pearson correlations between query columns, with rho_bar and the "
+                    "collapsed threshold.", dpi),
+            _figure(plot_concentration(diag), "Histogram of per-query concentration",
+                    "Per-query concentration ratio with C_bar and the offset thresholds.", dpi),
+        ]
+    block.details.append({"summary": "Per-query diagnostics (mean, std, concentration, v1 loading)",
+                          "text": diag.to_frame().to_string(index=False, float_format=lambda v: f"{v:.4g}")})
+    return block
+
+
+def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int = 80) -> Block:
+    """Report block comparing the methods (table, figure, agreement with LDS).
+
+    Parameters
+    ----------
+    comparison : Comparison
+        Result of :func:`aria.compare.compare_methods`.
+    figures : bool
+        Include the comparison figure.
+    dpi : int
+        Figure resolution.
+
+    Returns
+    -------
+    Block
+    """
+    has_lds = comparison.has_lds
+    header = _hdr("method", ("verdict", "verdict"), ("ρ̄", "rho_bar"), ("E1", "E1"), ("E2:5", "E2_5"),
+                  ("C̄", "C_bar"))
+    for ch in comparison.channels:
+        header += _hdr((f"{ch} z̄", "z_bar"), (f"{ch} Pos", "Pos"), (f"{ch} Sig", "Sig"))
+    if has_lds:
+        header += _hdr(("LDS", "lds"), ("LDS rank", "lds"))
+    header += _hdr(("rank", "reliability_rank"), "note")
+    rows = []
+    for m in comparison.methods:
+        d = m.diagnostics
+        cells = [Cell(m.name), Cell(d.verdict, ref="verdict"), _num(d.mean_abs_interquery_corr),
+                 _num(d.energy_ratio_1), _num(d.energy_ratio_2_5), _num(d.mean_concentration)]
+        for ch in comparison.channels:
+            h = m.homogeneity.get(ch, {})
+            cells += [_num(h.get("z_bar"), 2), _num(h.get("pos"), 2), _num(h.get("sig"), 2)]
+        if has_lds:
+            cells += [_num(m.lds), _num(m.ranks.get("lds"))]
+        cells.append(Cell("excluded") if m.excluded else _num(m.ranks.get("reliability")))
+        cells.append(Cell(m.exclusion_reason or "; ".join(d.notes)))
+        rows.append(Row(cells, css="excluded" if m.excluded else None))
+    paragraphs = ["Lower ρ̄, E1 and C̄ mean a more reliable, query-dependent method. Collapsed methods keep "
+                  "their numbers but are excluded from the rankings."]
+    if comparison.channels:
+        paragraphs.append(f"Homogeneity at K = {comparison.homogeneity_k}. For an excluded (collapsed) "
+                          "method the homogeneity describes one fixed retrieved group, not attribution.")
+    block = Block(id="comparison", title="Method comparison", paragraphs=paragraphs,
+                  tables=[Table("One row per method", header, rows)])
+    if comparison.agreement:
+        block.tables.append(Table(
+            "Does each diagnostic order the methods as LDS does?",
+            _hdr("diagnostic", ("Kendall tau", "kendall"), "p-value", "methods", "agreement"),
+            [Row([Cell(a.diagnostic), _num(a.tau), _num(a.pvalue), Cell(str(a.n_methods), num=True),
+                  Cell(a.status)]) for a in comparison.agreement]))
+    if figures:
+        from aria.plot import plot_compare
+
+        block.figures.append(_figure(plot_compare(comparison), "Grouped bar chart of diagnostics per method",
+                                     "Diagnostics per method (hatched = excluded); LDS as diamonds "
+                                     "when known.", dpi))
+    return block
+
+
+def method_warnings(name: str, diag: Diagnostics) -> list[Warning]:
+    """Warnings about one method's diagnostics (collapse, offset, exclusions, undefined values).
+
+    Parameters
+    ----------
+    name : str
+        Method name.
+    diag : Diagnostics
+        Its diagnostics.
+
+    Returns
+    -------
+    list of Warning
+    """
+    out = []
+    if diag.verdict == "collapsed":
+        out.append(Warning(name, "collapsed",
+                           f"{diag.verdict_reason}; every query retrieves nearly the same tracks, so its "
+                           "homogeneity numbers describe one fixed retrieved group, not attribution, and "
+                           "it is excluded from rankings", "verdict"))
+    elif diag.verdict == "offset-dominated":
+        out.append(Warning(name, "offset-dominated",
+                           f"{diag.verdict_reason}; the ranking signal lives in a small residual "
+                           "around a per-query offset (see the residual homogeneity)", "C_bar"))
+    elif diag.verdict == "undetermined":
+        out.append(Warning(name, "undetermined", diag.verdict_reason, "verdict"))
+    for note in diag.notes:
+        if note.startswith("partial offset"):
+            out.append(Warning(name, "partial offset", note, "C_bar"))
+    if diag.excluded_correlation:
+        out.append(Warning(name, "excluded columns",
+                           f"{len(diag.excluded_correlation)} constant column(s) left out of rho_bar: "
+                           + _listing(diag.excluded_correlation), "excluded"))
+    if diag.excluded_concentration:
+        out.append(Warning(name, "excluded columns",
+                           f"{len(diag.excluded_concentration)} all-zero column(s) left out of C_bar: "
+                           + _listing(diag.excluded_concentration), "excluded"))
+    for key, why in diag.undefined.items():
+        out.append(Warning(name, "undefined", f"{key}: {why}", None))
+    return out
+
+
+def _listing(items: list[str], limit: int = 10) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def build_report(
+    diagnostics: Mapping[str, Diagnostics],
+    *,
+    provenance: dict,
+    sources: Mapping[str, str] | None = None,
+    comparison: Comparison | None = None,
+    extra_blocks: Mapping[str, list[Block]] | None = None,
+    extra_warnings: list[Warning] | None = None,
+    top_blocks: list[Block] | None = None,
+    n_tracks: Mapping[str, int] | None = None,
+    title: str = "Aria report",
+    figures: bool = True,
+    dpi: int = 80,
+) -> ReportData:
+    """Assemble a report from results computed by the public API.
+
+    Parameters
+    ----------
+    diagnostics : mapping
+        Method name -> Diagnostics (display order).
+    provenance : dict
+        Provenance record (:func:`aria.provenance.provenance_record`).
+    sources : mapping, optional
+        Method name -> input path shown in its section.
+    comparison : Comparison, optional
+        Shown as a "Method comparison" block (default: computed when there are
+        several methods).
+    extra_blocks : mapping, optional
+        Method name -> further blocks (homogeneity, evidence...) after the diagnostics.
+    extra_warnings : list of Warning, optional
+        Further warnings (failed tracks...).
+    top_blocks : list of Block, optional
+        Blocks shown after the comparison, before the per-method sections.
+    n_tracks : mapping, optional
+        Method name -> number of distinct tracks, shown with the matrix size.
+    title : str
+        Report title.
+    figures : bool
+        Include figures.
+    dpi : int
+        Figure resolution.
+
+    Returns
+    -------
+    ReportData
+    """
+    from aria.compare import compare_methods
+
+    if not diagnostics:
+        raise ValueError("build_report needs at least one method")
+    if comparison is None and len(diagnostics) > 1:
+        comparison = compare_methods(diagnostics)
+    methods, warnings = [], []
+    slugs: set[str] = set()
+    for name, diag in diagnostics.items():
+        slug = slugify(name)
+        while slug in slugs:
+            slug += "-x"
+        slugs.add(slug)
+        shape = f"{diag.n_segments} segments x {diag.n_queries} queries"
+        if n_tracks and name in n_tracks:
+            shape += f", {n_tracks[name]} tracks"
+        sec = MethodSection(name=name, slug=slug, source=(sources or {}).get(name, ""), shape=shape,
+                            verdict=diag.verdict, verdict_reason=diag.verdict_reason,
+                            explanation=diag.explanation)
+        sec.blocks.append(diagnostics_block(slug, diag, figures=figures, dpi=dpi))
+        for b in (extra_blocks or {}).get(name, []):
+            sec.blocks.append(b)
+        methods.append(sec)
+        warnings += method_warnings(name, diag)
+    warnings += list(extra_warnings or [])
+    blocks = []
+    ranking: list[str] = []
+    if comparison is not None:
+        blocks.append(comparison_block(comparison, figures=figures, dpi=dpi))
+        ranking = [m.name for m in comparison.ranked]
+    blocks += list(top_blocks or [])
+    return ReportData(title=title, methods=methods, warnings=warnings, provenance=provenance,
+                      top_blocks=blocks, ranking=ranking if len(diagnostics) > 1 else [])
+
+
+def _environment():
+    try:
+        import jinja2
+    except ImportError:
+        raise AriaDependencyError(
+            "the HTML report needs jinja2; install it with: pip install 'aria-tda[notebook]' "
+            "(or pip install jinja2)"
+        ) from None
+    return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def render_html(data: ReportData) -> str:
+    """Render a report to one self-contained HTML document (jinja2, autoescaped).
+
+    Parameters
+    ----------
+    data : ReportData
+        Output of :func:`build_report`.
+
+    Returns
+    -------
+    str
+        The HTML text.
+    """
+    env = _environment()
+    text = (resources.files("aria") / "templates" / "report.html.j2").read_text(encoding="utf-8")
+    template = env.from_string(text)
+    refs = set()
+    for sec in data.methods:
+        for b in sec.blocks:
+            refs |= _refs(b)
+    for b in data.top_blocks:
+        refs |= _refs(b)
+    refs |= {w.ref for w in data.warnings if w.ref}
+    missing = refs - _DEF_KEYS
+    if missing:  # pragma: no cover - guards the definitions list against typos
+        raise ValueError(f"report links to undefined definitions: {sorted(missing)}")
+    prov = json_safe(data.provenance)
+    return template.render(
+        title=data.title,
+        version=__version__,
+        created=prov.get("created", ""),
+        methods=data.methods,
+        warnings=data.warnings,
+        top_blocks=data.top_blocks,
+        ranking=data.ranking,
+        definitions=DEFINITIONS,
+        provenance=prov,
+        provenance_json=json.dumps(prov, indent=2, allow_nan=False),
+    )
+
+
+def _refs(block: Block) -> set[str]:
+    out = set()
+    for t in block.tables:
+        out |= {c.ref for c in t.header if c.ref}
+        for r in t.rows:
+            out |= {c.ref for c in r.cells if c.ref}
+    return out
+
+
+def write_report(html: str, out_dir: str | os.PathLike[str], name: str = "report.html") -> Path:
+    """Write the HTML report atomically into ``out_dir``.
+
+    Parameters
+    ----------
+    html : str
+        Output of :func:`render_html`.
+    out_dir : path-like
+        Destination directory (created if needed).
+    name : str
+        File name.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the written file.
+    """
+    from aria._atomic import atomic_open
+
+    path = Path(out_dir) / name
+    with atomic_open(path, "w", encoding="utf-8") as fh:
+        fh.write(html)
+    return path
+
+
+def _finite(x: float) -> bool:
+    return x is not None and math.isfinite(float(x))
