@@ -1,0 +1,117 @@
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import html5lib
+import pytest
+
+import aria
+from aria.provenance import sha256_path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args):
+    out = subprocess.run([sys.executable, "-m", "aria", *args], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.hrefs, self.srcs, self.stack, self.sections = set(), [], [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            assert a["id"] not in self.ids, f"duplicate id {a['id']}"
+            self.ids.add(a["id"])
+            if tag == "section":
+                self.sections.append(a["id"])
+        if "href" in a:
+            self.hrefs.append(a["href"])
+        if "src" in a:
+            self.srcs.append(a["src"])
+
+
+def check_html(text):
+    html5lib.HTMLParser(strict=True).parse(text)  # raises on any parse error
+    c = _Collector()
+    c.feed(text)
+    c.close()
+    for h in c.hrefs:
+        assert h.startswith("#"), f"non-local link {h[:60]}"
+        assert h[1:] in c.ids, f"dangling anchor {h}"
+    assert all(s.startswith("data:image/png;base64,") for s in c.srcs)
+    bare = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)
+    assert not re.search(r"(https?:|ftp:|file:)|//[a-z0-9]", bare, re.I)
+    assert "url(" not in text and "@import" not in text
+    return c
+
+
+@pytest.fixture(scope="module")
+def three_method_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    stdout = run_cli("report", "--example", "query-dependent", "--example", "collapsed",
+                     "--example", "offset-dominated", "--out", str(out))
+    return out, stdout
+
+
+def test_report_structure_and_content(three_method_report):
+    out, stdout = three_method_report
+    path = out / "report.html"
+    assert f"report written to {path}" in stdout
+    text = path.read_text(encoding="utf-8")
+    c = check_html(text)
+    for section in ("verdict", "warnings", "comparison", "definitions", "provenance",
+                    "method-query-dependent", "method-collapsed", "method-offset-dominated",
+                    "query-dependent-diagnostics", "collapsed-diagnostics"):
+        assert section in c.sections, section
+    # verdict first, warnings next, provenance last
+    assert c.sections[:2] == ["verdict", "warnings"] and c.sections[-1] == "provenance"
+    assert text.index('id="verdict"') < text.index('id="comparison"') < text.index('id="definitions"')
+    assert 'class="verdict verdict-collapsed">collapsed<' in text
+    assert 'class="verdict verdict-query-dependent">query-dependent<' in text
+    warnings = text[text.index('id="warnings"'):text.index('aria-label="contents"')]
+    assert "collapsed" in warnings and "offset-dominated" in warnings
+    for name in aria.examples.NAMES:
+        assert sha256_path(aria.examples.path(name)) in text
+    diag = aria.diagnose(aria.load_scores(aria.examples.path("collapsed")))
+    assert f"{diag.mean_abs_interquery_corr:.3f}" in text
+    assert text.count("data:image/png;base64,") == 3 * 3 + 1
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["inputs"]["scores[collapsed]"]["sha256"] == sha256_path(aria.examples.path("collapsed"))
+    assert "Ranking by reliability" in text and "query-dependent &gt; offset-dominated" in text
+
+
+def _strip_time(text):
+    return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\+00:00|Z)", "TIME", text)
+
+
+def test_report_is_reproducible(tmp_path):
+    out = tmp_path / "r"
+    run_cli("report", "--example", "query-dependent", "--out", str(out))
+    first = (out / "report.html").read_bytes()
+    run_cli("report", "--example", "query-dependent", "--out", str(out))
+    second = (out / "report.html").read_bytes()
+    assert _strip_time(first.decode()) == _strip_time(second.decode())
+    assert len(re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", first.decode())) == 2  # header + record
+
+
+def test_single_method_has_no_comparison_and_no_warnings(tmp_path):
+    out = tmp_path / "r"
+    run_cli("report", "--example", "query-dependent", "--out", str(out), "--no-figures")
+    text = (out / "report.html").read_text()
+    c = check_html(text)
+    assert "comparison" not in c.sections
+    assert "No warnings" in text and "data:image" not in text
+
+
+def test_report_bad_input(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "aria", "report", str(tmp_path / "nope.npy"),
+                          "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "nope.npy" in out.stderr
