@@ -29,6 +29,12 @@ __all__ = [
     "plot_interquery_correlations",
     "plot_concentration",
     "plot_compare",
+    "plot_z_distribution",
+    "plot_k_sweep",
+    "plot_residual_comparison",
+    "plot_alignment",
+    "plot_confound",
+    "plot_evidence",
     "save_figure",
     "figure_to_bytes",
     "figure_to_data_uri",
@@ -209,6 +215,282 @@ def plot_concentration(diag, *, bins: int = 20, title: str | None = None):
     ax.set_ylabel("number of queries")
     ax.legend(loc="best", frameon=True, framealpha=0.9)
     ax.set_title(title if title is not None else f"Per-query concentration ({conc.size} queries)")
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Homogeneity
+# ---------------------------------------------------------------------------
+
+#: Half-width of the null band: the central 90% of a standard normal (one-sided 5% each side).
+NULL_BAND = 1.645
+
+
+def _matrix(result, matrix: str):
+    mh = result.scores if matrix == "scores" else result.residual
+    if mh is None:
+        raise ValueError(f"the homogeneity result has no {matrix!r} analysis (run it with residual=True)")
+    return mh
+
+
+def plot_z_distribution(result, *, matrix: str = "scores", title: str | None = None):
+    """Per-channel distribution of the query z-scores ``z_c(q)``, one panel per K, with the null band.
+
+    Box plots (median, quartiles, 1.5 IQR whiskers, outliers) over the
+    included queries; the shaded band is ``|z| <= 1.645`` (where 90% of
+    random groups fall if z is standard normal under the null) and the dashed
+    line ``z = 1.645`` is the significance threshold of ``Sig``.
+
+    Parameters
+    ----------
+    result : aria.homogeneity.HomogeneityResult
+        Homogeneity of one method.
+    matrix : str
+        ``"scores"`` or ``"residual"``.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    mh = _matrix(result, matrix)
+    ks, chans = mh.k_values, list(mh.channels)
+    colors = channel_colors(chans)
+    fig, axes = _figure(width=max(6.4, 2.6 * len(ks)), height=4.0, ncols=len(ks), sharey=True)
+    for ki, k in enumerate(ks):
+        ax = axes[0, ki]
+        data = []
+        for ci in range(len(chans)):
+            z = mh.z_channel[ki, mh.included, ci]
+            data.append(z[np.isfinite(z)])
+        ax.axhspan(-NULL_BAND, NULL_BAND, color=_NULL_BAND, zorder=0, label="null band |z| ≤ 1.645")
+        ax.axhline(0.0, color=_GREY, lw=0.8, zorder=1)
+        ax.axhline(NULL_BAND, color=OKABE_ITO["black"], ls="--", lw=0.8, zorder=1, label="z = 1.645")
+        bp = ax.boxplot(data, tick_labels=chans, patch_artist=True, widths=0.6,
+                        medianprops={"color": OKABE_ITO["black"]},
+                        flierprops={"marker": ".", "markersize": 3})
+        for patch, c in zip(bp["boxes"], chans, strict=True):
+            patch.set_facecolor(colors[c])
+            patch.set_alpha(0.85)
+        ax.set_title(f"K = {k}")
+        ax.set_xlabel("channel")
+        ax.tick_params(axis="x", labelrotation=45)
+        if ki == 0:
+            ax.set_ylabel("z_c(q) = (H_c(q) − μ_c) / sd_c (null standard deviations)")
+    axes[0, 0].legend(loc="upper right", frameon=True, framealpha=0.9, fontsize="small")
+    fig.suptitle(title if title is not None else
+                 f"Homogeneity z per channel ({matrix}, {int(mh.included.sum())} queries)")
+    return fig
+
+
+def plot_k_sweep(result, *, matrix: str = "scores", title: str | None = None):
+    """K-sweep of ``z_bar``, ``Pos`` and ``Sig`` per channel (three panels, one line per channel).
+
+    Parameters
+    ----------
+    result : aria.homogeneity.HomogeneityResult
+        Homogeneity of one method.
+    matrix : str
+        ``"scores"`` or ``"residual"``.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from aria.homogeneity import summarize
+
+    mh = _matrix(result, matrix)
+    ks, chans = list(mh.k_values), list(mh.channels)
+    colors = channel_colors(chans)
+    fig, axes = _figure(width=11.0, height=3.8, ncols=3)
+    stats_ = {c: [summarize(mh.z_channel[ki, :, ci], mh.included) for ki in range(len(ks))]
+              for ci, c in enumerate(chans)}
+    panels = (("z_mean", "z̄_c: mean z over queries (null sd)", 0.0),
+              ("pos", "Pos_c: fraction of queries with z > 0", 0.5),
+              ("sig", "Sig_c: fraction of queries with z > 1.645", 0.05))
+    markers = "osD^vP*X"
+    for ax, (key, label, ref) in zip(axes[0], panels, strict=True):
+        for i, c in enumerate(chans):
+            ax.plot(ks, [s[key] for s in stats_[c]], marker=markers[i % len(markers)], color=colors[c],
+                    label=c, gid=f"{key}-{c}")
+        ax.axhline(ref, color=_GREY, ls=":", lw=1)
+        ax.set_xscale("log")
+        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.minorticks_off()
+        ax.set_xlabel("group size K (tracks)")
+        ax.set_ylabel(label)
+        if key != "z_mean":
+            ax.set_ylim(-0.02, 1.02)
+    axes[0, 0].legend(loc="best", frameon=True, framealpha=0.9, fontsize="small")
+    fig.suptitle(title if title is not None else f"K sweep ({matrix}); dotted: expectation under the null")
+    return fig
+
+
+def plot_residual_comparison(result, *, k: int | None = None, title: str | None = None):
+    """Raw versus rank-1-residual homogeneity (``z_bar`` per channel, side by side).
+
+    Parameters
+    ----------
+    result : aria.homogeneity.HomogeneityResult
+        Homogeneity computed with ``residual=True``.
+    k : int, optional
+        Group size (default 10 when computed, else the smallest).
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from aria.analysis import homogeneity_summary, pick_k
+
+    if result.residual is None:
+        raise ValueError("the homogeneity result has no residual analysis (run it with residual=True)")
+    k = pick_k(result.k_values, k)
+    raw = homogeneity_summary(result, k, "scores")
+    res = homogeneity_summary(result, k, "residual")
+    chans = list(result.scores.channels)
+    fig, axes = _figure(width=max(6.4, 1.1 * len(chans) + 2), height=4.0)
+    ax = axes[0, 0]
+    x = np.arange(len(chans))
+    ax.bar(x - 0.2, [raw[c]["z_bar"] for c in chans], 0.4, color=OKABE_ITO["blue"], label="raw scores S",
+           gid="raw")
+    ax.bar(x + 0.2, [res[c]["z_bar"] for c in chans], 0.4, color=OKABE_ITO["orange"],
+           label="rank-1 residual S_res", gid="residual")
+    ax.axhline(0.0, color=_GREY, lw=0.8)
+    ax.axhline(NULL_BAND, color=OKABE_ITO["black"], ls="--", lw=0.8, label="z = 1.645")
+    ax.set_xticks(x, chans)
+    ax.set_xlabel("channel")
+    ax.set_ylabel("z̄_c: mean z over queries (null sd)")
+    ax.legend(loc="best", frameon=True, framealpha=0.9)
+    ax.set_title(title if title is not None else f"Raw vs residual homogeneity (K = {k})")
+    return fig
+
+
+def plot_alignment(alignment, *, title: str | None = None):
+    """Axis-channel alignment bars: ``A_max`` and ``A_grp`` (R²) per channel.
+
+    Parameters
+    ----------
+    alignment : aria.alignment.AlignmentResult
+        Result of the alignment analysis (``HomogeneityResult.alignment``).
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    tab = alignment.channels
+    chans = [str(c) for c in tab["channel"]]
+    fig, axes = _figure(width=max(6.4, 1.1 * len(chans) + 2), height=4.0)
+    ax = axes[0, 0]
+    x = np.arange(len(chans))
+    ax.bar(x - 0.2, np.nan_to_num(tab["a_max"].to_numpy(dtype=float)), 0.4, color=OKABE_ITO["vermillion"],
+           label="A_max: max |corr(u1, feature dim)|", gid="a_max")
+    ax.bar(x + 0.2, np.nan_to_num(tab["a_grp"].to_numpy(dtype=float)), 0.4, color=OKABE_ITO["sky_blue"],
+           label="A_grp: max R² of u1 on a feature", gid="a_grp")
+    ax.set_xticks(x, chans)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("channel")
+    ax.set_ylabel("alignment with the rank-1 axis u1 (0 to 1)")
+    ax.legend(loc="best", frameon=True, framealpha=0.9)
+    ax.set_title(title if title is not None else f"Axis-channel alignment ({alignment.n_tracks} tracks)")
+    return fig
+
+
+def plot_confound(confound, *, k: int | None = None, matrix: str = "scores", title: str | None = None):
+    """Per-label confound table as a heatmap: mean z per label (rows) and channel (columns).
+
+    Each cell is annotated with the mean z and the number of queries ``n``;
+    the colour scale is diverging and symmetric around 0.
+
+    Parameters
+    ----------
+    confound : aria.confound.ConfoundResult
+        Result of the confound analysis (``HomogeneityResult.confound``).
+    k : int, optional
+        Group size (default 10 when present, else the smallest).
+    matrix : str
+        ``"scores"`` or ``"residual"``.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from aria.analysis import pick_k
+
+    tab = confound.table[confound.table["matrix"] == matrix]
+    if tab.empty:
+        raise ValueError(f"the confound result has no {matrix!r} rows")
+    k = pick_k(tuple(sorted(int(x) for x in tab["k"].unique())), k)
+    tab = tab[tab["k"] == k]
+    chans = list(dict.fromkeys(tab["channel"]))
+    labels = sorted(dict.fromkeys(str(x) for x in tab["label"]))
+    z = np.full((len(labels), len(chans)), np.nan)
+    n = np.zeros((len(labels), len(chans)), dtype=int)
+    for row in tab.itertuples():
+        i, j = labels.index(str(row.label)), chans.index(row.channel)
+        z[i, j], n[i, j] = row.z_mean, row.n
+    fig, axes = _figure(width=max(5.0, 1.2 * len(chans) + 2.5), height=max(3.0, 0.5 * len(labels) + 1.8))
+    ax = axes[0, 0]
+    lim = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    lim = max(lim, 1e-9)
+    im = ax.imshow(np.ma.masked_invalid(z), cmap="PuOr_r", vmin=-lim, vmax=lim, aspect="auto")
+    for i in range(len(labels)):
+        for j in range(len(chans)):
+            txt = "–" if not np.isfinite(z[i, j]) else f"{z[i, j]:.2f}"
+            ax.text(j, i, f"{txt}\nn={n[i, j]}", ha="center", va="center", fontsize="small",
+                    color=OKABE_ITO["black"])
+    ax.set_xticks(np.arange(len(chans)), chans)
+    ax.set_yticks(np.arange(len(labels)), labels)
+    ax.set_xlabel("channel")
+    ax.set_ylabel(f"query label ({confound.label_name})")
+    fig.colorbar(im, ax=ax, label="mean z_c(q) over the label's queries")
+    ax.set_title(title if title is not None else f"Homogeneity by {confound.label_name} (K = {k}, {matrix})")
+    return fig
+
+
+def plot_evidence(evidence, *, title: str | None = None):
+    """Single-query evidence: the group's ``H_c`` against its random-reference null, per channel.
+
+    One panel per channel: histogram of ``H_c`` over the R random groups,
+    the null mean ± 1.645 sd shaded, and the query's ``H_c`` as a vertical
+    line labelled with its z-score.
+
+    Parameters
+    ----------
+    evidence : aria.evidence.QueryEvidence
+        Result of :func:`aria.evidence.query_evidence`.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    chans = list(evidence.channels["channel"])
+    colors = channel_colors(chans)
+    fig, axes = _figure(width=max(6.4, 2.6 * len(chans)), height=3.6, ncols=len(chans))
+    for ci, row in enumerate(evidence.channels.itertuples()):
+        ax = axes[0, ci]
+        vals = evidence.null_channel_values[:, ci]
+        ax.hist(vals, bins=30, color=_GREY, edgecolor="white", linewidth=0.4)
+        ax.axvspan(row.null_mean - NULL_BAND * row.null_sd, row.null_mean + NULL_BAND * row.null_sd,
+                   color=_NULL_BAND, zorder=0)
+        ax.axvline(row.H, color=colors[row.channel], lw=2.5, label=f"query: z = {row.z:.2f}")
+        ax.set_title(row.channel)
+        ax.set_xlabel("H_c (similarity, 0 to 1)")
+        if ci == 0:
+            ax.set_ylabel(f"random groups (of {evidence.null_groups})")
+        ax.legend(loc="best", frameon=True, framealpha=0.9, fontsize="small")
+    fig.suptitle(title if title is not None else
+                 f"Query {evidence.query}: top-{evidence.k} group vs random groups ({evidence.matrix})")
     return fig
 
 

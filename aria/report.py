@@ -14,7 +14,6 @@ byte-identical file apart from the provenance timestamp.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from collections.abc import Mapping
@@ -576,6 +575,3 @@ def write_report(html: str, out_dir: str | os.PathLike[str], name: str = "report
         fh.write(html)
     return path
 
-
-def _finite(x: float) -> bool:
-    return x is not None and math.isfinite(float(x))

@@ -115,9 +115,9 @@ def run(args: argparse.Namespace) -> int:
                                  f"methods are {', '.join(names)}")
     homog_spec = None
     if args.features:
-        from aria.reporting import HomogeneitySpec
+        from aria.analysis import HomogeneitySetup
 
-        homog_spec = HomogeneitySpec.from_args(args.features, args.channels, k=args.k,
+        homog_spec = HomogeneitySetup.load(args.features, args.channels, k=[args.k],
                                                null_groups=args.null_groups, seed=args.seed)
     diags, homog, gt = {}, {}, None
     for name, src in zip(names, sources, strict=True):
