@@ -41,6 +41,9 @@ __all__ = [
     "diagnostics_block",
     "comparison_block",
     "method_warnings",
+    "homogeneity_blocks",
+    "evidence_block",
+    "homogeneity_warnings",
     "build_report",
     "render_html",
     "write_report",
@@ -359,6 +362,230 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
                                      "Diagnostics per method (hatched = excluded); LDS as diamonds "
                                      "when known.", dpi))
     return block
+
+
+def homogeneity_blocks(slug: str, result, *, k: int | None = None, figures: bool = True,
+                       dpi: int = 80) -> list[Block]:
+    """Report blocks of one method's homogeneity: K sweep, residual, alignment, confounds.
+
+    Parameters
+    ----------
+    slug : str
+        Method id used in HTML ids.
+    result : aria.homogeneity.HomogeneityResult
+        Homogeneity of the method.
+    k : int, optional
+        Group size of the residual and confound tables (default 10 when computed).
+    figures : bool
+        Include figures.
+    dpi : int
+        Figure resolution.
+
+    Returns
+    -------
+    list of Block
+    """
+    from aria.analysis import pick_k
+    from aria.homogeneity import summarize
+
+    k = pick_k(result.k_values, k)
+    collapsed = result.diagnostics.verdict == "collapsed"
+    caveat = ("Caveat: this matrix is collapsed, so these numbers describe one fixed retrieved group, "
+              "not attribution." if collapsed else None)
+    counts = result.pool
+    mh = result.scores
+    norm = mh.normalization
+    intro = [
+        f"Each query's top-K tracks (K = {', '.join(map(str, result.k_values))}) compared with "
+        f"{result.parameters.get('null_groups')} random groups of K tracks (seed "
+        f"{result.parameters.get('seed')}), per channel of the '{result.channel_set.name}' channel set.",
+        f"Normalization: {norm.method} ({norm.reason}). Tracks: {counts.pool} of {counts.score_tracks} have "
+        f"usable features ({counts.failed} failed, {counts.absent_from_table} absent from the feature table, "
+        f"{counts.invalid} with invalid values).",
+    ]
+    if caveat:
+        intro.insert(0, caveat)
+    header = _hdr("channel", ("K", "K"), ("z̄", "z_bar"), ("Pos", "Pos"), ("Sig", "Sig"), "queries",
+                  ("null μ", "null"), ("null sd", "null"))
+    rows = []
+    for ci, c in enumerate(mh.channels):
+        for ki, kk in enumerate(mh.k_values):
+            sm = summarize(mh.z_channel[ki, :, ci], mh.included)
+            nl = result.nulls[kk]
+            rows.append(Row([Cell(c), Cell(str(kk), num=True), _num(sm["z_mean"], 2), _num(sm["pos"], 2),
+                             _num(sm["sig"], 2), Cell(str(sm["n_queries"]), num=True),
+                             _num(nl.channel_mean[ci], 4), _num(nl.channel_sd[ci], 4)]))
+    main = Block(id=f"{slug}-homogeneity", title="Musical homogeneity", paragraphs=intro,
+                 tables=[Table("Homogeneity per channel and K" + (" (collapsed: one fixed group)"
+                                                                   if collapsed else ""), header, rows)])
+    if figures:
+        from aria.plot import plot_k_sweep, plot_z_distribution
+
+        main.figures += [
+            _figure(plot_z_distribution(result), "Box plots of per-query z-scores per channel and K",
+                    "Per-query z per channel and K; grey band: |z| <= 1.645 (null), dashed: z = 1.645.", dpi),
+            _figure(plot_k_sweep(result), "Line plots of z_bar, Pos and Sig against K",
+                    "K sweep of z_bar, Pos and Sig per channel; dotted: expectation under the null.", dpi),
+        ]
+    main.details.append({"summary": "Per-feature summaries (all K)",
+                         "text": result.summary_frame().query("matrix == 'scores' and level == 'feature'")
+                         .drop(columns=["matrix", "level"]).to_string(index=False,
+                                                                    float_format=lambda v: f"{v:.3f}")})
+    blocks = [main]
+    if result.residual is not None:
+        rmh = result.residual
+        ki = mh.k_values.index(k)
+        rrows = []
+        for ci, c in enumerate(mh.channels):
+            a = summarize(mh.z_channel[ki, :, ci], mh.included)
+            b = summarize(rmh.z_channel[ki, :, ci], rmh.included)
+            rrows.append(Row([Cell(c), _num(a["z_mean"], 2), _num(b["z_mean"], 2), _num(a["pos"], 2),
+                              _num(b["pos"], 2), _num(a["sig"], 2), _num(b["sig"], 2)]))
+        rb = Block(id=f"{slug}-residual", title="Residual homogeneity",
+                   paragraphs=[f"The same analysis on the rank-1 residual S_res (normalization "
+                               f"{rmh.normalization.method}), at K = {k}: what remains once the dominant "
+                               "query-independent axis is removed."],
+                   tables=[Table(f"Raw vs residual at K = {k}",
+                                 _hdr("channel", ("z̄ raw", "z_bar"), ("z̄ residual", "residual"),
+                                      ("Pos raw", "Pos"), ("Pos residual", "residual"), ("Sig raw", "Sig"),
+                                      ("Sig residual", "residual")), rrows)])
+        if figures:
+            from aria.plot import plot_residual_comparison
+
+            rb.figures.append(_figure(plot_residual_comparison(result, k=k), "Bars of raw and residual z_bar",
+                                      "z_bar per channel for the raw scores and the rank-1 residual.", dpi))
+        blocks.append(rb)
+    if result.alignment is not None:
+        al = result.alignment
+        arows = [Row([Cell(str(r["channel"])), _num(r["a_max"]),
+                      Cell(f"{r['a_max_feature']}[{r['a_max_dim']}]" if isinstance(r["a_max_feature"], str)
+                           else "-"),
+                      _num(r["a_grp"]), _num(r["a_grp_adjusted"]), Cell(str(r["a_grp_feature"]))])
+                 for r in al.channels.to_dict("records")]
+        ab = Block(id=f"{slug}-alignment", title="Axis-channel alignment",
+                   paragraphs=[f"How strongly the dominant train-side axis u1 ({al.n_tracks} tracks) follows "
+                               "each channel's features; high alignment means the rank-1 component is a "
+                               "musical attribute rather than attribution."
+                               + (f" Sequence features skipped: {', '.join(al.skipped)}." if al.skipped
+                                  else "")],
+                   tables=[Table("Alignment per channel",
+                                 _hdr("channel", ("A_max", "A_max"), "feature[dim]", ("A_grp R²", "A_grp"),
+                                      ("adjusted R²", "A_grp"), "feature"), arows)])
+        if figures:
+            from aria.plot import plot_alignment
+
+            ab.figures.append(_figure(plot_alignment(al), "Bars of A_max and A_grp per channel",
+                                      "Axis-channel alignment per channel.", dpi))
+        blocks.append(ab)
+    if result.confound is not None:
+        cf = result.confound
+        tab = cf.table[(cf.table["matrix"] == "scores") & (cf.table["k"] == k)]
+        crows = [Row([Cell(str(r["label"])), Cell(str(r["channel"])), Cell(str(r["n"]), num=True),
+                      _num(r["z_mean"], 2), _num(r["pos"], 2), _num(r["sig"], 2)])
+                 for r in tab.to_dict("records")]
+        spread = cf.spread[(cf.spread["matrix"] == "scores") & (cf.spread["k"] == k)]
+        srows = [Row([Cell(str(r["channel"])), Cell(str(r["n_labels"]), num=True),
+                      _num(r["sd_label_means"], 3)]) for r in spread.to_dict("records")]
+        cb = Block(id=f"{slug}-confound", title=f"Confound analysis by {cf.label_name}",
+                   paragraphs=[f"Per-query z stratified by the query label '{cf.label_name}' at K = {k}. A "
+                               "large spread of the per-label means says homogeneity depends on the label."],
+                   tables=[Table("Per label and channel",
+                                 _hdr(cf.label_name, "channel", "queries", ("mean z", "confound"),
+                                      ("Pos", "Pos"), ("Sig", "Sig")), crows),
+                           Table("Spread of the per-label means",
+                                 _hdr("channel", "labels", ("sd of label means", "confound")), srows)])
+        if figures:
+            from aria.plot import plot_confound
+
+            cb.figures.append(_figure(plot_confound(cf, k=k), "Heatmap of mean z per label and channel",
+                                      "Mean z per label (rows) and channel (columns), with the number of "
+                                      "queries.", dpi))
+        blocks.append(cb)
+    return blocks
+
+
+def evidence_block(slug: str, ev, *, figures: bool = True, dpi: int = 80) -> Block:
+    """Report block with single-query evidence (top-K tracks, per-channel similarity, z, null).
+
+    Parameters
+    ----------
+    slug : str
+        Method id used in HTML ids.
+    ev : aria.evidence.QueryEvidence
+        Evidence for one query.
+    figures : bool
+        Include the null-distribution figure.
+    dpi : int
+        Figure resolution.
+
+    Returns
+    -------
+    Block
+    """
+    chans = list(ev.channels["channel"])
+    header = _hdr(("rank", "K"), "track", ("track score", "track_score"), ("rank among all tracks", "K"))
+    header += _hdr(*[(f"{c} sim to rest", "rest_similarity") for c in chans])
+    rows = []
+    for r in ev.tracks.to_dict("records"):
+        cells = [Cell(str(r["rank"]), num=True), Cell(str(r["track"])), _num(r["track_score"], 4),
+                 Cell(str(r["overall_rank"]), num=True)]
+        cells += [_num(r[f"sim_to_rest_{c}"], 4) for c in chans]
+        rows.append(Row(cells))
+    crow = [Row([Cell(str(r["channel"])), _num(r["H"], 4), _num(r["null_mean"], 4), _num(r["null_sd"], 4),
+                 _num(r["z"], 2), Cell("yes" if r["significant"] else "no")])
+            for r in ev.channels.to_dict("records")]
+    paragraphs = [f"Query {ev.query}: its top-{ev.k} tracks ({ev.matrix}, normalization {ev.normalization}) "
+                  f"and, per channel, each track's mean similarity to the other {ev.k - 1}; the group's H_c is "
+                  f"their mean, compared with {ev.null_groups} random groups of {ev.k} tracks "
+                  f"(seed {ev.seed})."]
+    if ev.verdict == "collapsed":
+        paragraphs.insert(0, "Caveat: this matrix is collapsed; this group is (nearly) the same for every "
+                             "query, so it is not evidence of attribution for this query.")
+    block = Block(id=f"{slug}-evidence-{slugify(ev.query)}", title=f"Evidence for query {ev.query}",
+                  paragraphs=paragraphs,
+                  tables=[Table(f"Top-{ev.k} tracks", header, rows),
+                          Table("Group similarity against the null",
+                                _hdr("channel", ("H_c", "H"), ("null μ", "null"), ("null sd", "null"),
+                                     ("z", "z"), ("significant (z > 1.645)", "Sig")), crow)])
+    if figures:
+        from aria.plot import plot_evidence
+
+        block.figures.append(_figure(plot_evidence(ev), "Histograms of random-group similarity per channel",
+                                     "H_c of the random reference groups (grey) and of the query's group "
+                                     "(coloured line), with the null mean ± 1.645 sd shaded.", dpi))
+    return block
+
+
+def homogeneity_warnings(name: str, result) -> list[Warning]:
+    """Warnings from a homogeneity run (failed tracks, dropped K, undefined z...).
+
+    Parameters
+    ----------
+    name : str
+        Method name.
+    result : aria.homogeneity.HomogeneityResult
+        Its homogeneity.
+
+    Returns
+    -------
+    list of Warning
+    """
+    from aria.homogeneity import COLLAPSED_WARNING
+
+    out = []
+    c = result.pool
+    if c.without_features:
+        ex = result.excluded_tracks
+        listing = _listing([f"{t} ({r})" for t, r in zip(ex["track"], ex["reason"], strict=True)], 5)
+        out.append(Warning(name, "failed tracks",
+                           f"{c.without_features} of {c.score_tracks} tracks have no usable features "
+                           f"({c.failed} failed, {c.absent_from_table} absent, {c.invalid} invalid) and are "
+                           f"left out of groups and null: {listing}", "failed"))
+    for w in result.warnings:
+        if w == COLLAPSED_WARNING or w.split(" of ")[0].isdigit() and "usable features" in w:
+            continue
+        out.append(Warning(name, "homogeneity", w, None))
+    return out
 
 
 def method_warnings(name: str, diag: Diagnostics) -> list[Warning]:

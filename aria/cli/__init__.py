@@ -19,7 +19,7 @@ from aria.errors import AriaDependencyError, AriaError
 
 #: Sub-command modules, in the order ``aria --help`` lists them.
 COMMANDS = ("aria.cli.diagnose", "aria.cli.features", "aria.cli.homogeneity", "aria.cli.compare",
-            "aria.cli.report")
+            "aria.cli.report", "aria.cli.evidence")
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 

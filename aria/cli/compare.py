@@ -117,8 +117,12 @@ def run(args: argparse.Namespace) -> int:
     if args.features:
         from aria.analysis import HomogeneitySetup
 
+        import tempfile
+
+        cache = tempfile.TemporaryDirectory(prefix="aria-nulls-")
         homog_spec = HomogeneitySetup.load(args.features, args.channels, k=[args.k],
-                                               null_groups=args.null_groups, seed=args.seed)
+                                           null_groups=args.null_groups, seed=args.seed,
+                                           cache_dir=cache.name)
     diags, homog, gt = {}, {}, None
     for name, src in zip(names, sources, strict=True):
         scores = load_scores(src, tracks=args.tracks, transpose=args.transpose, variable=args.variable)
@@ -131,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
             lds_values[name] = compute_lds(scores, gt)
         if homog_spec is not None:
             homog[name] = homog_spec.summary(scores, diags[name])
+    if homog_spec is not None:
+        cache.cleanup()
     comparison = compare_methods(diags, lds=lds_values, homogeneity=homog or None,
                                  homogeneity_k=args.k if homog else None,
                                  sources=dict(zip(names, sources, strict=True)))

@@ -51,6 +51,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--lds", metavar="LDS.json", help="precomputed LDS per method")
     g.add_argument("--lds-gt", metavar="GT.npz", help="retraining ground truth; Aria computes each LDS")
     p.add_argument("--gt-target-kind", choices=("score", "loss"), help="override GT.npz's target_kind")
+    h = p.add_argument_group("homogeneity (needs a feature table)")
+    h.add_argument("--features", metavar="TABLE", help="feature table (.parquet), one row per track")
+    h.add_argument("--channels", default="symbolic", metavar="SET",
+                   help="channel set: audio, symbolic or a TOML path (default symbolic)")
+    h.add_argument("--k", metavar="K1,K2,...", help="group sizes (default 5,10,20,50,100 below the pool size)")
+    h.add_argument("--summary-k", type=int, metavar="K",
+                   help="K of the comparison, residual and confound tables (default 10 when swept)")
+    h.add_argument("--null-groups", type=int, default=1000, metavar="R",
+                   help="random reference groups per K (default 1000)")
+    h.add_argument("--seed", type=int, default=0, help="seed of the random reference groups (default 0)")
+    h.add_argument("--normalize", choices=("auto", "zscore", "rank"), default="auto",
+                   help="per-query normalization (default auto)")
+    h.add_argument("--no-residual", action="store_true", help="skip the rank-1 residual analysis")
+    h.add_argument("--labels", metavar="META", help="query metadata (.csv/.parquet with a 'query' column)")
+    h.add_argument("--label-column", metavar="COL", help="label column of --labels (e.g. genre)")
+    h.add_argument("--query", action="append", default=[], metavar="Q",
+                   help="add single-query evidence for this query id (repeatable)")
+    h.add_argument("--cache-dir", metavar="DIR", help="on-disk null cache (default: none, in-session only)")
     p.add_argument("--no-figures", action="store_true", help="leave the figures out (smaller file)")
     p.add_argument("--dpi", type=int, default=80, help="figure resolution (default 80)")
     bar = p.add_mutually_exclusive_group()
@@ -59,50 +77,136 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _labels(path: str, column: str | None, query_ids) -> object:
+    from aria.io import load_query_metadata
+
+    meta = load_query_metadata(path, query_ids)
+    if column is None:
+        if meta.shape[1] != 1:
+            raise AriaInputError(f"{path}: choose the label with --label-column "
+                                 f"(columns: {', '.join(map(str, meta.columns))})")
+        column = meta.columns[0]
+    if column not in meta.columns:
+        raise AriaInputError(f"{path}: no column {column!r} (columns: {', '.join(map(str, meta.columns))})")
+    return meta[column].rename(column)
+
+
+def parse_k(text: str | None) -> list[int] | None:
+    """Parse ``--k 5,10,20``."""
+    if text is None:
+        return None
+    try:
+        ks = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise AriaInputError(f"--k must be comma-separated integers, got {text!r}") from None
+    if not ks:
+        raise AriaInputError("--k is empty")
+    return ks
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute ``aria report``."""
+    import tempfile
+
+    from aria.analysis import HomogeneitySetup, homogeneity_summary, pick_k
     from aria.compare import compare_methods
     from aria.diagnostics import diagnose
+    from aria.evidence import query_evidence
     from aria.groundtruth import load_ground_truth, load_lds_values
     from aria.io import load_scores
     from aria.lds import lds as compute_lds
     from aria.output import write_json
     from aria.provenance import provenance_record
-    from aria.report import build_report, render_html, write_report
+    from aria.report import (
+        build_report,
+        evidence_block,
+        homogeneity_blocks,
+        homogeneity_warnings,
+        render_html,
+        write_report,
+    )
 
     if args.dpi < 10:
         raise AriaInputError("--dpi must be >= 10")
+    if args.label_column and not args.labels:
+        raise AriaInputError("--label-column needs --labels")
+    if (args.labels or args.query) and not args.features:
+        raise AriaInputError("--labels and --query need --features (they are homogeneity analyses)")
+    ks = parse_k(args.k)
     sources, names = method_sources(args)
+    features = args.features
     inputs = {f"scores[{n}]": s for n, s in zip(names, sources, strict=True)}
-    inputs.update(tracks=args.tracks, lds=args.lds, lds_gt=args.lds_gt)
+    inputs.update(tracks=args.tracks, lds=args.lds, lds_gt=args.lds_gt, features=features,
+                  labels=args.labels)
     out_dir = prepare_out_dir(args.out, [v for v in inputs.values() if v])
     lds_values: dict = load_lds_values(args.lds) if args.lds else {}
     unknown = set(lds_values) - set(names)
     if unknown:
         raise AriaInputError(f"{args.lds}: LDS for unknown method(s) {', '.join(sorted(unknown))}")
-    diags, n_tracks, gt = {}, {}, None
-    for name, src in zip(names, sources, strict=True):
-        scores = load_scores(src, tracks=args.tracks, transpose=args.transpose, variable=args.variable)
-        with progress_bar(scores.sizes["segment"], f"diagnose {name}", args.progress) as update:
-            diags[name] = diagnose(scores, progress=update)
-        n_tracks[name] = len(set(scores.coords["track"].values.tolist()))
-        if args.lds_gt:
-            if gt is None:
-                gt = load_ground_truth(args.lds_gt, scores.sizes["segment"], target_kind=args.gt_target_kind)
-            lds_values[name] = compute_lds(scores, gt)
+    with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache:
+        setup = None
+        if features:
+            setup = HomogeneitySetup.load(features, args.channels, k=ks, null_groups=args.null_groups,
+                                          seed=args.seed, normalize=args.normalize,
+                                          cache_dir=args.cache_dir or tmp_cache)
+        diags, n_tracks, gt, blocks, warnings, summaries = {}, {}, None, {}, [], {}
+        summary_k = None
+        for name, src in zip(names, sources, strict=True):
+            scores = load_scores(src, tracks=args.tracks, transpose=args.transpose, variable=args.variable)
+            with progress_bar(scores.sizes["segment"], f"diagnose {name}", args.progress) as update:
+                diags[name] = diag = diagnose(scores, progress=update)
+            n_tracks[name] = len(set(scores.coords["track"].values.tolist()))
+            if args.lds_gt:
+                if gt is None:
+                    gt = load_ground_truth(args.lds_gt, scores.sizes["segment"],
+                                           target_kind=args.gt_target_kind)
+                lds_values[name] = compute_lds(scores, gt)
+            if setup is None:
+                continue
+            labels = _labels(args.labels, args.label_column, scores.coords["query"].values) \
+                if args.labels else None
+            result = setup.run(scores, diag, residual=not args.no_residual, labels=labels)
+            try:
+                summary_k = pick_k(result.k_values, args.summary_k)
+            except ValueError as exc:
+                raise AriaInputError(f"--summary-k: {exc}") from None
+            summaries[name] = homogeneity_summary(result, summary_k)
+            blocks[name] = homogeneity_blocks(_slug(name), result, k=summary_k, figures=not args.no_figures,
+                                              dpi=args.dpi)
+            warnings += homogeneity_warnings(name, result)
+            for q in args.query:
+                ev = query_evidence(scores, setup, q, k=summary_k, diagnostics=diag, result=result)
+                blocks[name].append(evidence_block(_slug(name), ev, figures=not args.no_figures,
+                                                   dpi=args.dpi))
     comparison = None
     if len(diags) > 1 or lds_values:
-        comparison = compare_methods(diags, lds=lds_values, sources=dict(zip(names, sources, strict=True)))
+        comparison = compare_methods(diags, lds=lds_values, homogeneity=summaries or None,
+                                     homogeneity_k=summary_k, sources=dict(zip(names, sources, strict=True)))
     params = {"names": names, "transpose": args.transpose, "variable": args.variable,
               "gt_target_kind": args.gt_target_kind, "figures": not args.no_figures, "dpi": args.dpi,
               "thresholds": next(iter(diags.values())).to_dict()["thresholds"]}
-    prov = provenance_record(inputs, params, command=["aria", *sys.argv[1:]])
+    seeds = {}
+    if setup is not None:
+        params.update(homogeneity=setup.parameters(), residual=not args.no_residual,
+                      label_column=args.label_column, queries=list(args.query), summary_k=summary_k)
+        seeds["null_groups"] = args.seed
+    prov = provenance_record(inputs, params, seeds=seeds, command=["aria", *sys.argv[1:]])
     data = build_report(diags, provenance=prov, sources=dict(zip(names, sources, strict=True)),
-                        comparison=comparison, n_tracks=n_tracks, title=args.title,
-                        figures=not args.no_figures, dpi=args.dpi)
+                        comparison=comparison, n_tracks=n_tracks, title=args.title, extra_blocks=blocks,
+                        extra_warnings=warnings, figures=not args.no_figures, dpi=args.dpi)
     path = write_report(render_html(data), out_dir)
     write_json(out_dir / "provenance.json", prov)
-    verdicts = ", ".join(f"{n}: {d.verdict}" for n, d in diags.items())
-    print(f"verdict: {verdicts}")
+    for n, d in diags.items():
+        line = f"{n}: {d.verdict}"
+        if n in summaries:
+            line += "; homogeneity at K = {}: ".format(summary_k) + ", ".join(
+                f"{c} z={v['z_bar']:.2f}" for c, v in summaries[n].items())
+        print(line)
     print(f"report written to {path}")
     return 0
+
+
+def _slug(name: str) -> str:
+    from aria.report import slugify
+
+    return slugify(name)
