@@ -535,8 +535,8 @@ def evidence_block(slug: str, ev, *, figures: bool = True, dpi: int = 80) -> Blo
                  _num(r["z"], 2), Cell("yes" if r["significant"] else "no")])
             for r in ev.channels.to_dict("records")]
     paragraphs = [f"Query {ev.query}: its top-{ev.k} tracks ({ev.matrix}, normalization {ev.normalization}) "
-                  f"and, per channel, each track's mean similarity to the other {ev.k - 1}; the group's H_c is "
-                  f"their mean, compared with {ev.null_groups} random groups of {ev.k} tracks "
+                  f"and, per channel, each track's mean similarity to the other {ev.k - 1}; the group's "
+                  f"H_c is their mean, compared with {ev.null_groups} random groups of {ev.k} tracks "
                   f"(seed {ev.seed})."]
     if ev.verdict == "collapsed":
         paragraphs.insert(0, "Caveat: this matrix is collapsed; this group is (nearly) the same for every "

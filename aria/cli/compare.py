@@ -115,9 +115,9 @@ def run(args: argparse.Namespace) -> int:
                                  f"methods are {', '.join(names)}")
     homog_spec = None
     if args.features:
-        from aria.analysis import HomogeneitySetup
-
         import tempfile
+
+        from aria.analysis import HomogeneitySetup
 
         cache = tempfile.TemporaryDirectory(prefix="aria-nulls-")
         homog_spec = HomogeneitySetup.load(args.features, args.channels, k=[args.k],

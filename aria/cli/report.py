@@ -55,7 +55,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     h.add_argument("--features", metavar="TABLE", help="feature table (.parquet), one row per track")
     h.add_argument("--channels", default="symbolic", metavar="SET",
                    help="channel set: audio, symbolic or a TOML path (default symbolic)")
-    h.add_argument("--k", metavar="K1,K2,...", help="group sizes (default 5,10,20,50,100 below the pool size)")
+    h.add_argument("--k", metavar="K1,K2,...",
+                   help="group sizes (default 5,10,20,50,100 below the pool size)")
     h.add_argument("--summary-k", type=int, metavar="K",
                    help="K of the comparison, residual and confound tables (default 10 when swept)")
     h.add_argument("--null-groups", type=int, default=1000, metavar="R",
@@ -199,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
     for n, d in diags.items():
         line = f"{n}: {d.verdict}"
         if n in summaries:
-            line += "; homogeneity at K = {}: ".format(summary_k) + ", ".join(
+            line += f"; homogeneity at K = {summary_k}: " + ", ".join(
                 f"{c} z={v['z_bar']:.2f}" for c, v in summaries[n].items())
         print(line)
     print(f"report written to {path}")
