@@ -356,10 +356,13 @@ def plot_residual_comparison(result, *, k: int | None = None, title: str | None 
     fig, axes = _figure(width=max(6.4, 1.1 * len(chans) + 2), height=4.0)
     ax = axes[0, 0]
     x = np.arange(len(chans))
-    ax.bar(x - 0.2, [raw[c]["z_bar"] for c in chans], 0.4, color=OKABE_ITO["blue"], label="raw scores S",
-           gid="raw")
-    ax.bar(x + 0.2, [res[c]["z_bar"] for c in chans], 0.4, color=OKABE_ITO["orange"],
-           label="rank-1 residual S_res", gid="residual")
+    raw_z = np.array([raw[c]["z_bar"] for c in chans], dtype=float)
+    res_z = np.array([res[c]["z_bar"] for c in chans], dtype=float)
+    ax.bar(x - 0.2, np.nan_to_num(raw_z), 0.4, color=OKABE_ITO["blue"], label="raw scores S", gid="raw")
+    ax.bar(x + 0.2, np.nan_to_num(res_z), 0.4, color=OKABE_ITO["orange"], label="rank-1 residual S_res",
+           gid="residual")
+    for i in np.flatnonzero(~np.isfinite(raw_z) | ~np.isfinite(res_z)):
+        ax.text(x[i], 0.0, "undefined\n(null sd 0)", ha="center", va="bottom", fontsize="small")
     ax.axhline(0.0, color=_GREY, lw=0.8)
     ax.axhline(NULL_BAND, color=OKABE_ITO["black"], ls="--", lw=0.8, label="z = 1.645")
     ax.set_xticks(x, chans)

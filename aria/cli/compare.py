@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from aria import examples
+from aria import examples, examples_bach_scores
 from aria.cli._common import prepare_out_dir, progress_bar
 from aria.errors import AriaInputError
 
@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("scores", nargs="*", help="score matrices (.npy, .npz, .nc, .zarr, .pt), one per method")
-    p.add_argument("--example", action="append", choices=examples.NAMES, default=[],
+    p.add_argument("--example", action="append", choices=EXAMPLE_NAMES, default=[],
                    help="add a shipped example matrix as a method (repeatable)")
     p.add_argument("--names", nargs="+", metavar="NAME", help="method names (default: file stems)")
     p.add_argument("--tracks", metavar="MAP", help="segment->track map applied to every matrix")
@@ -70,9 +70,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+#: Shipped example matrices usable with ``--example``.
+EXAMPLE_NAMES = examples.NAMES + examples_bach_scores.NAMES
+
+
+def example_path(name: str) -> str:
+    """Path of a shipped example matrix (synthetic or Bach)."""
+    if name in examples_bach_scores.NAMES:
+        return str(examples_bach_scores.path(name))
+    return str(examples.path(name))
+
+
 def method_sources(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     """Input paths and unique method names from ``SCORES``, ``--example`` and ``--names``."""
-    sources = [str(s) for s in args.scores] + [str(examples.path(e)) for e in args.example]
+    sources = [str(s) for s in args.scores] + [example_path(e) for e in args.example]
     if not sources:
         raise AriaInputError("give at least one score matrix (or --example NAME)")
     default = [Path(s).stem for s in args.scores] + list(args.example)

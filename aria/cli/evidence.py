@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 
-from aria import examples
 from aria.cli._common import prepare_out_dir
+from aria.cli.compare import EXAMPLE_NAMES, example_path
 from aria.errors import AriaInputError
 
 EPILOG = """\
@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("scores", nargs="?", help="score matrix (.npy, .npz, .nc, .zarr, .pt)")
-    p.add_argument("--example", choices=examples.NAMES, help="use a shipped example matrix")
+    p.add_argument("--example", choices=EXAMPLE_NAMES, help="use a shipped example matrix")
     p.add_argument("--query", required=True, help="query id")
     p.add_argument("--features", required=True, metavar="TABLE", help="feature table (.parquet)")
     p.add_argument("--channels", default="symbolic", metavar="SET",
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         raise AriaInputError("give either SCORES or --example NAME")
     if args.k < 2:
         raise AriaInputError("--k must be >= 2")
-    source = str(examples.path(args.example)) if args.example else args.scores
+    source = example_path(args.example) if args.example else args.scores
     inputs = {"scores": source, "tracks": args.tracks, "features": args.features}
     out_dir = prepare_out_dir(args.out, [v for v in inputs.values() if v])
     scores = load_scores(source, tracks=args.tracks, transpose=args.transpose, variable=args.variable)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aria import examples
+from aria import examples_bach_scores
 from aria.cli._common import prepare_out_dir, progress_bar
-from aria.cli.compare import method_sources
+from aria.cli.compare import EXAMPLE_NAMES, method_sources
 from aria.errors import AriaInputError
 
 EPILOG = """\
@@ -38,8 +38,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("scores", nargs="*", help="score matrices (.npy, .npz, .nc, .zarr, .pt), one per method")
-    p.add_argument("--example", action="append", choices=examples.NAMES, default=[],
-                   help="add a shipped example matrix (repeatable)")
+    p.add_argument("--example", action="append", choices=EXAMPLE_NAMES, default=[],
+                   help="add a shipped example matrix (repeatable); with bach-* examples and no --features "
+                        "the shipped Bach chorale features and query modes are used")
     p.add_argument("--names", nargs="+", metavar="NAME", help="method names (default: file stems)")
     p.add_argument("--tracks", metavar="MAP", help="segment->track map applied to every matrix")
     p.add_argument("--transpose", action="store_true", help="the files hold queries x segments")
@@ -118,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     from aria.lds import lds as compute_lds
     from aria.output import write_json
     from aria.provenance import provenance_record
+    from aria.render import fmt_number
     from aria.report import (
         build_report,
         evidence_block,
@@ -131,11 +133,19 @@ def run(args: argparse.Namespace) -> int:
         raise AriaInputError("--dpi must be >= 10")
     if args.label_column and not args.labels:
         raise AriaInputError("--label-column needs --labels")
-    if (args.labels or args.query) and not args.features:
-        raise AriaInputError("--labels and --query need --features (they are homogeneity analyses)")
     ks = parse_k(args.k)
     sources, names = method_sources(args)
     features = args.features
+    bach = [e for e in args.example if e in examples_bach_scores.NAMES]
+    auto_labels = None
+    if bach and not features:
+        features, args.channels = str(examples_bach_scores.features_path()), "symbolic"
+        if not args.labels:
+            auto_labels = examples_bach_scores.labels(bach[0])
+        print(f"using the shipped Bach chorale features ({features}) with the symbolic channel set",
+              file=sys.stderr)
+    if (args.labels or args.query) and not features:
+        raise AriaInputError("--labels and --query need --features (they are homogeneity analyses)")
     inputs = {f"scores[{n}]": s for n, s in zip(names, sources, strict=True)}
     inputs.update(tracks=args.tracks, lds=args.lds, lds_gt=args.lds_gt, features=features,
                   labels=args.labels)
@@ -165,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
             if setup is None:
                 continue
             labels = _labels(args.labels, args.label_column, scores.coords["query"].values) \
-                if args.labels else None
+                if args.labels else _example_labels(auto_labels, scores)
             result = setup.run(scores, diag, residual=not args.no_residual, labels=labels)
             try:
                 summary_k = pick_k(result.k_values, args.summary_k)
@@ -189,7 +199,8 @@ def run(args: argparse.Namespace) -> int:
     seeds = {}
     if setup is not None:
         params.update(homogeneity=setup.parameters(), residual=not args.no_residual,
-                      label_column=args.label_column, queries=list(args.query), summary_k=summary_k)
+                      label_column=args.label_column if auto_labels is None else "mode (Bach example)",
+                      queries=list(args.query), summary_k=summary_k)
         seeds["null_groups"] = args.seed
     prov = provenance_record(inputs, params, seeds=seeds, command=["aria", *sys.argv[1:]])
     data = build_report(diags, provenance=prov, sources=dict(zip(names, sources, strict=True)),
@@ -201,10 +212,18 @@ def run(args: argparse.Namespace) -> int:
         line = f"{n}: {d.verdict}"
         if n in summaries:
             line += f"; homogeneity at K = {summary_k}: " + ", ".join(
-                f"{c} z={v['z_bar']:.2f}" for c, v in summaries[n].items())
+                f"{c} z={fmt_number(v['z_bar'], 2)}" for c, v in summaries[n].items())
         print(line)
     print(f"report written to {path}")
     return 0
+
+
+def _example_labels(labels, scores):
+    """The Bach examples' query modes, when this matrix has exactly those queries."""
+    if labels is None:
+        return None
+    qids = [str(q) for q in scores.coords["query"].values]
+    return labels if set(qids) <= set(labels.index) else None
 
 
 def _slug(name: str) -> str:
