@@ -145,7 +145,10 @@ def run(args: argparse.Namespace) -> int:
                                        target_kind=args.gt_target_kind)
             lds_values[name] = compute_lds(scores, gt)
         if homog_spec is not None:
-            homog[name] = homog_spec.summary(scores, diags[name])
+            try:
+                homog[name] = homog_spec.summary(scores, diags[name])
+            except AriaInputError as exc:  # e.g. no track of this matrix has features: report, go on
+                print(f"aria: warning: {name}: homogeneity skipped: {exc}", file=sys.stderr)
     if homog_spec is not None:
         cache.cleanup()
     comparison = compare_methods(diags, lds=lds_values, homogeneity=homog or None,

@@ -121,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
     from aria.provenance import provenance_record
     from aria.render import fmt_number
     from aria.report import (
+        Warning,
         build_report,
         evidence_block,
         homogeneity_blocks,
@@ -176,7 +177,12 @@ def run(args: argparse.Namespace) -> int:
                 continue
             labels = _labels(args.labels, args.label_column, scores.coords["query"].values) \
                 if args.labels else _example_labels(auto_labels, scores)
-            result = setup.run(scores, diag, residual=not args.no_residual, labels=labels)
+            try:
+                result = setup.run(scores, diag, residual=not args.no_residual, labels=labels)
+            except AriaInputError as exc:  # e.g. no track of this matrix has features: report, go on
+                warnings.append(Warning(name, "homogeneity skipped", str(exc), "failed"))
+                print(f"aria: warning: {name}: homogeneity skipped: {exc}", file=sys.stderr)
+                continue
             try:
                 summary_k = pick_k(result.k_values, args.summary_k)
             except ValueError as exc:
