@@ -14,7 +14,7 @@ matrices (e.g. a 4 GB memory-mapped ``.npy``) are streamed with
   ``S`` too: its track means are ``T_S (I - v1 v1^T)`` and its column moments
   are accumulated in the same pass.
 - ``rank`` needs whole columns: they are processed in blocks of query
-  columns (``rank_block_bytes`` of float64 at a time, default 256 MiB), each
+  columns (``rank_block_bytes`` of float64 at a time, default 512 MiB), each
   block read row-chunk by row-chunk, ranked column by column (optionally in
   worker threads) and averaged per track with ``np.bincount``.
 
@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 #: Default float64 bytes of one query-column block in the rank pass.
-DEFAULT_RANK_BLOCK_BYTES = 256 * 2**20
+DEFAULT_RANK_BLOCK_BYTES = 512 * 2**20
 
 
 @dataclass

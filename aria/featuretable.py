@@ -407,7 +407,7 @@ def _from_arrow(table: pa.Table, channel_set: ChannelSet, source: str, meta: dic
         bad = ~np.isin(status, ["ok", "failed"])
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise AriaInputError(f"{source}: status of track {ids[i]!r} is {status[i]!r}; "
+            raise AriaInputError(f"{source}: status of track {str(ids[i])!r} is {str(status[i])!r}; "
                                  "expected 'ok' or 'failed'")
         errors = (np.asarray(table.column("error").to_pylist(), dtype=object)
                   if "error" in table.column_names else np.full(n, None, dtype=object))
@@ -474,7 +474,7 @@ def _vector_column(col: pa.ChunkedArray, name: str, dim: int, ids: np.ndarray, o
     if wrong.any():
         i = int(np.flatnonzero(wrong)[0])
         raise AriaInputError(
-            f"{source}: column {name!r} of track {ids[i]!r} has length {int(lens[i])}, the channel set "
+            f"{source}: column {name!r} of track {str(ids[i])!r} has length {int(lens[i])}, the channel set "
             f"declares dim = {dim} ({int(wrong.sum())} row(s) wrong)"
         )
     values = np.asarray(pc.cast(pc.fill_null(flat, np.nan), pa.float64()).to_numpy(), dtype=np.float64)
@@ -507,7 +507,7 @@ def _sequence_column(col: pa.ChunkedArray, name: str, ids: np.ndarray, ok: np.nd
                 owner = int(np.searchsorted(offsets, int(np.flatnonzero(
                     np.asarray(enc.indices.to_numpy()) == j)[0]), side="right") - 1)
                 raise AriaInputError(
-                    f"{source}: column {name!r} of track {ids[owner]!r}: cannot parse a chord root from "
+                    f"{source}: column {name!r} of track {str(ids[owner])!r}: cannot parse a chord root from "
                     f"{lab!r} (expected labels like C, F#m, Bb7, C:maj, or N for no chord)"
                 ) from None
             table_roots[j] = -1 if r is None else r
