@@ -196,10 +196,10 @@ def subset_scores(
             f"ground truth subsets cover {subsets.shape[1]} training rows but the score matrix has {n}"
         )
     out = np.zeros((subsets.shape[0], q), dtype=np.float64)
-    weights = subsets.astype(np.float64)
     for start, block in iter_blocks(scores, block_rows=block_rows, chunk_rows=chunk_rows,
                                     progress=progress):
-        out += weights[:, start:start + block.shape[0]] @ block
+        # the mask is cast one block at a time: memory stays O(n_subsets x block_rows)
+        out += subsets[:, start:start + block.shape[0]].astype(np.float64) @ block
     return out
 
 
