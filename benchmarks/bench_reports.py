@@ -98,7 +98,8 @@ def main() -> None:
     print(f"report (Bach, homogeneity R=1000, 10 figures): {r['seconds']:.2f} s total, homogeneity "
           f"{r['homogeneity_seconds']:.2f} s, report {r['report_seconds']:.2f} s, {r['html_kib']:.0f} KiB")
 
-    dest = Path(__file__).resolve().parent / "results" / ("reports-quick.json" if args.quick else "reports.json")
+    name = "reports-quick.json" if args.quick else "reports.json"
+    dest = Path(__file__).resolve().parent / "results" / name
     dest.parent.mkdir(exist_ok=True)
     dest.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written {dest}")
