@@ -35,7 +35,7 @@ __all__ = [
     "Table",
     "Figure",
     "Block",
-    "Warning",
+    "ReportWarning",
     "MethodSection",
     "ReportData",
     "diagnostics_block",
@@ -189,7 +189,7 @@ class Block:
 
 
 @dataclass
-class Warning:  # noqa: A001 - a report warning, not the builtin category
+class ReportWarning:
     """A warning shown at the top of the report."""
 
     method: str
@@ -218,7 +218,7 @@ class ReportData:
 
     title: str
     methods: list[MethodSection]
-    warnings: list[Warning]
+    warnings: list[ReportWarning]
     provenance: dict
     top_blocks: list[Block] = field(default_factory=list)
     ranking: list[str] = field(default_factory=list)
@@ -556,7 +556,7 @@ def evidence_block(slug: str, ev, *, figures: bool = True, dpi: int = 80) -> Blo
     return block
 
 
-def homogeneity_warnings(name: str, result) -> list[Warning]:
+def homogeneity_warnings(name: str, result) -> list[ReportWarning]:
     """Warnings from a homogeneity run (failed tracks, dropped K, undefined z...).
 
     Parameters
@@ -568,7 +568,7 @@ def homogeneity_warnings(name: str, result) -> list[Warning]:
 
     Returns
     -------
-    list of Warning
+    list of ReportWarning
     """
     from aria.homogeneity import COLLAPSED_WARNING
 
@@ -577,18 +577,18 @@ def homogeneity_warnings(name: str, result) -> list[Warning]:
     if c.without_features:
         ex = result.excluded_tracks
         listing = _listing([f"{t} ({r})" for t, r in zip(ex["track"], ex["reason"], strict=True)], 5)
-        out.append(Warning(name, "failed tracks",
+        out.append(ReportWarning(name, "failed tracks",
                            f"{c.without_features} of {c.score_tracks} tracks have no usable features "
                            f"({c.failed} failed, {c.absent_from_table} absent, {c.invalid} invalid) and are "
                            f"left out of groups and null: {listing}", "failed"))
     for w in result.warnings:
         if w == COLLAPSED_WARNING or w.split(" of ")[0].isdigit() and "usable features" in w:
             continue
-        out.append(Warning(name, "homogeneity", w, None))
+        out.append(ReportWarning(name, "homogeneity", w, None))
     return out
 
 
-def method_warnings(name: str, diag: Diagnostics) -> list[Warning]:
+def method_warnings(name: str, diag: Diagnostics) -> list[ReportWarning]:
     """Warnings about one method's diagnostics (collapse, offset, exclusions, undefined values).
 
     Parameters
@@ -600,33 +600,33 @@ def method_warnings(name: str, diag: Diagnostics) -> list[Warning]:
 
     Returns
     -------
-    list of Warning
+    list of ReportWarning
     """
     out = []
     if diag.verdict == "collapsed":
-        out.append(Warning(name, "collapsed",
+        out.append(ReportWarning(name, "collapsed",
                            f"{diag.verdict_reason}; every query retrieves nearly the same tracks, so its "
                            "homogeneity numbers describe one fixed retrieved group, not attribution, and "
                            "it is excluded from rankings", "verdict"))
     elif diag.verdict == "offset-dominated":
-        out.append(Warning(name, "offset-dominated",
+        out.append(ReportWarning(name, "offset-dominated",
                            f"{diag.verdict_reason}; the ranking signal lives in a small residual "
                            "around a per-query offset (see the residual homogeneity)", "C_bar"))
     elif diag.verdict == "undetermined":
-        out.append(Warning(name, "undetermined", diag.verdict_reason, "verdict"))
+        out.append(ReportWarning(name, "undetermined", diag.verdict_reason, "verdict"))
     for note in diag.notes:
         if note.startswith("partial offset"):
-            out.append(Warning(name, "partial offset", note, "C_bar"))
+            out.append(ReportWarning(name, "partial offset", note, "C_bar"))
     if diag.excluded_correlation:
-        out.append(Warning(name, "excluded columns",
+        out.append(ReportWarning(name, "excluded columns",
                            f"{len(diag.excluded_correlation)} constant column(s) left out of rho_bar: "
                            + _listing(diag.excluded_correlation), "excluded"))
     if diag.excluded_concentration:
-        out.append(Warning(name, "excluded columns",
+        out.append(ReportWarning(name, "excluded columns",
                            f"{len(diag.excluded_concentration)} all-zero column(s) left out of C_bar: "
                            + _listing(diag.excluded_concentration), "excluded"))
     for key, why in diag.undefined.items():
-        out.append(Warning(name, "undefined", f"{key}: {why}", None))
+        out.append(ReportWarning(name, "undefined", f"{key}: {why}", None))
     return out
 
 
@@ -642,7 +642,7 @@ def build_report(
     sources: Mapping[str, str] | None = None,
     comparison: Comparison | None = None,
     extra_blocks: Mapping[str, list[Block]] | None = None,
-    extra_warnings: list[Warning] | None = None,
+    extra_warnings: list[ReportWarning] | None = None,
     top_blocks: list[Block] | None = None,
     n_tracks: Mapping[str, int] | None = None,
     title: str = "Aria report",
@@ -664,7 +664,7 @@ def build_report(
         several methods).
     extra_blocks : mapping, optional
         Method name -> further blocks (homogeneity, evidence...) after the diagnostics.
-    extra_warnings : list of Warning, optional
+    extra_warnings : list of ReportWarning, optional
         Further warnings (failed tracks...).
     top_blocks : list of Block, optional
         Blocks shown after the comparison, before the per-method sections.

@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     from aria.provenance import provenance_record
     from aria.render import fmt_number
     from aria.report import (
-        Warning,
+        ReportWarning,
         build_report,
         evidence_block,
         homogeneity_blocks,
@@ -180,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 result = setup.run(scores, diag, residual=not args.no_residual, labels=labels)
             except AriaInputError as exc:  # e.g. no track of this matrix has features: report, go on
-                warnings.append(Warning(name, "homogeneity skipped", str(exc), "failed"))
+                warnings.append(ReportWarning(name, "homogeneity skipped", str(exc), "failed"))
                 print(f"aria: warning: {name}: homogeneity skipped: {exc}", file=sys.stderr)
                 continue
             try:
