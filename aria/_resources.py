@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importlib import resources
+import importlib.util
 from pathlib import Path
 
 from aria.errors import AriaInputError
@@ -19,9 +19,12 @@ def features_dir() -> Path:
     pathlib.Path
     """
     try:
-        return Path(str(resources.files("aria.channelsets")))
+        spec = importlib.util.find_spec("aria.channelsets")
     except ModuleNotFoundError:
-        pass
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        # a data-only namespace package: take its directory directly
+        return Path(list(spec.submodule_search_locations)[0])
     candidate = Path(__file__).resolve().parent.parent / "features"
     if candidate.is_dir():
         return candidate

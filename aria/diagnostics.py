@@ -200,13 +200,14 @@ def gram_stats(
     """
     n_total, q = scores.shape
     qids = np.asarray(scores.coords[QUERY].values) if QUERY in scores.coords else None
+    source = str(scores.attrs.get("source", ""))
     comoment = np.zeros((q, q), dtype=np.float64, order="F")
     mean = np.zeros(q, dtype=np.float64)
     corrections: list[np.ndarray] = []
     n = 0
     for start, block in iter_blocks(scores, block_rows=block_rows, chunk_rows=chunk_rows,
                                     progress=progress):
-        check_finite(block, start, qids)
+        check_finite(block, start, qids, source)
         nb = block.shape[0]
         mb = block.mean(axis=0)
         block -= mb  # block is our own float64 copy

@@ -288,7 +288,7 @@ def _load_xarray(p: Path, fmt: str, variable: str | None) -> xr.DataArray:
         if fmt == "zarr":
             ds = xr.open_zarr(p, consolidated=None) if p.is_dir() else None
         else:
-            ds = xr.open_dataset(p)
+            ds = xr.open_dataset(p, cache=False)  # read row blocks lazily, never cache the whole
     except ImportError as exc:
         raise AriaDependencyError(
             f"{p}: reading {fmt} needs an optional package ({exc.name}); "
@@ -330,11 +330,11 @@ def _load_xarray(p: Path, fmt: str, variable: str | None) -> xr.DataArray:
         validate_track_map(track, n, f"{p}: track coordinate")
     else:
         track = np.arange(n, dtype=np.int64)
-    out = xr.DataArray(
-        da.variable.data,  # stays lazy (backend/dask array) for large stores
-        dims=(SEGMENT, QUERY),
-        coords={SEGMENT: np.arange(n, dtype=np.int64), QUERY: qids, TRACK: (SEGMENT, track)},
+    keep = da.drop_vars([c for c in da.coords])  # stays lazy (backend/dask array)
+    out = keep.assign_coords(
+        {SEGMENT: np.arange(n, dtype=np.int64), QUERY: qids, TRACK: (SEGMENT, track)}
     )
+    out.name = None
     return out
 
 

@@ -31,12 +31,12 @@ def validate_dtype(dtype: np.dtype, what: str = "score matrix") -> None:
     dtype = np.dtype(dtype)
     if dtype.hasobject:
         raise AriaInputError(
-            f"{what} holds Python objects (dtype={dtype}); Aria never unpickles data: "
+            f"{what}: holds Python objects (dtype={dtype}); Aria never unpickles data: "
             "save a numeric array instead"
         )
     if dtype.kind not in "iuf":
         raise AriaInputError(
-            f"{what} must hold real numbers (integer or float), got dtype {dtype}"
+            f"{what}: must hold real numbers (integer or float), got dtype {dtype}"
         )
 
 
@@ -107,7 +107,9 @@ def check_unique(ids: Sequence | np.ndarray, what: str) -> None:
     _check_unique(ids, what)
 
 
-def check_finite(block: np.ndarray, row_offset: int, query_ids: np.ndarray | None = None) -> None:
+def check_finite(
+    block: np.ndarray, row_offset: int, query_ids: np.ndarray | None = None, source: str = ""
+) -> None:
     """Raise on the first NaN or infinite value of a row block.
 
     Parameters
@@ -118,6 +120,8 @@ def check_finite(block: np.ndarray, row_offset: int, query_ids: np.ndarray | Non
         Index of the block's first row in the whole matrix.
     query_ids : numpy.ndarray, optional
         Query labels, used to name the offending column.
+    source : str
+        File name used as the message's prefix.
     """
     finite = np.isfinite(block)
     if finite.all():
@@ -125,10 +129,11 @@ def check_finite(block: np.ndarray, row_offset: int, query_ids: np.ndarray | Non
     r, c = np.argwhere(~finite)[0]
     value = block[r, c]
     n_bad = int((~finite).sum())
-    col = f"query {query_ids[c]!r}" if query_ids is not None else f"column {c}"
-    kind = "NaN" if np.isnan(value) else "infinite value"
+    col = f"query {str(query_ids[c])!r}" if query_ids is not None else f"column {c}"
+    kind = "a NaN" if np.isnan(value) else "an infinite value"
+    prefix = f"{source}: " if source else ""
     raise AriaInputError(
-        f"score matrix has a {kind} at segment {row_offset + r}, {col} "
+        f"{prefix}score matrix has {kind} at segment {row_offset + r}, {col} "
         f"({n_bad} non-finite value(s) in rows {row_offset}..{row_offset + len(block) - 1}); "
         "fix or drop those entries first"
     )

@@ -14,3 +14,10 @@ def test_examples_diagnose_as_designed():
 def test_cli_version():
     out = subprocess.run([sys.executable, "-m", "aria", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and aria.__version__ in out.stdout
+
+
+def test_channel_sets_are_found():
+    from aria._resources import channelset_path
+
+    assert channelset_path("audio").name == "audio.toml"
+    assert channelset_path("symbolic").is_file()

@@ -36,7 +36,10 @@ def progress_bar(total: int, desc: str, enabled: bool | None) -> Iterator[Callab
 
 
 def prepare_out_dir(path: str | None, inputs: list[str]) -> Path | None:
-    """Create the output directory, refusing to write over an input file.
+    """Check the output directory up front; it is created only when results are written.
+
+    Refuses a path that is an existing file or one of the inputs, so that a bad
+    ``--out`` fails before any work and a failed run leaves nothing behind.
 
     Parameters
     ----------
@@ -57,5 +60,4 @@ def prepare_out_dir(path: str | None, inputs: list[str]) -> Path | None:
     resolved = {Path(p).resolve() for p in inputs if p}
     if out.resolve() in resolved:
         raise AriaInputError(f"--out {out}: is one of the inputs")
-    out.mkdir(parents=True, exist_ok=True)
     return out
