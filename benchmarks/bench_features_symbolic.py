@@ -5,8 +5,9 @@ Usage: python benchmarks/bench_features_symbolic.py [--files 1000] [--m21-files 
 1. Writes (once, cached under /tmp/aria-bench-midi) 1,000 MIDI files from music21's offline corpus
    (Bach chorales, then Palestrina), see ``corpus_midi.py``.
 2. Times ``aria.features.extract_symbolic`` on 250, 500 and 1,000 of them with 1 and 2 workers
-   (wall clock, including the worker pool's start-up): files per second, and the linearity of time
-   in the number of files.
+   (wall clock, including the worker pool's start-up), files in a fixed shuffled order so that
+   every prefix has the same mix: files per second, and the linearity of time in the number of
+   files.
 3. On a subset, times the music21 route for the quantities music21 implements (MIDI parsed by
    ``music21.converter.parse``, then jSymbolic-1 extractors M1 melodic intervals, P20 pitch-class
    distribution, R15 note density, R17 average note duration, T2/T3 independent voices, P10 range)
@@ -27,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np  # noqa: E402
 from corpus_midi import DEFAULT_CACHE, build  # noqa: E402
 
 from aria._resources import channelset_path  # noqa: E402
@@ -64,6 +66,8 @@ def main() -> None:
     warnings.filterwarnings("ignore")
 
     files = build(args.files, DEFAULT_CACHE)
+    # a fixed shuffle, so that every prefix has the same mix of short chorales and long masses
+    files = [files[i] for i in np.random.default_rng(0).permutation(len(files))]
     print(f"{len(files)} MIDI files in {DEFAULT_CACHE}; load average {os.getloadavg()}", flush=True)
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                  "load_before": os.getloadavg()}, "scaling": [], "music21": {}}
@@ -83,7 +87,7 @@ def main() -> None:
 
     cs = load_channelset(channelset_path("symbolic"))
     step = max(1, len(files) // args.m21_files)
-    subset = files[::step][: args.m21_files]
+    subset = sorted(files[::step][: args.m21_files])
     t = time.perf_counter()
     for f in subset:
         aria_route(f, cs)
