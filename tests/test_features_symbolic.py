@@ -243,3 +243,27 @@ def test_channelset_params_are_data(tmp_path):
     p.write_text(text.replace("dim = 61", "dim = 25"))
     with pytest.raises(AriaInputError, match="length 61"):
         symbolic_features(notes, load_channelset(p))
+
+
+def _long_file(path, tpq, n=1000):
+    mid = mido.MidiFile(ticks_per_beat=tpq)
+    tr = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=400000, time=0)])
+    for k in range(n):
+        p = 60 + (k * 5) % 24
+        tr.append(mido.Message("note_on", note=p, velocity=30 + k % 90, time=0))
+        tr.append(mido.Message("note_off", note=p, velocity=0, time=tpq if k % 3 else 2 * tpq))
+    mid.tracks.append(tr)
+    mid.save(str(path))
+    return path
+
+
+def test_long_fine_resolution_file_beyond_pretty_midi_tick_limit(tmp_path):
+    # music21 writes 10080 ticks per quarter: 1000 notes exceed pretty_midi's 1e7-tick limit
+    fine = _long_file(tmp_path / "fine.mid", 10080)
+    with pytest.raises(ValueError, match="largest tick"):
+        pretty_midi.PrettyMIDI(str(fine))
+    coarse = _long_file(tmp_path / "coarse.mid", 480)
+    f, g = feats(fine), feats(coarse)
+    for k in f:
+        assert np.allclose(f[k], g[k], rtol=1e-12, atol=1e-12), k
+    assert f["mean_rhythmic_value"] == sum(1 if k % 3 else 2 for k in range(1000)) / 1000
