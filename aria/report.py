@@ -139,6 +139,8 @@ DEFINITIONS: list[dict[str, str]] = [
              "they are left out of every group and of the null, and counted."},
 ]
 _DEF_KEYS = {d["key"] for d in DEFINITIONS}
+#: Longest per-query table shown inline.
+_MAX_DETAIL_ROWS = 500
 
 
 @dataclass
@@ -300,8 +302,13 @@ def diagnostics_block(slug: str, diag: Diagnostics, *, figures: bool = True, dpi
             _figure(plot_concentration(diag), "Histogram of per-query concentration",
                     "Per-query concentration ratio with C_bar and the offset thresholds.", dpi),
         ]
-    block.details.append({"summary": "Per-query diagnostics (mean, std, concentration, v1 loading)",
-                          "text": diag.to_frame().to_string(index=False, float_format=lambda v: f"{v:.4g}")})
+    frame = diag.to_frame()
+    summary = "Per-query diagnostics (mean, std, concentration, v1 loading)"
+    if len(frame) > _MAX_DETAIL_ROWS:
+        summary += f" - first {_MAX_DETAIL_ROWS} of {len(frame)} queries (all in aria diagnose --out)"
+        frame = frame.head(_MAX_DETAIL_ROWS)
+    block.details.append({"summary": summary,
+                          "text": frame.to_string(index=False, float_format=lambda v: f"{v:.4g}")})
     return block
 
 

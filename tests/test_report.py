@@ -119,3 +119,20 @@ def test_report_bad_input(tmp_path):
     out = subprocess.run([sys.executable, "-m", "aria", "report", str(tmp_path / "nope.npy"),
                           "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "nope.npy" in out.stderr
+
+
+def test_api_render_escapes_and_caps_per_query_table():
+    import numpy as np
+
+    from aria.report import build_report, diagnostics_block, render_html
+
+    rng = np.random.default_rng(0)
+    diag = aria.diagnose(aria.scores_from_array(rng.normal(size=(50, 600))))
+    block = diagnostics_block("m", diag, figures=False)
+    assert "first 500 of 600 queries" in block.details[0]["summary"]
+    assert len(block.details[0]["text"].splitlines()) == 501  # header + 500 rows
+    prov = {"created": "2026-01-01T00:00:00+00:00", "inputs": {}, "seeds": {}, "versions": {"aria": "x"}}
+    html = render_html(build_report({"<script>alert(1)</script>": diag}, provenance=prov,
+                                    title="A & B <b>", figures=False))
+    check_html(html)
+    assert "<script>" not in html and "&lt;script&gt;" in html and "A &amp; B &lt;b&gt;" in html
