@@ -47,6 +47,7 @@ __all__ = [
     "build_report",
     "render_html",
     "write_report",
+    "write_figures",
 ]
 
 #: Definitions shown in the report; every number links to one by its key.
@@ -171,11 +172,12 @@ class Table:
 
 @dataclass
 class Figure:
-    """An inline figure (``data:`` URI)."""
+    """An inline figure (``data:`` URI) and its SVG rendering (for saving it beside the report)."""
 
     uri: str
     alt: str
     caption: str
+    svg: bytes = field(default=b"", repr=False)
 
 
 @dataclass
@@ -241,11 +243,12 @@ def _hdr(*items: str | tuple[str, str]) -> list[Cell]:
 
 
 def _figure(fig, alt: str, caption: str, dpi: int) -> Figure:
-    from aria.plot import figure_to_data_uri
+    from aria.plot import figure_to_bytes, figure_to_data_uri
 
     uri = figure_to_data_uri(fig, "png", dpi=dpi)
+    svg = figure_to_bytes(fig, "svg")
     fig.clear()
-    return Figure(uri=uri, alt=alt, caption=caption)
+    return Figure(uri=uri, alt=alt, caption=caption, svg=svg)
 
 
 def diagnostics_block(slug: str, diag: Diagnostics, *, figures: bool = True, dpi: int = 80) -> Block:
@@ -783,6 +786,41 @@ def _refs(block: Block) -> set[str]:
         for r in t.rows:
             out |= {c.ref for c in r.cells if c.ref}
     return out
+
+
+def write_figures(data: ReportData, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write every figure of a report as PNG and SVG into ``out_dir/figures/`` (atomically).
+
+    Files are named ``<block id>-<n>.png`` / ``.svg``.
+
+    Parameters
+    ----------
+    data : ReportData
+        Output of :func:`build_report`.
+    out_dir : path-like
+        Report directory.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files.
+    """
+    import base64
+
+    from aria._atomic import atomic_open
+
+    blocks = list(data.top_blocks) + [b for m in data.methods for b in m.blocks]
+    written = []
+    for b in blocks:
+        for i, f in enumerate(b.figures, start=1):
+            stem = Path(out_dir) / "figures" / f"{b.id}-{i}"
+            png = base64.b64decode(f.uri.split(",", 1)[1])
+            for suffix, payload in ((".png", png), (".svg", f.svg)):
+                if payload:
+                    with atomic_open(stem.with_suffix(suffix), "wb") as fh:
+                        fh.write(payload)
+                    written.append(stem.with_suffix(suffix))
+    return written
 
 
 def write_report(html: str, out_dir: str | os.PathLike[str], name: str = "report.html") -> Path:

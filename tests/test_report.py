@@ -57,7 +57,7 @@ def check_html(text):
 def three_method_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     stdout = run_cli("report", "--example", "query-dependent", "--example", "collapsed",
-                     "--example", "offset-dominated", "--out", str(out))
+                     "--example", "offset-dominated", "--save-figures", "--out", str(out))
     return out, stdout
 
 
@@ -86,6 +86,13 @@ def test_report_structure_and_content(three_method_report):
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["inputs"]["scores[collapsed]"]["sha256"] == sha256_path(aria.examples.path("collapsed"))
     assert "Ranking by reliability" in text and "query-dependent &gt; offset-dominated" in text
+    import base64
+
+    pngs = sorted((out / "figures").glob("*.png"))
+    assert len(pngs) == 10 and len(list((out / "figures").glob("*.svg"))) == 10
+    assert "10 figure files" not in stdout and "20 figure files written" in stdout
+    embedded = {base64.b64decode(m) for m in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)}
+    assert {p.read_bytes() for p in pngs} == embedded
 
 
 def _strip_time(text):

@@ -72,6 +72,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="add single-query evidence for this query id (repeatable)")
     h.add_argument("--cache-dir", metavar="DIR", help="on-disk null cache (default: none, in-session only)")
     p.add_argument("--no-figures", action="store_true", help="leave the figures out (smaller file)")
+    p.add_argument("--save-figures", action="store_true",
+                   help="also write every figure as PNG and SVG into DIR/figures/")
     p.add_argument("--dpi", type=int, default=80, help="figure resolution (default 80)")
     bar = p.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None)
@@ -119,7 +121,6 @@ def run(args: argparse.Namespace) -> int:
     from aria.lds import lds as compute_lds
     from aria.output import write_json
     from aria.provenance import provenance_record
-    from aria.render import fmt_number
     from aria.report import (
         ReportWarning,
         build_report,
@@ -213,14 +214,21 @@ def run(args: argparse.Namespace) -> int:
                         comparison=comparison, n_tracks=n_tracks, title=args.title, extra_blocks=blocks,
                         extra_warnings=warnings, figures=not args.no_figures, dpi=args.dpi)
     path = write_report(render_html(data), out_dir)
+    figs = []
+    if args.save_figures:
+        from aria.report import write_figures
+
+        figs = write_figures(data, out_dir)
     write_json(out_dir / "provenance.json", prov)
     for n, d in diags.items():
         line = f"{n}: {d.verdict}"
         if n in summaries:
             line += f"; homogeneity at K = {summary_k}: " + ", ".join(
-                f"{c} z={fmt_number(v['z_bar'], 2)}" for c, v in summaries[n].items())
+                f"{c} z={_z(v['z_bar'])}" for c, v in summaries[n].items())
         print(line)
     print(f"report written to {path}")
+    if figs:
+        print(f"{len(figs)} figure files written to {out_dir / 'figures'}")
     return 0
 
 
@@ -230,6 +238,13 @@ def _example_labels(labels, scores):
         return None
     qids = [str(q) for q in scores.coords["query"].values]
     return labels if set(qids) <= set(labels.index) else None
+
+
+def _z(x: float) -> str:
+    from aria.render import fmt_number
+
+    text = fmt_number(x, 2)
+    return "undefined" if text == "-" else text
 
 
 def _slug(name: str) -> str:
