@@ -143,3 +143,43 @@ def test_api_render_escapes_and_caps_per_query_table():
                                     title="A & B <b>", figures=False))
     check_html(html)
     assert "<script>" not in html and "&lt;script&gt;" in html and "A &amp; B &lt;b&gt;" in html
+
+
+def test_warnings_partial_offset_excluded_columns_failed_tracks(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from aria import examples_bach_scores as bach
+    from aria.analysis import HomogeneitySetup
+    from aria.report import build_report, homogeneity_warnings, render_html
+
+    with np.load(bach.path("bach-random")) as z:
+        s, track, qids = z["scores"].astype(float), z["segment_track"], z["query_ids"]
+    s = s + 0.8 * s.std()  # a moderate common offset: 0.3 <= C_bar < 0.5
+    s[:, 3] = 1.0  # a constant column
+    scores = aria.scores_from_array(s, query_ids=qids, segment_track=track)
+    diag = aria.diagnose(scores)
+    assert 0.3 <= diag.mean_concentration < 0.5 and diag.verdict == "query-dependent"
+    frame = pd.read_parquet(bach.features_path())
+    failed = frame["track"].iloc[:4].tolist()
+    feats = frame.columns[6:18]
+    frame.loc[frame.index[:4], "status"] = "failed"
+    frame.loc[frame.index[:4], "error"] = "could not parse"
+    for col in feats:
+        frame[col] = frame[col].astype(object)
+        for i in range(4):
+            frame.at[frame.index[i], col] = None
+    fpath = tmp_path / "feats.parquet"
+    frame.to_parquet(fpath)
+    setup = HomogeneitySetup.load(fpath, "symbolic", null_groups=50, k=[5])
+    result = setup.run(scores, diag)
+    prov = {"created": "T", "inputs": {}, "seeds": {}, "versions": {}}
+    data = build_report({"m": diag}, provenance=prov, figures=False,
+                        extra_warnings=homogeneity_warnings("m", result))
+    kinds = {w.kind for w in data.warnings}
+    assert {"partial offset", "excluded columns", "failed tracks"} <= kinds
+    html = render_html(data)
+    check_html(html)
+    warn = html[html.index('id="warnings"'):html.index('aria-label="contents"')]
+    assert "partial offset" in warn and qids[3] in warn and "4 of 406 tracks" in warn
+    assert all(t in warn for t in failed)
