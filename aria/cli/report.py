@@ -193,7 +193,12 @@ def run(args: argparse.Namespace) -> int:
                                               dpi=args.dpi)
             warnings += homogeneity_warnings(name, result)
             for q in args.query:
-                ev = query_evidence(scores, setup, q, k=summary_k, diagnostics=diag, result=result)
+                try:
+                    ev = query_evidence(scores, setup, q, k=summary_k, diagnostics=diag, result=result)
+                except AriaInputError as exc:  # e.g. this method has no such query: report, go on
+                    warnings.append(ReportWarning(name, "evidence skipped", str(exc), None))
+                    print(f"aria: warning: {name}: evidence for {q!r} skipped: {exc}", file=sys.stderr)
+                    continue
                 blocks[name].append(evidence_block(_slug(name), ev, figures=not args.no_figures,
                                                    dpi=args.dpi))
     comparison = None
