@@ -13,16 +13,24 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import xarray as xr
 
 from aria.diagnostics import Diagnostics
 
+if TYPE_CHECKING:  # annotations only; imported lazily at run time
+    from aria.channels import ChannelSet
+    from aria.featuretable import FeatureTable
+    from aria.homogeneity import HomogeneityResult
+
 __all__ = ["HomogeneitySetup", "homogeneity_summary"]
 
 
-def homogeneity_summary(result, k: int | None = None, matrix: str = "scores") -> dict[str, dict[str, float]]:
+def homogeneity_summary(
+    result: HomogeneityResult, k: int | None = None, matrix: str = "scores"
+) -> dict[str, dict[str, float]]:
     """Per-channel ``z_bar``, ``pos``, ``sig`` and ``n_queries`` at one K.
 
     Parameters
@@ -85,8 +93,8 @@ class HomogeneitySetup:
         Source of the feature table.
     """
 
-    channel_set: object
-    features: object
+    channel_set: ChannelSet
+    features: FeatureTable
     k: tuple[int, ...] | None = None
     null_groups: int = 1000
     seed: int = 0
@@ -125,7 +133,7 @@ class HomogeneitySetup:
         return cls(channel_set=cset, features=table, features_path=src, **kwargs)
 
     def run(self, scores: xr.DataArray, diagnostics: Diagnostics | None = None, *, residual: bool = False,
-            labels: pd.Series | None = None, alignment: bool = True):
+            labels: pd.Series | None = None, alignment: bool = True) -> HomogeneityResult:
         """Homogeneity of one score matrix with the shared setup.
 
         Parameters

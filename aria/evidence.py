@@ -18,6 +18,7 @@ against the engine's ``H_c(q)``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,10 @@ import xarray as xr
 from aria.diagnostics import Diagnostics, diagnose
 from aria.errors import AriaInputError
 from aria.output import json_safe
+
+if TYPE_CHECKING:  # annotations only; imported lazily at run time
+    from aria.analysis import HomogeneitySetup
+    from aria.homogeneity import HomogeneityResult
 
 __all__ = ["QueryEvidence", "query_evidence"]
 
@@ -103,13 +108,13 @@ def _pair_matrix(psim, feature: str, idx: np.ndarray) -> np.ndarray:
 
 def query_evidence(
     scores: xr.DataArray,
-    setup,
+    setup: HomogeneitySetup,
     query: str,
     *,
     k: int = 10,
     matrix: str = "scores",
     diagnostics: Diagnostics | None = None,
-    result=None,
+    result: HomogeneityResult | None = None,
 ) -> QueryEvidence:
     """Top-K tracks of one query with per-channel similarity to the rest of the group and z-scores.
 

@@ -17,10 +17,21 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from aria.errors import AriaDependencyError
+
+if TYPE_CHECKING:  # annotations only; imported lazily at run time
+    from matplotlib.figure import Figure
+
+    from aria.alignment import AlignmentResult
+    from aria.compare import Comparison
+    from aria.confound import ConfoundResult
+    from aria.diagnostics import Diagnostics
+    from aria.evidence import QueryEvidence
+    from aria.homogeneity import HomogeneityResult, MatrixHomogeneity
 
 __all__ = [
     "OKABE_ITO",
@@ -99,7 +110,7 @@ def channel_colors(channels: Sequence[str]) -> dict[str, str]:
 # ---------------------------------------------------------------------------
 
 
-def plot_energy_spectrum(diag, *, title: str | None = None):
+def plot_energy_spectrum(diag: Diagnostics, *, title: str | None = None) -> Figure:
     """Leading singular-value energy spectrum ``E_k`` with ``E1`` and ``E2:5`` marked.
 
     One bar per reported ``E_k`` (``diag.energy_spectrum``): ``E1`` in
@@ -142,7 +153,7 @@ def plot_energy_spectrum(diag, *, title: str | None = None):
     return fig
 
 
-def plot_interquery_correlations(diag, *, bins: int = 40, title: str | None = None):
+def plot_interquery_correlations(diag: Diagnostics, *, bins: int = 40, title: str | None = None) -> Figure:
     """Histogram of the pairwise inter-query Pearson correlations ``R[q, q']``, ``q < q'``.
 
     The mean absolute correlation ``rho_bar`` and the ``collapsed`` threshold
@@ -180,7 +191,7 @@ def plot_interquery_correlations(diag, *, bins: int = 40, title: str | None = No
     return fig
 
 
-def plot_concentration(diag, *, bins: int = 20, title: str | None = None):
+def plot_concentration(diag: Diagnostics, *, bins: int = 20, title: str | None = None) -> Figure:
     """Histogram of the per-query concentration ratio ``C_q`` with ``C_bar`` and thresholds.
 
     Parameters
@@ -226,14 +237,15 @@ def plot_concentration(diag, *, bins: int = 20, title: str | None = None):
 NULL_BAND = 1.645
 
 
-def _matrix(result, matrix: str):
+def _matrix(result: HomogeneityResult, matrix: str) -> MatrixHomogeneity:
     mh = result.scores if matrix == "scores" else result.residual
     if mh is None:
         raise ValueError(f"the homogeneity result has no {matrix!r} analysis (run it with residual=True)")
     return mh
 
 
-def plot_z_distribution(result, *, matrix: str = "scores", title: str | None = None):
+def plot_z_distribution(result: HomogeneityResult, *, matrix: str = "scores",
+                        title: str | None = None) -> Figure:
     """Per-channel distribution of the query z-scores ``z_c(q)``, one panel per K, with the null band.
 
     Box plots (median, quartiles, 1.5 IQR whiskers, outliers) over the
@@ -284,7 +296,7 @@ def plot_z_distribution(result, *, matrix: str = "scores", title: str | None = N
     return fig
 
 
-def plot_k_sweep(result, *, matrix: str = "scores", title: str | None = None):
+def plot_k_sweep(result: HomogeneityResult, *, matrix: str = "scores", title: str | None = None) -> Figure:
     """K-sweep of ``z_bar``, ``Pos`` and ``Sig`` per channel (three panels, one line per channel).
 
     Parameters
@@ -329,7 +341,8 @@ def plot_k_sweep(result, *, matrix: str = "scores", title: str | None = None):
     return fig
 
 
-def plot_residual_comparison(result, *, k: int | None = None, title: str | None = None):
+def plot_residual_comparison(result: HomogeneityResult, *, k: int | None = None,
+                             title: str | None = None) -> Figure:
     """Raw versus rank-1-residual homogeneity (``z_bar`` per channel, side by side).
 
     Parameters
@@ -373,7 +386,7 @@ def plot_residual_comparison(result, *, k: int | None = None, title: str | None 
     return fig
 
 
-def plot_alignment(alignment, *, title: str | None = None):
+def plot_alignment(alignment: AlignmentResult, *, title: str | None = None) -> Figure:
     """Axis-channel alignment bars: ``A_max`` and ``A_grp`` (R²) per channel.
 
     Parameters
@@ -405,7 +418,8 @@ def plot_alignment(alignment, *, title: str | None = None):
     return fig
 
 
-def plot_confound(confound, *, k: int | None = None, matrix: str = "scores", title: str | None = None):
+def plot_confound(confound: ConfoundResult, *, k: int | None = None, matrix: str = "scores",
+                  title: str | None = None) -> Figure:
     """Per-label confound table as a heatmap: mean z per label (rows) and channel (columns).
 
     Each cell is annotated with the mean z and the number of queries ``n``;
@@ -459,7 +473,7 @@ def plot_confound(confound, *, k: int | None = None, matrix: str = "scores", tit
     return fig
 
 
-def plot_evidence(evidence, *, title: str | None = None):
+def plot_evidence(evidence: QueryEvidence, *, title: str | None = None) -> Figure:
     """Single-query evidence: the group's ``H_c`` against its random-reference null, per channel.
 
     One panel per channel: histogram of ``H_c`` over the R random groups,
@@ -502,7 +516,7 @@ def plot_evidence(evidence, *, title: str | None = None):
 # ---------------------------------------------------------------------------
 
 
-def plot_compare(comparison, *, title: str | None = None):
+def plot_compare(comparison: Comparison, *, title: str | None = None) -> Figure:
     """Diagnostics of several methods side by side (one group of bars per method).
 
     Bars: ``rho_bar``, ``E1``, ``C_bar`` (lower = more reliable) per method;
@@ -567,7 +581,7 @@ def _fmt(x: float) -> str:
     return "undefined" if x is None or not math.isfinite(float(x)) else f"{float(x):.3f}"
 
 
-def figure_to_bytes(fig, fmt: str = "png", *, dpi: int = 100) -> bytes:
+def figure_to_bytes(fig: Figure, fmt: str = "png", *, dpi: int = 100) -> bytes:
     """Render a figure to PNG/SVG/PDF bytes, reproducibly (no dates, fixed SVG id salt).
 
     Parameters
@@ -595,7 +609,7 @@ def figure_to_bytes(fig, fmt: str = "png", *, dpi: int = 100) -> bytes:
     return buf.getvalue()
 
 
-def figure_to_data_uri(fig, fmt: str = "png", *, dpi: int = 100) -> str:
+def figure_to_data_uri(fig: Figure, fmt: str = "png", *, dpi: int = 100) -> str:
     """A ``data:`` URI embedding the figure (for self-contained HTML).
 
     Parameters
@@ -616,7 +630,7 @@ def figure_to_data_uri(fig, fmt: str = "png", *, dpi: int = 100) -> str:
     return f"data:{mime};base64,{data}"
 
 
-def save_figure(fig, path: str | os.PathLike[str], *, dpi: int = 100) -> Path:
+def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 100) -> Path:
     """Write a figure atomically; the format follows the suffix (.png, .svg, .pdf).
 
     Parameters

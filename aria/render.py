@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only; imported lazily at run time
+    from aria.compare import Comparison
 
 __all__ = ["format_comparison", "fmt_number"]
 
@@ -42,7 +46,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
-def format_comparison(comparison) -> str:
+def format_comparison(comparison: Comparison) -> str:
     """Render a :class:`~aria.compare.Comparison` as a table with rankings and exclusions.
 
     Parameters

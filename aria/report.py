@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aria._version import __version__
 from aria.compare import Comparison
@@ -27,6 +28,10 @@ from aria.diagnostics import Diagnostics
 from aria.errors import AriaDependencyError
 from aria.output import json_safe
 from aria.render import fmt_number
+
+if TYPE_CHECKING:  # annotations only; imported lazily at run time
+    from aria.evidence import QueryEvidence
+    from aria.homogeneity import HomogeneityResult
 
 __all__ = [
     "DEFINITIONS",
@@ -374,7 +379,7 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
     return block
 
 
-def homogeneity_blocks(slug: str, result, *, k: int | None = None, figures: bool = True,
+def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = None, figures: bool = True,
                        dpi: int = 80) -> list[Block]:
     """Report blocks of one method's homogeneity: K sweep, residual, alignment, confounds.
 
@@ -514,7 +519,7 @@ def homogeneity_blocks(slug: str, result, *, k: int | None = None, figures: bool
     return blocks
 
 
-def evidence_block(slug: str, ev, *, figures: bool = True, dpi: int = 80) -> Block:
+def evidence_block(slug: str, ev: QueryEvidence, *, figures: bool = True, dpi: int = 80) -> Block:
     """Report block with single-query evidence (top-K tracks, per-channel similarity, z, null).
 
     Parameters
@@ -566,7 +571,7 @@ def evidence_block(slug: str, ev, *, figures: bool = True, dpi: int = 80) -> Blo
     return block
 
 
-def homogeneity_warnings(name: str, result) -> list[ReportWarning]:
+def homogeneity_warnings(name: str, result: HomogeneityResult) -> list[ReportWarning]:
     """Warnings from a homogeneity run (failed tracks, dropped K, undefined z...).
 
     Parameters

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from aria.cli._common import prepare_out_dir
 from aria.cli.compare import EXAMPLE_NAMES, example_path
 from aria.errors import AriaInputError
+
+if TYPE_CHECKING:  # annotations only; imported lazily at run time
+    from aria.evidence import QueryEvidence
 
 EPILOG = """\
 examples:
@@ -53,7 +57,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def format_evidence(ev) -> str:
+def format_evidence(ev: QueryEvidence) -> str:
     """Terminal rendering of a :class:`~aria.evidence.QueryEvidence`."""
     from aria.render import fmt_number
 
