@@ -9,9 +9,14 @@ describes one fixed group, not attribution).
 
 Rankings among the remaining methods (1 = most reliable): one per diagnostic
 (``rho_bar``, ``E1``, ``C_bar``, lower = more reliable; ties share the lowest
-rank), a combined ``reliability_rank`` (ordered by the mean of the three
-diagnostic ranks, ties broken by ``rho_bar`` then input order) and, when
-LDS is known, ``lds_rank`` (higher LDS = better).
+rank), a combined ``reliability_rank`` and, when LDS is known, ``lds_rank``
+(higher LDS = better). The combined rank orders by verdict class first
+(query-dependent, then query-dependent with a partial offset, then
+offset-dominated), then by ``rho_bar`` (the direct measure of whether the
+query matters), then ``E1``, then input order. ``E1`` and ``C_bar`` are not
+averaged in: a genuinely low-rank query-dependent method has a high ``E1``
+without being unreliable (paper Table 2, TRAK on FMA-Full: ``E1 = 0.77``,
+query-dependent), and the verdict already accounts for ``C_bar``.
 
 Agreement with LDS: for each diagnostic ``d``, Kendall's tau-b between
 ``-d`` and LDS over the ranked methods with both values defined. ``tau = 1``:
@@ -223,6 +228,13 @@ def _exclusion_reason(d: Diagnostics) -> str | None:
     return None
 
 
+def _verdict_class(d: Diagnostics) -> int:
+    """0 query-dependent, 1 query-dependent with a partial offset, 2 offset-dominated."""
+    if d.verdict == "offset-dominated":
+        return 2
+    return 1 if any(n.startswith("partial offset") for n in d.notes) else 0
+
+
 def _min_ranks(values: np.ndarray, ascending: bool = True) -> list[int | None]:
     """Competition ranks (1 = best), NaN -> None."""
     vals = np.asarray(values, dtype=float)
@@ -314,14 +326,13 @@ def compare_methods(
         diag_ranks[short] = _min_ranks(vals)
         for i, rk in zip(included, diag_ranks[short], strict=True):
             rows[i].ranks[short] = rk
-    # combined reliability rank
+    # combined reliability rank: verdict class, then rho_bar, then E1, then input order
     keyed = []
     for pos, i in enumerate(included):
-        rs = [diag_ranks[s][pos] for s in SHORT_NAMES.values() if diag_ranks[s][pos] is not None]
-        if not rs:
-            continue
-        rho = rows[i].diagnostics.mean_abs_interquery_corr
-        keyed.append((float(np.mean(rs)), rho if math.isfinite(rho) else math.inf, pos, i))
+        d = rows[i].diagnostics
+        rho, e1 = d.mean_abs_interquery_corr, d.energy_ratio_1
+        keyed.append((_verdict_class(d), rho if math.isfinite(rho) else math.inf,
+                      e1 if math.isfinite(e1) else math.inf, pos, i))
     for rank, (*_, i) in enumerate(sorted(keyed), start=1):
         rows[i].ranks["reliability"] = rank
     lds_vals = np.array([rows[i].lds if rows[i].lds is not None else math.nan for i in included],

@@ -83,7 +83,7 @@ def format_comparison(comparison: Comparison) -> str:
                      "Pos/Sig: fraction of queries with z > 0 / z > 1.645)")
     lines += _table(header, rows)
     ranked = comparison.ranked
-    lines += ["", "ranking (most reliable first; lower rho_bar, E1, C_bar = more reliable): "
+    lines += ["", "ranking (most reliable first: verdict, then lower rho_bar, then lower E1): "
               + (" > ".join(m.name for m in ranked) if ranked else "no method can be ranked")]
     for m in comparison.methods:
         if m.excluded:

@@ -91,7 +91,8 @@ DEFINITIONS: list[dict[str, str]] = [
     {"key": "reliability_rank", "symbol": "rank", "name": "reliability rank",
      "text": "Among the methods that are not collapsed (or undetermined): each diagnostic rho_bar, E1, "
              "C_bar ranks the methods (1 = lowest = most reliable); the reliability rank orders them by "
-             "the mean of these three ranks, ties broken by rho_bar."},
+             "verdict (query-dependent, then partial offset, then offset-dominated), then by rho_bar, "
+             "then by E1."},
     {"key": "lds", "symbol": "LDS", "name": "linear datamodeling score",
      "text": "As dattri: for each query, the Spearman correlation between the attribution-predicted "
              "score of each retraining subset (the sum of S over the subset's rows) and the target of "

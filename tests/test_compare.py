@@ -133,3 +133,18 @@ def test_cli_compare_lds_json_and_errors(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "missing.npy")]) == 2
     err = capsys.readouterr().err
     assert "missing.npy" in err and "Traceback" not in err
+
+
+def test_reliability_rank_orders_by_verdict_class_then_rho():
+    from aria import examples_bach_scores as bach
+
+    with np.load(bach.path("bach-random")) as z:
+        s = z["scores"].astype(float)
+    partial = aria.diagnose(aria.scores_from_array(s + 0.8 * s.std()))
+    assert any(n.startswith("partial offset") for n in partial.notes)
+    clean = aria.diagnose(aria.load_scores(aria.examples.path("query-dependent")))
+    offset = aria.diagnose(aria.load_scores(aria.examples.path("offset-dominated")))
+    assert offset.mean_abs_interquery_corr < clean.mean_abs_interquery_corr  # rho alone would misorder
+    comp = compare_methods({"offset": offset, "partial": partial, "clean": clean})
+    assert [m.name for m in comp.ranked] == ["clean", "partial", "offset"]
+    assert {m.name: m.ranks["rho_bar"] for m in comp.methods}["offset"] == 1  # lowest rho, still last
