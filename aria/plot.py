@@ -500,7 +500,8 @@ def plot_evidence(evidence: QueryEvidence, *, title: str | None = None) -> Figur
         ax.hist(vals, bins=30, color=_GREY, edgecolor="white", linewidth=0.4)
         ax.axvspan(row.null_mean - NULL_BAND * row.null_sd, row.null_mean + NULL_BAND * row.null_sd,
                    color=_NULL_BAND, zorder=0)
-        ax.axvline(row.H, color=colors[row.channel], lw=2.5, label=f"query: z = {row.z:.2f}")
+        zlabel = f"z = {row.z:.2f}" if np.isfinite(row.z) else "z undefined (null sd 0)"
+        ax.axvline(row.H, color=colors[row.channel], lw=2.5, label=f"query: {zlabel}")
         ax.set_title(row.channel)
         ax.set_xlabel("H_c (similarity, 0 to 1)")
         if ci == 0:

@@ -340,8 +340,6 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
     has_lds = comparison.has_lds
     header = _hdr("method", ("verdict", "verdict"), ("ρ̄", "rho_bar"), ("E1", "E1"), ("E2:5", "E2_5"),
                   ("C̄", "C_bar"))
-    for ch in comparison.channels:
-        header += _hdr((f"{ch} z̄", "z_bar"), (f"{ch} Pos", "Pos"), (f"{ch} Sig", "Sig"))
     if has_lds:
         header += _hdr(("LDS", "lds"), ("LDS rank", "lds"))
     header += _hdr(("rank", "reliability_rank"), "note")
@@ -350,9 +348,6 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
         d = m.diagnostics
         cells = [Cell(m.name), Cell(d.verdict, ref="verdict"), _num(d.mean_abs_interquery_corr),
                  _num(d.energy_ratio_1), _num(d.energy_ratio_2_5), _num(d.mean_concentration)]
-        for ch in comparison.channels:
-            h = m.homogeneity.get(ch, {})
-            cells += [_num(h.get("z_bar"), 2), _num(h.get("pos"), 2), _num(h.get("sig"), 2)]
         if has_lds:
             cells += [_num(m.lds), _num(m.ranks.get("lds"))]
         cells.append(Cell("excluded") if m.excluded else _num(m.ranks.get("reliability")))
@@ -365,6 +360,19 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
                           "method the homogeneity describes one fixed retrieved group, not attribution.")
     block = Block(id="comparison", title="Method comparison", paragraphs=paragraphs,
                   tables=[Table("One row per method", header, rows)])
+    if comparison.channels:
+        hh = _hdr("method", ("verdict", "verdict"), "channel", ("z̄", "z_bar"), ("Pos", "Pos"), ("Sig", "Sig"),
+                  "note")
+        hrows = []
+        for m in comparison.methods:
+            for ch in comparison.channels:
+                h = m.homogeneity.get(ch, {})
+                note = "one fixed group, not attribution" if m.verdict == "collapsed" else ""
+                hrows.append(Row([Cell(m.name), Cell(m.verdict, ref="verdict"), Cell(ch),
+                                  _num(h.get("z_bar"), 2), _num(h.get("pos"), 2), _num(h.get("sig"), 2),
+                                  Cell(note)], css="excluded" if m.excluded else None))
+        block.tables.append(Table(f"Homogeneity per method and channel at K = {comparison.homogeneity_k}",
+                                  hh, hrows))
     if comparison.agreement:
         block.tables.append(Table(
             "Does each diagnostic order the methods as LDS does?",
@@ -476,7 +484,8 @@ def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = 
         arows = [Row([Cell(str(r["channel"])), _num(r["a_max"]),
                       Cell(f"{r['a_max_feature']}[{r['a_max_dim']}]" if isinstance(r["a_max_feature"], str)
                            else "-"),
-                      _num(r["a_grp"]), _num(r["a_grp_adjusted"]), Cell(str(r["a_grp_feature"]))])
+                      _num(r["a_grp"]), _num(r["a_grp_adjusted"]),
+                      Cell(r["a_grp_feature"] if isinstance(r["a_grp_feature"], str) else "-")])
                  for r in al.channels.to_dict("records")]
         ab = Block(id=f"{slug}-alignment", title="Axis-channel alignment",
                    paragraphs=[f"How strongly the dominant train-side axis u1 ({al.n_tracks} tracks) follows "
@@ -597,10 +606,17 @@ def homogeneity_warnings(name: str, result: HomogeneityResult) -> list[ReportWar
                            f"{c.without_features} of {c.score_tracks} tracks have no usable features "
                            f"({c.failed} failed, {c.absent_from_table} absent, {c.invalid} invalid) and are "
                            f"left out of groups and null: {listing}", "failed"))
+    per_k: dict[str, list[str]] = {}
     for w in result.warnings:
         if w == COLLAPSED_WARNING or w.split(" of ")[0].isdigit() and "usable features" in w:
             continue
+        head, sep, rest = w.partition(": ")
+        if sep and head.startswith("K = ") and head[4:].isdigit():
+            per_k.setdefault(rest, []).append(head[4:])  # one line for the same message at every K
+            continue
         out.append(ReportWarning(name, "homogeneity", w, None))
+    for rest, ks in per_k.items():
+        out.append(ReportWarning(name, "homogeneity", f"K = {', '.join(ks)}: {rest}", "null"))
     return out
 
 

@@ -231,7 +231,9 @@ def test_bach_report_end_to_end(tmp_path):
                 evidence_id, "bach-collapsed-homogeneity", "comparison"):
         assert sec in c.sections, sec
     warnings_html = text[text.index('id="warnings"'):text.index('aria-label="contents"')]
-    assert "null sd is 0 for channel(s) dynamic" in warnings_html
+    assert warnings_html.count("null sd is 0 for channel(s) dynamic") == 2  # one line per method, all K
+    assert "K = 5, 10, 20, 50, 100: null sd is 0" in warnings_html
+    assert "Homogeneity per method and channel at K = 10" in text
     assert "Caveat: this matrix is collapsed" in text
     assert "Confound analysis by mode" in text
     from aria.provenance import sha256_path
