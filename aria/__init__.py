@@ -10,17 +10,51 @@ diagnose
     concentration, verdict) in one streaming pass.
 rank1_axis, write_residual, residual_scores
     The dominant rank-1 axis and the rank-1 residual.
+homogeneity
+    Musical homogeneity of each query's top-K tracks against random groups,
+    per channel (with normalization, K sweep, residual, alignment, confounds).
+load_channel_set, load_feature_table
+    Channel sets (``features/*.toml``) and per-track feature tables.
+track_scores, normalize_columns
+    Per-query normalization and segment -> track aggregation.
+axis_alignment, confound_analysis
+    Axis-channel alignment and per-label stratification.
 """
 
 from aria import examples
 from aria._version import __version__
+from aria.aggregate import TrackScores, track_scores
+from aria.alignment import AlignmentResult, axis_alignment
+from aria.channels import ChannelSet, load_channel_set
+from aria.confound import ConfoundResult, confound_analysis
 from aria.diagnostics import Diagnostics, VerdictThresholds, classify, diagnose
 from aria.errors import AriaDependencyError, AriaError, AriaInputError
+from aria.featuretable import FeatureTable, feature_table_from_frame, load_feature_table
+from aria.homogeneity import HomogeneityResult, MatrixHomogeneity, NullDistribution, homogeneity
 from aria.io import load_query_metadata, load_scores, load_track_map, scores_from_array
+from aria.normalize import normalize_columns
 from aria.residual import Rank1Axis, rank1_axis, residual_scores, write_residual
+from aria.similarity import lcs_similarity
 
 __all__ = [
     "__version__",
+    "AlignmentResult",
+    "ChannelSet",
+    "ConfoundResult",
+    "FeatureTable",
+    "HomogeneityResult",
+    "MatrixHomogeneity",
+    "NullDistribution",
+    "TrackScores",
+    "axis_alignment",
+    "confound_analysis",
+    "feature_table_from_frame",
+    "homogeneity",
+    "lcs_similarity",
+    "load_channel_set",
+    "load_feature_table",
+    "normalize_columns",
+    "track_scores",
     "AriaDependencyError",
     "AriaError",
     "AriaInputError",

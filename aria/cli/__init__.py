@@ -18,7 +18,7 @@ from aria._version import __version__
 from aria.errors import AriaDependencyError, AriaError
 
 #: Sub-command modules, in the order ``aria --help`` lists them.
-COMMANDS = ("aria.cli.diagnose", "aria.cli.features")
+COMMANDS = ("aria.cli.diagnose", "aria.cli.features", "aria.cli.homogeneity")
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
