@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import sys
 import time
 import warnings
@@ -57,6 +58,12 @@ def aria_route(path: Path, cs) -> None:
     symbolic_features(notes, cs)
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the worker pool), in seconds."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=1000)
@@ -75,34 +82,35 @@ def main() -> None:
     sizes = [n for n in (250, 500, 1000) if n <= len(files)] or [len(files)]
     for workers in (1, 2):
         for n in sizes:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), cpu_seconds()
             df = extract_symbolic(files[:n], workers=workers)
-            dt = time.perf_counter() - t
+            dt, dc = time.perf_counter() - t, cpu_seconds() - c
             ok = int((df["status"] == "ok").sum())
-            row = {"files": n, "workers": workers, "seconds": dt, "files_per_s": n / dt, "ok": ok,
-                   "load": os.getloadavg()[0]}
+            row = {"files": n, "workers": workers, "seconds": dt, "files_per_s": n / dt, "cpu_s": dc,
+                   "cpu_ms_per_file": 1e3 * dc / n, "ok": ok, "load": os.getloadavg()[0]}
             results["scaling"].append(row)
-            print(f"workers={workers} files={n:5d}: {dt:7.2f} s  {n / dt:7.1f} files/s  ({ok} ok)"
-                  f"  load {row['load']:.2f}", flush=True)
+            print(f"workers={workers} files={n:5d}: {dt:7.2f} s  {n / dt:7.1f} files/s  "
+                  f"cpu {1e3 * dc / n:5.1f} ms/file  ({ok} ok)  load {row['load']:.2f}", flush=True)
 
     cs = load_channelset(channelset_path("symbolic"))
     step = max(1, len(files) // args.m21_files)
     subset = sorted(files[::step][: args.m21_files])
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for f in subset:
         aria_route(f, cs)
-    t_aria = time.perf_counter() - t
-    t = time.perf_counter()
+    t_aria, c_aria = time.perf_counter() - t, time.process_time() - c
+    t, c = time.perf_counter(), time.process_time()
     for f in subset:
         music21_route(f)
-    t_m21 = time.perf_counter() - t
+    t_m21, c_m21 = time.perf_counter() - t, time.process_time() - c
     results["music21"] = {"files": len(subset), "aria_s": t_aria, "music21_s": t_m21,
+                          "aria_cpu_s": c_aria, "music21_cpu_s": c_m21,
                           "aria_ms_per_file": 1e3 * t_aria / len(subset),
                           "music21_ms_per_file": 1e3 * t_m21 / len(subset),
-                          "speedup": t_m21 / t_aria}
+                          "speedup": t_m21 / t_aria, "speedup_cpu": c_m21 / c_aria}
     print(f"music21 route on {len(subset)} files: {t_m21:.2f} s ({1e3 * t_m21 / len(subset):.0f} ms/file, "
           f"7 of the 12 quantities); aria route: {t_aria:.3f} s ({1e3 * t_aria / len(subset):.1f} ms/file, "
-          f"all 12) -> speed-up {t_m21 / t_aria:.0f}x", flush=True)
+          f"all 12) -> speed-up {t_m21 / t_aria:.0f}x wall, {c_m21 / c_aria:.0f}x CPU", flush=True)
     results["machine"]["load_after"] = os.getloadavg()
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

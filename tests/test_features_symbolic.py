@@ -267,3 +267,24 @@ def test_long_fine_resolution_file_beyond_pretty_midi_tick_limit(tmp_path):
     for k in f:
         assert np.allclose(f[k], g[k], rtol=1e-12, atol=1e-12), k
     assert f["mean_rhythmic_value"] == sum(1 if k % 3 else 2 for k in range(1000)) / 1000
+
+
+def test_spans_in_beats_across_a_tempo_change(tmp_path):
+    from aria.features.batch import Item
+    from aria.features.symbolic import extract_item
+
+    path = str(_write_tempo_change(tmp_path / "tempo.mid"))
+    a = extract_item(Item("a", path, 0.0, 4.0, "beats"), CS)
+    b = extract_item(Item("b", path, 4.0, 8.0, "beats"), CS)
+    # [0, 4) beats = [0, 2) s: four quarters + the part-2 half note (beat 3) clipped at beat 4
+    assert a["mean_rhythmic_value"] == 1.0 and a["note_density"] == 5 / 2.0
+    # [4, 8) beats = [2, 6) s at 60 qpm: two quarters and a half note
+    assert b["mean_rhythmic_value"] == 4 / 3 and b["note_density"] == pytest.approx(3 / 4.0, rel=1e-12)
+    whole = extract_item(Item("w", path), CS)
+    pcs = a["pitch_class_hist"] * 5 + b["pitch_class_hist"] * 3
+    assert np.allclose(pcs, whole["pitch_class_hist"] * 8, rtol=0, atol=1e-12)
+    secs = extract_item(Item("s", path, 2.0, 6.0, "seconds"), CS)
+    for k in b:
+        assert np.array_equal(b[k], secs[k]), k
+    with pytest.raises(ExtractionError, match=r"no pitched note starts in the span \[8, 9\) beats"):
+        extract_item(Item("c", path, 8.0, 9.0, "beats"), CS)

@@ -88,6 +88,7 @@ MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
 #: Default snapping values of R-23 (quarter notes).
 RHYTHMIC_VALUES = (0.125, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
 
+_BLOCK = 8192  # segments per block in the vertical-interval co-occurrence product
 _EPS = 1e-9  # tolerance on frame boundaries (note times are sums of float tick durations)
 
 
@@ -353,11 +354,17 @@ def vertical_interval_histogram(notes: Notes, frame_rate: float = 50,
     bounds = np.unique(np.concatenate([a, b, [0, n]]))
     seg_len = np.diff(bounds)
     pitches, col = np.unique(notes.pitch, return_inverse=True)
-    diff = np.zeros((bounds.size, pitches.size), dtype=np.int64)
+    diff = np.zeros((bounds.size, pitches.size), dtype=np.int32)
     np.add.at(diff, (np.searchsorted(bounds, a), col), 1)
     np.add.at(diff, (np.searchsorted(bounds, b), col), -1)
-    roll = (np.cumsum(diff[:-1], axis=0) > 0).astype(np.int64)
-    co = roll.T @ (roll * seg_len[:, None])  # co[i, j]: frames where both pitches sound (exact)
+    roll = np.cumsum(diff[:-1], axis=0, dtype=np.int32) > 0
+    del diff
+    # co[i, j] = frames where pitches i and j both sound; float64 sums of integers below 2**53 are
+    # exact. Blocks of segments bound the memory on very long files.
+    co = np.zeros((pitches.size, pitches.size))
+    for lo in range(0, roll.shape[0], _BLOCK):
+        r = roll[lo:lo + _BLOCK].astype(np.float64)
+        co += r.T @ (r * seg_len[lo:lo + _BLOCK, None])
     i, j = np.triu_indices(pitches.size, k=1)
     counts = np.bincount((pitches[j] - pitches[i]) % 12, weights=co[i, j], minlength=12)
     return _normalize(np.rint(counts), normalize)
