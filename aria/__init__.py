@@ -19,16 +19,24 @@ track_scores, normalize_columns
     Per-query normalization and segment -> track aggregation.
 axis_alignment, confound_analysis
     Axis-channel alignment and per-label stratification.
+compare_methods, query_evidence, lds
+    Side-by-side comparison of methods (with LDS ground truth), single-query
+    evidence, linear datamodeling score.
+plot, report
+    Figures (matplotlib) and the self-contained HTML report; imported on first
+    use because they need the ``notebook`` extra.
 """
 
-from aria import examples
+from aria import examples, lds
 from aria._version import __version__
 from aria.aggregate import TrackScores, track_scores
 from aria.alignment import AlignmentResult, axis_alignment
 from aria.channels import ChannelSet, load_channel_set
+from aria.compare import Comparison, compare_methods
 from aria.confound import ConfoundResult, confound_analysis
 from aria.diagnostics import Diagnostics, VerdictThresholds, classify, diagnose
 from aria.errors import AriaDependencyError, AriaError, AriaInputError
+from aria.evidence import QueryEvidence, query_evidence
 from aria.featuretable import FeatureTable, feature_table_from_frame, load_feature_table
 from aria.homogeneity import HomogeneityResult, MatrixHomogeneity, NullDistribution, homogeneity
 from aria.io import load_query_metadata, load_scores, load_track_map, scores_from_array
@@ -36,8 +44,23 @@ from aria.normalize import normalize_columns
 from aria.residual import Rank1Axis, rank1_axis, residual_scores, write_residual
 from aria.similarity import lcs_similarity
 
+
+def __getattr__(name: str):
+    # aria.plot and aria.report need matplotlib/jinja2 (the ``notebook`` extra): import lazily.
+    if name in ("plot", "report"):
+        import importlib
+
+        return importlib.import_module(f"aria.{name}")
+    raise AttributeError(f"module 'aria' has no attribute {name!r}")
+
+
 __all__ = [
     "__version__",
+    "Comparison",
+    "QueryEvidence",
+    "compare_methods",
+    "lds",
+    "query_evidence",
     "AlignmentResult",
     "ChannelSet",
     "ConfoundResult",

@@ -935,11 +935,12 @@ def homogeneity(
     warnings: list[str] = []
     if residual and not has_axis:
         raise AriaInputError("the score matrix is all zeros: it has no rank-1 axis, so no residual")
-    report("normalize", 0, 1)
+    report(f"normalize and aggregate ({normalize})", 0, 1)
     tsc = track_scores(scores, method=normalize, axis=diagnostics.v1 if has_axis else None,
                        sigma_1=diagnostics.sigma_1 if has_axis else None, residual=residual,
                        kurtosis_threshold=kurtosis_threshold, block_rows=block_rows,
                        chunk_rows=chunk_rows, rank_block_bytes=rank_block_bytes, workers=workers)
+    report("pool and similarities", 0, 1)
     pool = build_pool(tsc.track_ids, ftable)
     ks, dropped = resolve_k(k, pool.size)
     if dropped:
@@ -949,7 +950,7 @@ def homogeneity(
     cache = NullCache(cache_dir) if (cache_dir is not None and rng is None) else None
     nulls: dict[int, NullDistribution] = {}
     for i, kk in enumerate(ks):
-        report("null", i, len(ks))
+        report(f"null K={kk}", i, len(ks))
         nl = None
         if cache is not None:
             key = null_key(psim, kk, null_groups, seed)
@@ -959,10 +960,11 @@ def homogeneity(
             if cache is not None:
                 cache.save(nl)
         nulls[kk] = nl
-    report("homogeneity", 0, 1)
+    report("groups and z (scores)", 0, 1)
     main = matrix_homogeneity(tsc, pool, psim, nulls, ks, matrix="scores", workers=workers)
     res = None
     if residual:
+        report("groups and z (residual)", 0, 1)
         res = matrix_homogeneity(tsc.residual, pool, psim, nulls, ks, matrix="residual",
                                  workers=workers)
     if diagnostics.verdict == "collapsed":
@@ -978,12 +980,14 @@ def homogeneity(
             bad = [c for c, s in zip(nl.channels, nl.channel_sd, strict=True) if not s > 0]
             warnings.append(f"K = {kk}: null sd is 0 for channel(s) {', '.join(bad)}; their z is undefined")
     align = None
+    report("alignment", 0, 1)
     if alignment and has_axis and tsc.track_u1 is not None:
         u1 = pd.Series(tsc.track_u1[pool.rows], index=pool.track_ids)
         align = axis_alignment(u1, pool.features)
     conf = None
     if labels is not None:
         conf = confound_analysis([main] + ([res] if res is not None else []), labels)
+    report("done", 0, 1)
     params = {
         "channels": cset.name, "channel_set_source": cset.source, "k": list(ks),
         "normalize": normalize, "null_groups": null_groups, "seed": seed if rng is None else None,

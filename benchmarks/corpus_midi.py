@@ -35,6 +35,8 @@ def build(n: int = 1000, cache: Path = DEFAULT_CACHE) -> list[Path]:
         if len(written) >= n:
             break
         dest = cache / src.parent.name / (src.stem + ".mid")
+        if dest in written:  # the same piece in two formats (bwv277.mxl / bwv277.krn)
+            continue
         if not dest.exists():
             try:
                 score = converter.parse(src)

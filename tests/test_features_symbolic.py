@@ -243,3 +243,48 @@ def test_channelset_params_are_data(tmp_path):
     p.write_text(text.replace("dim = 61", "dim = 25"))
     with pytest.raises(AriaInputError, match="length 61"):
         symbolic_features(notes, load_channelset(p))
+
+
+def _long_file(path, tpq, n=1000):
+    mid = mido.MidiFile(ticks_per_beat=tpq)
+    tr = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=400000, time=0)])
+    for k in range(n):
+        p = 60 + (k * 5) % 24
+        tr.append(mido.Message("note_on", note=p, velocity=30 + k % 90, time=0))
+        tr.append(mido.Message("note_off", note=p, velocity=0, time=tpq if k % 3 else 2 * tpq))
+    mid.tracks.append(tr)
+    mid.save(str(path))
+    return path
+
+
+def test_long_fine_resolution_file_beyond_pretty_midi_tick_limit(tmp_path):
+    # music21 writes 10080 ticks per quarter: 1000 notes exceed pretty_midi's 1e7-tick limit
+    fine = _long_file(tmp_path / "fine.mid", 10080)
+    with pytest.raises(ValueError, match="largest tick"):
+        pretty_midi.PrettyMIDI(str(fine))
+    coarse = _long_file(tmp_path / "coarse.mid", 480)
+    f, g = feats(fine), feats(coarse)
+    for k in f:
+        assert np.allclose(f[k], g[k], rtol=1e-12, atol=1e-12), k
+    assert f["mean_rhythmic_value"] == sum(1 if k % 3 else 2 for k in range(1000)) / 1000
+
+
+def test_spans_in_beats_across_a_tempo_change(tmp_path):
+    from aria.features.batch import Item
+    from aria.features.symbolic import extract_item
+
+    path = str(_write_tempo_change(tmp_path / "tempo.mid"))
+    a = extract_item(Item("a", path, 0.0, 4.0, "beats"), CS)
+    b = extract_item(Item("b", path, 4.0, 8.0, "beats"), CS)
+    # [0, 4) beats = [0, 2) s: four quarters + the part-2 half note (beat 3) clipped at beat 4
+    assert a["mean_rhythmic_value"] == 1.0 and a["note_density"] == 5 / 2.0
+    # [4, 8) beats = [2, 6) s at 60 qpm: two quarters and a half note
+    assert b["mean_rhythmic_value"] == 4 / 3 and b["note_density"] == pytest.approx(3 / 4.0, rel=1e-12)
+    whole = extract_item(Item("w", path), CS)
+    pcs = a["pitch_class_hist"] * 5 + b["pitch_class_hist"] * 3
+    assert np.allclose(pcs, whole["pitch_class_hist"] * 8, rtol=0, atol=1e-12)
+    secs = extract_item(Item("s", path, 2.0, 6.0, "seconds"), CS)
+    for k in b:
+        assert np.array_equal(b[k], secs[k]), k
+    with pytest.raises(ExtractionError, match=r"no pitched note starts in the span \[8, 9\) beats"):
+        extract_item(Item("c", path, 8.0, 9.0, "beats"), CS)

@@ -18,7 +18,8 @@ from aria._version import __version__
 from aria.errors import AriaDependencyError, AriaError
 
 #: Sub-command modules, in the order ``aria --help`` lists them.
-COMMANDS = ("aria.cli.diagnose", "aria.cli.features", "aria.cli.homogeneity")
+COMMANDS = ("aria.cli.diagnose", "aria.cli.features", "aria.cli.homogeneity", "aria.cli.compare",
+            "aria.cli.report", "aria.cli.evidence")
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 

@@ -87,20 +87,28 @@ def run(args: argparse.Namespace) -> int:
         df = extract_symbolic(spans=items, channelset=args.channelset, out=out, workers=args.workers,
                               resume=args.resume, progress=update, shard_size=args.shard_size)
     failed = df[df["status"] != "ok"]
+    n_ok = len(df) - len(failed)
     if not args.quiet:
         for tid, err in list(zip(failed["track"], failed["error"], strict=True))[:20]:
             print(f"failed: {tid}: {err}", file=sys.stderr)
         if len(failed) > 20:
             print(f"... and {len(failed) - 20} more failed rows (see the 'error' column)", file=sys.stderr)
-    roles = {"paths": None, "spans": args.spans, "channelset": args.channelset}
+    roles: dict[str, str | None] = {f"path{i}": p for i, p in enumerate(args.paths)}
+    roles.update(spans=args.spans, channelset=args.channelset)
+    command = ["aria", "features", "symbolic", *args.paths, "--out", str(out), "--workers", str(args.workers)]
+    if args.spans:
+        command += ["--spans", args.spans, "--unit", args.unit]
+    if args.channelset:
+        command += ["--channelset", args.channelset]
+    if args.resume:
+        command.append("--resume")
     record = provenance_record(
-        {k: v for k, v in roles.items() if v is not None},
-        {"paths": list(args.paths), "unit": args.unit if args.spans else None,
-         "channelset": args.channelset or "symbolic (shipped)", "n_rows": len(df),
-         "workers": args.workers, "resume": args.resume},
-        command=["aria", "features", "symbolic", *sys.argv[3:]],
+        roles,
+        {"paths": list(args.paths), "spans": args.spans, "unit": args.unit if args.spans else None,
+         "channelset": args.channelset or "symbolic (shipped)", "n_rows": len(df), "n_ok": n_ok,
+         "workers": args.workers, "resume": args.resume, "shard_size": args.shard_size},
+        command=command,
     )
     write_json(out.with_name(out.name + ".provenance.json"), record)
-    n_ok = int((df["status"] == "ok").sum())
     print(f"{n_ok} ok, {len(failed)} failed -> {out}")
     return 0 if n_ok > 0 else 2

@@ -103,6 +103,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _peak_rss_gib() -> float:
+    """Peak resident memory of this process so far, GiB (0 where unavailable)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return 0.0
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 2**30 if sys.platform == "darwin" else kb / 2**20
+
+
 def _check_out(path: str | None, inputs: list[str | None]) -> Path | None:
     if path is None:
         return None
@@ -132,7 +142,9 @@ def run(args: argparse.Namespace) -> int:
 
     def progress(stage: str, done: int, total: int) -> None:
         if show:
-            print(f"aria homogeneity: {stage} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
+            step = f" {done + 1}/{total}" if total > 1 else ""
+            print(f"aria homogeneity: {stage}{step} ({time.perf_counter() - t0:.1f} s, "
+                  f"peak RSS {_peak_rss_gib():.2f} GiB)", file=sys.stderr)
 
     cset = load_channel_set(args.channels)
     ftable = load_feature_table(args.features, cset)

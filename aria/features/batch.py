@@ -286,10 +286,23 @@ def _row_key(row: Mapping[str, Any]) -> tuple:
     return (row["track"], row["file"], _num(row["start"]), _num(row["end"]), row["unit"])
 
 
-def _stored_rows(out: Path, shard_dir: Path, fingerprint: str) -> dict[tuple, dict[str, Any]]:
-    """Rows with status ok from an existing output and its shards (shards win), by item key."""
-    found: dict[tuple, dict[str, Any]] = {}
-    sources: list[Path] = []
+def _table_keys(table: pa.Table) -> list[tuple]:
+    cols = [table.column(c).to_pylist() for c in ("track", "file", "start", "end", "unit")]
+    return [_row_key(dict(zip(("track", "file", "start", "end", "unit"), vals, strict=True)))
+            for vals in zip(*cols, strict=True)]
+
+
+def _conform(table: pa.Table, schema: pa.Schema, where: Path) -> pa.Table:
+    try:
+        return table.select(schema.names).cast(schema)
+    except (KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise AriaInputError(f"--resume: {where} does not have the expected columns ({exc}); "
+                             "remove it or run without --resume") from None
+
+
+def _stored_tables(out: Path, shard_dir: Path, fingerprint: str, schema: pa.Schema) -> list[pa.Table]:
+    """Tables of a previous run, oldest first: the existing output, then its shards in order."""
+    tables: list[pa.Table] = []
     if out.exists():
         table, meta = read_feature_table(out)
         if meta.get("aria.fingerprint") != fingerprint:
@@ -298,8 +311,7 @@ def _stored_rows(out: Path, shard_dir: Path, fingerprint: str) -> dict[tuple, di
                 f"(fingerprint {meta.get('aria.fingerprint')!r}, now {fingerprint!r}); "
                 "remove it or run without --resume"
             )
-        for row in table.to_pylist():
-            found[_row_key(row)] = row
+        tables.append(_conform(table, schema, out))
     if shard_dir.is_dir():
         manifest = shard_dir / "manifest.json"
         try:
@@ -311,15 +323,13 @@ def _stored_rows(out: Path, shard_dir: Path, fingerprint: str) -> dict[tuple, di
                 f"--resume: shards in {shard_dir} were built with different parameters; "
                 "remove that directory or run without --resume"
             )
-        sources = sorted(shard_dir.glob("shard-*.parquet"))
-        for shard in sources:
+        for shard in sorted(shard_dir.glob("shard-*.parquet")):
             try:
-                rows = pq.read_table(shard).to_pylist()
+                table = pq.read_table(shard)
             except (pa.ArrowInvalid, OSError):  # a damaged shard is recomputed
                 continue
-            for row in rows:
-                found[_row_key(row)] = row
-    return {k: v for k, v in found.items() if v.get("status") == "ok"}
+            tables.append(_conform(table, schema, shard))
+    return tables
 
 
 def extract_table(
@@ -389,15 +399,26 @@ def extract_table(
 
     out_path = Path(out) if out is not None else None
     shard_dir = shard_dir_for(out_path) if out_path is not None else None
-    stored: dict[tuple, dict[str, Any]] = {}
+    # Rows live in Arrow tables (compact), never all as Python objects: the tables of a previous
+    # run (resume), then one table per shard of this run. ``where[key]`` = (table, row) of the row
+    # kept for an item; later tables win.
+    tables: list[pa.Table] = []
+    where: dict[tuple, tuple[int, int]] = {}
     if out_path is not None and shard_dir is not None:
         if resume:
-            stored = _stored_rows(out_path, shard_dir, fingerprint)
+            tables = _stored_tables(out_path, shard_dir, fingerprint, schema)
+            for ti, table in enumerate(tables):
+                status = table.column("status").to_pylist()
+                for ri, key in enumerate(_table_keys(table)):
+                    if status[ri] == "ok":
+                        where[key] = (ti, ri)
         elif shard_dir.exists():
             shutil.rmtree(shard_dir)
-    todo = [it for it in items if it.key() not in stored]
+    wanted = {it.key() for it in items}
+    where = {k: v for k, v in where.items() if k in wanted}
+    todo = [it for it in items if it.key() not in where]
+    n_reused = len(items) - len(todo)
 
-    computed: dict[tuple, dict[str, Any]] = {}
     buffer: list[dict[str, Any]] = []
     next_shard = 0
     if shard_dir is not None and todo:
@@ -409,31 +430,36 @@ def extract_table(
 
     def flush() -> None:
         nonlocal next_shard, buffer
-        if shard_dir is None or not buffer:
+        if not buffer:
             return
-        with atomic_path(shard_dir / f"shard-{next_shard:06d}.parquet") as tmp:
-            pq.write_table(rows_to_table(buffer, schema, specs), tmp)
-        next_shard += 1
+        table = rows_to_table(buffer, schema, specs)
+        if shard_dir is not None:
+            with atomic_path(shard_dir / f"shard-{next_shard:06d}.parquet") as tmp:
+                pq.write_table(table, tmp)
+            next_shard += 1
+        for ri, row in enumerate(buffer):
+            where[_row_key(row)] = (len(tables), ri)
+        tables.append(table)
         buffer = []
 
     for row in extract_rows(todo, extractor, params, workers=workers, progress=progress,
                             chunk_size=chunk_size, task_timeout=task_timeout, mp_context=mp_context):
-        computed[_row_key(row)] = row
         buffer.append(row)
         if len(buffer) >= shard_size:
             flush()
     flush()
 
-    rows = []
-    for it in items:
-        k = it.key()
-        rows.append(computed[k] if k in computed else stored[k])
-    table = rows_to_table(rows, schema, specs)
+    offsets = [0]
+    for table in tables:
+        offsets.append(offsets[-1] + table.num_rows)
+    take = [offsets[ti] + ri for ti, ri in (where[it.key()] for it in items)]
+    combined = pa.concat_tables(tables) if tables else schema.empty_table()
+    table = combined.take(pa.array(take, pa.int64())).combine_chunks()
+    table = table.replace_schema_metadata(schema.metadata)
     if out_path is not None:
         write_feature_table(table, out_path)
         if shard_dir is not None and shard_dir.exists():
             shutil.rmtree(shard_dir)
     statuses = table.column("status").to_pylist()
     n_ok = sum(s == "ok" for s in statuses)
-    return BatchResult(table=table, n_ok=n_ok, n_failed=len(statuses) - n_ok,
-                       n_reused=len(items) - len(todo))
+    return BatchResult(table=table, n_ok=n_ok, n_failed=len(statuses) - n_ok, n_reused=n_reused)

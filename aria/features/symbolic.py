@@ -37,6 +37,8 @@ batch extractor (see :mod:`aria.features.batch`) and :func:`extract_symbolic` th
 from __future__ import annotations
 
 import inspect
+import io
+import math
 import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -86,6 +88,7 @@ MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
 #: Default snapping values of R-23 (quarter notes).
 RHYTHMIC_VALUES = (0.125, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
 
+_BLOCK = 8192  # segments per block in the vertical-interval co-occurrence product
 _EPS = 1e-9  # tolerance on frame boundaries (note times are sums of float tick durations)
 
 
@@ -346,16 +349,24 @@ def vertical_interval_histogram(notes: Notes, frame_rate: float = 50,
     numpy.ndarray, shape (12,)
     """
     a, b, n = _frame_grid(notes, frame_rate)
-    lo = int(notes.pitch.min())
-    width = int(notes.pitch.max()) - lo + 1
-    col = notes.pitch - lo
-    diff = np.zeros((n + 1, width), dtype=np.int32)
-    np.add.at(diff, (a, col), 1)
-    np.add.at(diff, (b, col), -1)
-    roll = (np.cumsum(diff[:n], axis=0) > 0).astype(np.float64)
-    co = roll.T @ roll  # co[i, j] = frames where pitches lo+i and lo+j both sound (exact integers)
-    i, j = np.triu_indices(width, k=1)
-    counts = np.bincount((j - i) % 12, weights=co[i, j], minlength=12)
+    # The set of sounding pitches only changes at note boundaries: work on the segments between
+    # consecutive boundaries (at most 2 per note), each weighted by its length in frames.
+    bounds = np.unique(np.concatenate([a, b, [0, n]]))
+    seg_len = np.diff(bounds)
+    pitches, col = np.unique(notes.pitch, return_inverse=True)
+    diff = np.zeros((bounds.size, pitches.size), dtype=np.int32)
+    np.add.at(diff, (np.searchsorted(bounds, a), col), 1)
+    np.add.at(diff, (np.searchsorted(bounds, b), col), -1)
+    roll = np.cumsum(diff[:-1], axis=0, dtype=np.int32) > 0
+    del diff
+    # co[i, j] = frames where pitches i and j both sound; float64 sums of integers below 2**53 are
+    # exact. Blocks of segments bound the memory on very long files.
+    co = np.zeros((pitches.size, pitches.size))
+    for lo in range(0, roll.shape[0], _BLOCK):
+        r = roll[lo:lo + _BLOCK].astype(np.float64)
+        co += r.T @ (r * seg_len[lo:lo + _BLOCK, None])
+    i, j = np.triu_indices(pitches.size, k=1)
+    counts = np.bincount((pitches[j] - pitches[i]) % 12, weights=co[i, j], minlength=12)
     return _normalize(np.rint(counts), normalize)
 
 
@@ -653,7 +664,12 @@ def load_midi(path: str | os.PathLike[str], exclude_drums: bool = True) -> tuple
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pm = pretty_midi.PrettyMIDI(str(p))
+            try:
+                pm = pretty_midi.PrettyMIDI(str(p))
+            except ValueError as exc:
+                if "largest tick" not in str(exc):
+                    raise
+                pm = pretty_midi.PrettyMIDI(_coarser_ticks(p))
     except EOFError:
         raise ExtractionError("unreadable MIDI: truncated file (unexpected end of data)") from None
     except Exception as exc:  # mido/pretty_midi raise OSError, ValueError, KeyError, IndexError...
@@ -665,6 +681,33 @@ def load_midi(path: str | os.PathLike[str], exclude_drums: bool = True) -> tuple
         has_drums = any(inst.is_drum and inst.notes for inst in pm.instruments)
         raise ExtractionError("drum tracks only (no pitched notes)" if has_drums else "no notes")
     return notes, tm
+
+
+def _coarser_ticks(path: Path) -> io.BytesIO:
+    """Rewrite a MIDI file on a coarser tick grid, exactly, for pretty_midi's 1e7-tick limit.
+
+    Long pieces written at a fine resolution (music21 writes 10080 ticks per quarter note) exceed
+    pretty_midi's limit although every event sits on a much coarser grid. Dividing every delta time
+    and the resolution by their greatest common divisor changes no time, duration or tempo.
+    """
+    import mido
+
+    mid = mido.MidiFile(str(path))
+    g = mid.ticks_per_beat
+    for track in mid.tracks:
+        for msg in track:
+            if msg.time:
+                g = math.gcd(g, int(msg.time))
+    if g <= 1:
+        raise ExtractionError("MIDI file too long for pretty_midi (more than 1e7 ticks)")
+    mid.ticks_per_beat //= g
+    for track in mid.tracks:
+        for msg in track:
+            msg.time = int(msg.time) // g
+    buf = io.BytesIO()
+    mid.save(file=buf)
+    buf.seek(0)
+    return buf
 
 
 _LAST: dict[str, Any] = {}
