@@ -345,3 +345,19 @@ def test_decode_resamples_and_downmixes_like_librosa_load(librosa, tmp_path, fmt
     assert y.dtype == np.float32 and y.ndim == 1
     np.testing.assert_array_equal(y, ref)
     assert abs(y.size / SR - 2.0) < 0.1
+
+
+def test_extract_file_reports_problems_as_rows(A, cfg, clips, tmp_path):
+    ok = A.extract_file(clips["click90"], cfg)
+    assert ok["status"] == "ok" and ok["error"] is None and ok["duration"] == pytest.approx(12.0, abs=0.01)
+    assert ok["mfcc"].shape == (26,)
+    (tmp_path / "bad.flac").write_bytes(b"fLaC" + bytes(200))
+    bad = A.extract_file(tmp_path / "bad.flac", cfg)
+    assert bad["status"] == "failed" and bad["error"].startswith("undecodable audio")
+    assert "mfcc" not in bad and bad["duration"] is None
+    import soundfile as sf
+
+    sf.write(str(tmp_path / "quiet.wav"), np.full(2 * SR, 1e-4, dtype=np.float32), SR, subtype="FLOAT")
+    quiet = A.extract_file(tmp_path / "quiet.wav", cfg)
+    assert quiet["status"] == "failed" and quiet["error"] == "silent (RMS -80.0 dBFS < -60 dBFS)"
+    assert quiet["duration"] == pytest.approx(2.0)
