@@ -317,11 +317,12 @@ def _rank_tracks(
     for c0 in range(0, q, width):
         c1 = min(q, c0 + width)
         sub = scores.isel({QUERY: slice(c0, c1)})
-        buf = np.empty((n, c1 - c0))
+        buf = np.empty((n, c1 - c0), order="F")  # columns contiguous for the sorts
         for start, block in iter_blocks(sub, block_rows=block_rows, chunk_rows=chunk_rows):
-            buf[start:start + block.shape[0]] = block
-        if axis is not None:
-            buf -= np.outer(projection, axis[c0:c1])
+            stop = start + block.shape[0]
+            if axis is not None:
+                block -= np.outer(projection[start:stop], axis[c0:c1])
+            buf[start:stop] = block
         jobs = [(c0 + j, buf[:, j]) for j in range(c1 - c0)]
         if workers > 1:
             with ThreadPoolExecutor(max_workers=workers) as pool:
