@@ -414,27 +414,32 @@ def track_scores(
     if axis is not None and sigma_1:
         u1 = (tmean @ axis) / sigma_1
     raw_rms = np.sqrt(scan.moments.mean ** 2 + scan.moments.m2)
-    res_mean = None
+    # the track means live only in `means`, so a rank normalization can free them first
+    means = {"scores": tmean}
     if residual:
-        res_mean = tmean - np.outer(tmean @ axis, axis)
+        means["residual"] = tmean - np.outer(tmean @ axis, axis)
+    scan.track_sum = None
+    del tmean
 
-    def finish(tm: np.ndarray, mom: ColumnMoments, ref: np.ndarray | None, is_res: bool) -> TrackScores:
+    def finish(key: str, mom: ColumnMoments, ref: np.ndarray | None) -> TrackScores:
+        is_res = key == "residual"
         zero = zero_std_mask(mom, ref)
         kurt = mom.excess_kurtosis(zero) if higher else None
         chosen, stat, reason = choose_method(method, kurt, kurtosis_threshold)
         report = NormalizationReport(method, chosen, stat, kurtosis_threshold,
                                      [str(x) for x in qids[zero]], reason)
         if chosen == "zscore":
-            values = _zscore_tracks(tm, mom, zero)
+            values = _zscore_tracks(means.pop(key), mom, zero)
         else:
+            means.pop(key)
             values = _rank_tracks(scores, index, axis=axis if is_res else None,
                                   projection=scan.projection if is_res else None,
                                   block_rows=block_rows, chunk_rows=chunk_rows,
                                   block_bytes=rank_block_bytes, workers=workers, progress=progress)
         return TrackScores(values, index.track_ids, qids, report)
 
-    res = finish(res_mean, scan.residual_moments, raw_rms, True) if residual else None
-    main = finish(tmean, scan.moments, None, False)
+    res = finish("residual", scan.residual_moments, raw_rms) if residual else None
+    main = finish("scores", scan.moments, None)
     main.residual = res
     main.track_u1 = u1
     return main
