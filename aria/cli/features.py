@@ -6,7 +6,7 @@ import argparse
 import importlib
 
 #: Modules adding one ``aria features <kind>`` sub-command each (``add_parser(subparsers)``).
-FEATURE_COMMANDS: tuple[str, ...] = ("aria.cli.features_symbolic",)
+FEATURE_COMMANDS: tuple[str, ...] = ("aria.cli.features_symbolic", "aria.cli.features_audio")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
