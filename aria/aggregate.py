@@ -9,8 +9,8 @@ matrices (e.g. a 4 GB memory-mapped ``.npy``) are streamed with
 
 - ``zscore`` is affine per column, so ``T = (track_mean(S) - mean_q) / std_q``:
   one pass over the rows gives the per-track sums and the column moments
-  (about a per-column shift taken from the first block, so large offsets do
-  not cancel). The rank-1 residual ``S_res = S (I - v1 v1^T)`` is linear in
+  (each block centred on its own mean and merged with Chan et al.'s pairwise
+  update, so large offsets do not cancel). The rank-1 residual ``S_res = S (I - v1 v1^T)`` is linear in
   ``S`` too: its track means are ``T_S (I - v1 v1^T)`` and its column moments
   are accumulated in the same pass.
 - ``rank`` needs whole columns: they are processed in blocks of query
@@ -133,38 +133,53 @@ def track_mean(values: np.ndarray, index: TrackIndex) -> np.ndarray:
 
 
 class _Moments:
-    """Streaming column power sums about a fixed per-column shift (the first block's mean)."""
+    """Streaming column moments, merged block by block.
+
+    Each block is centred on its own mean and merged with Chan et al.'s / Pébay's pairwise
+    update (float64), so a large offset never cancels catastrophically.
+    """
 
     def __init__(self, higher: bool) -> None:
         self.higher = higher
         self.n = 0
-        self.shift: np.ndarray | None = None
-        self.s = [None, None, None, None]
+        self.mean: np.ndarray | None = None
+        self.m2 = self.m3 = self.m4 = None
 
     def add(self, block: np.ndarray) -> None:
-        if self.shift is None:
-            self.shift = block.mean(axis=0)
-            self.s = [np.zeros_like(self.shift) for _ in range(4)]
-        d = block - self.shift
-        self.s[0] += d.sum(axis=0)
+        nb = block.shape[0]
+        mb = block.mean(axis=0)
+        d = block - mb
         d2 = d * d
-        self.s[1] += d2.sum(axis=0)
+        m2b = d2.sum(axis=0)
         if self.higher:
-            self.s[2] += (d2 * d).sum(axis=0)
+            m3b = (d2 * d).sum(axis=0)
             d2 *= d2
-            self.s[3] += d2.sum(axis=0)
-        self.n += block.shape[0]
+            m4b = d2.sum(axis=0)
+        else:
+            m3b = m4b = None
+        if self.mean is None:
+            self.n, self.mean, self.m2, self.m3, self.m4 = nb, mb, m2b, m3b, m4b
+            return
+        na = self.n
+        n = na + nb
+        delta = mb - self.mean
+        m2a = self.m2
+        if self.higher:
+            m3a = self.m3
+            self.m4 = (self.m4 + m4b + delta ** 4 * (na * nb * (na * na - na * nb + nb * nb) / n ** 3)
+                       + 6 * delta ** 2 * (na * na * m2b + nb * nb * m2a) / n ** 2
+                       + 4 * delta * (na * m3b - nb * m3a) / n)
+            self.m3 = (m3a + m3b + delta ** 3 * (na * nb * (na - nb) / n ** 2)
+                       + 3 * delta * (na * m2b - nb * m2a) / n)
+        self.m2 = m2a + m2b + delta ** 2 * (na * nb / n)
+        self.mean = self.mean + delta * (nb / n)
+        self.n = n
 
     def result(self) -> ColumnMoments:
         n = self.n
-        e1, e2 = self.s[0] / n, self.s[1] / n
-        m2 = np.maximum(e2 - e1 * e1, 0.0)
-        m3 = m4 = None
-        if self.higher:
-            e3, e4 = self.s[2] / n, self.s[3] / n
-            m3 = e3 - 3 * e1 * e2 + 2 * e1 ** 3
-            m4 = e4 - 4 * e1 * e3 + 6 * e1 * e1 * e2 - 3 * e1 ** 4
-        return ColumnMoments(n, self.shift + e1, m2, m3, m4)
+        return ColumnMoments(n, self.mean, np.maximum(self.m2 / n, 0.0),
+                             self.m3 / n if self.higher else None,
+                             self.m4 / n if self.higher else None)
 
 
 @dataclass
@@ -317,11 +332,12 @@ def _rank_tracks(
     for c0 in range(0, q, width):
         c1 = min(q, c0 + width)
         sub = scores.isel({QUERY: slice(c0, c1)})
-        buf = np.empty((n, c1 - c0))
+        buf = np.empty((n, c1 - c0), order="F")  # columns contiguous for the sorts
         for start, block in iter_blocks(sub, block_rows=block_rows, chunk_rows=chunk_rows):
-            buf[start:start + block.shape[0]] = block
-        if axis is not None:
-            buf -= np.outer(projection, axis[c0:c1])
+            stop = start + block.shape[0]
+            if axis is not None:
+                block -= np.outer(projection[start:stop], axis[c0:c1])
+            buf[start:stop] = block
         jobs = [(c0 + j, buf[:, j]) for j in range(c1 - c0)]
         if workers > 1:
             with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -398,27 +414,32 @@ def track_scores(
     if axis is not None and sigma_1:
         u1 = (tmean @ axis) / sigma_1
     raw_rms = np.sqrt(scan.moments.mean ** 2 + scan.moments.m2)
-    res_mean = None
+    # the track means live only in `means`, so a rank normalization can free them first
+    means = {"scores": tmean}
     if residual:
-        res_mean = tmean - np.outer(tmean @ axis, axis)
+        means["residual"] = tmean - np.outer(tmean @ axis, axis)
+    scan.track_sum = None
+    del tmean
 
-    def finish(tm: np.ndarray, mom: ColumnMoments, ref: np.ndarray | None, is_res: bool) -> TrackScores:
+    def finish(key: str, mom: ColumnMoments, ref: np.ndarray | None) -> TrackScores:
+        is_res = key == "residual"
         zero = zero_std_mask(mom, ref)
         kurt = mom.excess_kurtosis(zero) if higher else None
         chosen, stat, reason = choose_method(method, kurt, kurtosis_threshold)
         report = NormalizationReport(method, chosen, stat, kurtosis_threshold,
                                      [str(x) for x in qids[zero]], reason)
         if chosen == "zscore":
-            values = _zscore_tracks(tm, mom, zero)
+            values = _zscore_tracks(means.pop(key), mom, zero)
         else:
+            means.pop(key)
             values = _rank_tracks(scores, index, axis=axis if is_res else None,
                                   projection=scan.projection if is_res else None,
                                   block_rows=block_rows, chunk_rows=chunk_rows,
                                   block_bytes=rank_block_bytes, workers=workers, progress=progress)
         return TrackScores(values, index.track_ids, qids, report)
 
-    res = finish(res_mean, scan.residual_moments, raw_rms, True) if residual else None
-    main = finish(tmean, scan.moments, None, False)
+    res = finish("residual", scan.residual_moments, raw_rms) if residual else None
+    main = finish("scores", scan.moments, None)
     main.residual = res
     main.track_u1 = u1
     return main

@@ -25,7 +25,7 @@ SIMILARITIES = {"seuclidean": "vector", "lcs_root_motion": "sequence"}
 KINDS = ("vector", "sequence")
 
 _FEATURE_KEYS = {"channel", "kind", "dim", "similarity", "extractor", "params", "jsymbolic_id",
-                 "description"}
+                 "description", "value_type"}
 
 
 @dataclass(frozen=True)
@@ -217,6 +217,10 @@ def parse_channel_set(data: dict, *, source: str = "<dict>", default_name: str =
                 raise err(f"{where}: 'dim' must be a positive integer, got {dim!r}")
         elif dim is not None:
             raise err(f"{where}: a sequence feature has no 'dim'")
+        value_type = ftbl.get("value_type")
+        if value_type is not None and (kind != "sequence" or value_type not in ("string", "int")):
+            raise err(f"{where}: 'value_type' applies to sequence features and is 'string' (chord "
+                      f"labels) or 'int' (root motions), got {value_type!r}")
         params = ftbl.get("params", {})
         if not isinstance(params, dict):
             raise err(f"{where}: 'params' must be a table")

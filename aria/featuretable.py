@@ -146,8 +146,10 @@ class FeatureTable:
         return int(len(self.excluded) - self.n_failed)
 
     def take(self, index: np.ndarray) -> FeatureTable:
-        """Rows ``index`` (positions among usable tracks) in that order."""
+        """Rows ``index`` (positions among usable tracks) in that order (``self`` if the identity)."""
         index = np.asarray(index, dtype=np.int64)
+        if index.size == self.n_tracks and np.array_equal(index, np.arange(self.n_tracks)):
+            return self
         return FeatureTable(
             track_ids=self.track_ids[index],
             vectors={k: v[index] for k, v in self.vectors.items()},
@@ -439,10 +441,12 @@ def _from_arrow(table: pa.Table, channel_set: ChannelSet, source: str, meta: dic
     keep = np.flatnonzero(ok)
     excl = np.flatnonzero(~ok)
     excluded = pd.DataFrame({"track": ids[excl], "reason": reasons[excl].astype(str)})
-    sequences = {name: Sequences(m, o).take(keep) for name, (m, o) in seq_parts.items()}
+    every = keep.size == n
+    sequences = {name: Sequences(m, o) if every else Sequences(m, o).take(keep)
+                 for name, (m, o) in seq_parts.items()}
     return FeatureTable(
         track_ids=ids[keep],
-        vectors={k: np.ascontiguousarray(v[keep]) for k, v in vectors.items()},
+        vectors={k: np.ascontiguousarray(v if every else v[keep]) for k, v in vectors.items()},
         sequences=sequences,
         channel_set=channel_set,
         n_rows=n,
@@ -478,12 +482,14 @@ def _vector_column(col: pa.ChunkedArray, name: str, dim: int, ids: np.ndarray, o
             f"declares dim = {dim} ({int(wrong.sum())} row(s) wrong)"
         )
     values = np.asarray(pc.cast(pc.fill_null(flat, np.nan), pa.float64()).to_numpy(), dtype=np.float64)
+    ok_len = valid & (lens == dim)
+    if ok_len.all():  # the usual case: no gather needed
+        return values.reshape(n, dim), ok_len
     out = np.full((n, dim), np.nan)
-    good = np.flatnonzero(valid & (lens == dim))
+    good = np.flatnonzero(ok_len)
     if good.size:
-        idx = offsets[good][:, None] + np.arange(dim)
-        out[good] = values[idx]
-    return out, valid & (lens == dim)
+        out[good] = values[offsets[good][:, None] + np.arange(dim)]
+    return out, ok_len
 
 
 def _sequence_column(col: pa.ChunkedArray, name: str, ids: np.ndarray, ok: np.ndarray,

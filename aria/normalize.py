@@ -205,11 +205,11 @@ def average_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     order : numpy.ndarray
-        ``argsort(x)`` (stable).
+        ``argsort(x)`` (the order among tied values is irrelevant: they share one rank).
     ranks_sorted : numpy.ndarray
         float64; ``ranks_sorted[k]`` is the average rank of ``x[order[k]]``.
     """
-    order = np.argsort(x, kind="stable")
+    order = np.argsort(x)
     xs = x[order]
     n = xs.size
     if n == 0:

@@ -39,6 +39,8 @@ similarity = "lcs_root_motion"
 def test_user_toml(tmp_path):
     cs = load_channel_set(_write(tmp_path, GOOD))
     assert cs.name == "mine" and cs.feature_names == ("x", "y")
+    # value_type (written by the extractors' schema) is accepted on sequences
+    assert load_channel_set(_write(tmp_path, GOOD + 'value_type = "int"\n')).feature("y").kind == "sequence"
     assert cs.feature("y").kind == "sequence"  # kind implied by the similarity
 
 
@@ -50,6 +52,8 @@ def test_user_toml(tmp_path):
     ('kind = "vector"', 'kind = "sequence"', "applies to vector features"),
     ("[channels.b]", "[channels.b]\n[channels.empty]", "channel(s) without features: empty"),
     ('similarity = "seuclidean"', 'similarity = "seuclidean"\nweight = 2', "unknown key(s) weight"),
+    ('similarity = "lcs_root_motion"', 'similarity = "lcs_root_motion"\nvalue_type = "float"',
+     "'value_type' applies to sequence features"),
 ])
 def test_schema_errors(tmp_path, old, new, msg):
     assert old in GOOD

@@ -302,3 +302,20 @@ def test_build_pool_matches_ids_by_string():
     pool = build_pool(np.array([1, 2, 3]), ft)
     assert pool.track_ids.tolist() == ["1", "2"] and pool.rows.tolist() == [0, 1]
     assert pool.counts.unmatched_feature_rows == 1 and pool.counts.absent_from_table == 1
+
+
+def test_exp_mapping_and_auto_residual():
+    scores, df = planted(m=100, q=12, seed=6)
+    inv = homogeneity(scores, df, PLANT_CS, k=[5], null_groups=60, residual=True)
+    exp = homogeneity(scores, df, PLANT_CS, k=[5], null_groups=60, residual=True, mapping="exp")
+    # same groups, different similarity values
+    np.testing.assert_array_equal(inv.scores.groups, exp.scores.groups)
+    x = feature_table_from_frame(df, PLANT_CS).vectors["fa"]
+    g = [int(t) for t in exp.scores.groups[0, :5]]
+    d = pdist(x[g], "seuclidean", V=x.var(axis=0, ddof=1))
+    assert exp.scores.h_feature[0, 0, 0] == pytest.approx(np.exp(-d).mean(), rel=1e-12)
+    assert inv.scores.h_feature[0, 0, 0] == pytest.approx((1 / (1 + d)).mean(), rel=1e-12)
+    assert exp.residual.normalization.requested == "auto"
+    assert exp.residual.normalization.median_excess_kurtosis is not None
+    with pytest.raises(aria.AriaInputError, match="unknown similarity mapping"):
+        homogeneity(scores, df, PLANT_CS, k=[5], null_groups=60, mapping="cosine")

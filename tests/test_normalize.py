@@ -125,3 +125,15 @@ def test_track_scores_rejects_nan():
     x[7, 1] = np.nan
     with pytest.raises(aria.AriaInputError, match="NaN at segment 7"):
         track_scores(aria.scores_from_array(x), method="zscore")
+
+
+def test_moments_survive_huge_offsets_and_sorted_rows():
+    rng = np.random.default_rng(6)
+    x = np.sort(rng.standard_cauchy(size=(20000, 3)), axis=0) + 1e6  # rows sorted: blocks far apart
+    s = aria.scores_from_array(x)
+    scan = scan_scores(s, higher_moments=True, block_rows=256)
+    ref = ColumnMoments.from_array(x)
+    np.testing.assert_allclose(scan.moments.mean, ref.mean, rtol=1e-13)
+    np.testing.assert_allclose(scan.moments.m2, ref.m2, rtol=1e-9)
+    np.testing.assert_allclose(scan.moments.m3, ref.m3, rtol=1e-8)
+    np.testing.assert_allclose(scan.moments.m4, ref.m4, rtol=1e-8)
