@@ -105,14 +105,35 @@ def write_all(directory: str | Path, seed: int = SEED) -> list[Path]:
     -------
     list of pathlib.Path
     """
+    return write_npz_examples(directory, NAMES, generate, seed)
+
+
+def write_npz_examples(directory: str | Path, names, generate_one, seed: int) -> list[Path]:
+    """Write ``generate_one(name, seed)`` for each name to ``directory/<name>.npz``, atomically.
+
+    Parameters
+    ----------
+    directory : path-like
+        Output folder.
+    names : iterable of str
+        Example names.
+    generate_one : callable
+        ``generate_one(name, seed) -> dict of arrays``.
+    seed : int
+        Generator seed.
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
     from aria._atomic import atomic_path
 
     out = []
     directory = Path(directory)
-    for name in NAMES:
+    for name in names:
         target = directory / f"{name}.npz"
         with atomic_path(target) as tmp:
             with open(tmp, "wb") as fh:
-                np.savez(fh, **generate(name, seed))
+                np.savez(fh, **generate_one(name, seed))
         out.append(target)
     return out

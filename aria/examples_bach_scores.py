@@ -212,17 +212,9 @@ def write_all(directory: str | os.PathLike[str], seed: int = SEED) -> list[Path]
     -------
     list of pathlib.Path
     """
-    from aria._atomic import atomic_path
+    from aria.examples import write_npz_examples
 
-    out = []
-    directory = Path(directory)
-    for name in NAMES:
-        target = directory / f"{name}.npz"
-        with atomic_path(target) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **generate(name, seed))
-        out.append(target)
-    return out
+    return write_npz_examples(directory, NAMES, generate, seed)
 
 
 if __name__ == "__main__":  # pragma: no cover - build helper
