@@ -98,3 +98,21 @@ def test_cli_bad_arguments(inputs, capsys):
     with pytest.raises(SystemExit) as e:
         main(_base(inputs) + ["--k", "five"])
     assert e.value.code == 2
+
+
+def test_cli_collapsed_warning_rank_and_no_cache(inputs, capsys):
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=120)
+    s = np.outer(base, np.ones(8)) + 1e-4 * rng.normal(size=(120, 8))
+    np.save(inputs / "scores.npy", s.astype(np.float32))
+    args = _base(inputs)
+    args[args.index("--cache-dir"):args.index("--cache-dir") + 2] = ["--no-cache"]
+    assert main(args + ["--normalize", "rank", "--residual"]) == 0
+    text = capsys.readouterr().out
+    assert "diagnostics verdict: collapsed" in text
+    assert "WARNING: diagnostics verdict is 'collapsed'" in text and "[residual]" in text
+    assert "normalization: rank" in text
+    assert not (inputs / "cache").exists()
+    assert main(args + ["--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["verdict"] == "collapsed" and "one fixed retrieved group" in d["warnings"][0]
