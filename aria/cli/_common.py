@@ -10,6 +10,24 @@ from pathlib import Path
 from aria.errors import AriaInputError
 
 
+def add_progress_flags(parser, help: str = "show a progress bar on stderr") -> None:
+    """Add the mutually exclusive ``--progress`` / ``--no-progress`` flags (dest ``progress``).
+
+    ``progress`` is None unless one is given: bars then show only when stderr is a terminal.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The sub-command's parser.
+    help : str
+        Help of ``--progress``; " (default: only on a terminal)" is appended.
+    """
+    bar = parser.add_mutually_exclusive_group()
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
+                     help=f"{help} (default: only on a terminal)")
+    bar.add_argument("--no-progress", dest="progress", action="store_false")
+
+
 @contextmanager
 def progress_bar(total: int, desc: str, enabled: bool | None) -> Iterator[Callable[[int], None] | None]:
     """Yield an ``update(n)`` callback driving a tqdm bar on stderr, or None when disabled.

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from aria import examples, examples_bach_scores
-from aria.cli._common import prepare_out_dir, progress_bar
+from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
 from aria.errors import AriaInputError
 
 EPILOG = """\
@@ -64,9 +64,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--out", metavar="DIR",
                    help="write comparison.csv, comparison.json, agreement.csv, provenance.json here")
-    bar = p.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None)
-    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    add_progress_flags(p, "show progress on stderr")
     p.set_defaults(func=run)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from aria import examples
-from aria.cli._common import prepare_out_dir, progress_bar
+from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
 from aria.diagnostics import VerdictThresholds, diagnose
 from aria.errors import AriaInputError
 from aria.io import load_scores
@@ -73,10 +73,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    metavar="X")
     g.add_argument("--partial-offset-concentration", type=float,
                    default=t.partial_offset_concentration, metavar="X")
-    bar = p.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
-                     help="always show a progress bar (default: only on a terminal)")
-    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    add_progress_flags(p, "always show a progress bar")
     p.set_defaults(func=run)
 
 

@@ -19,4 +19,4 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     kinds = p.add_subparsers(dest="kind", metavar="KIND", parser_class=type(p))
     for name in FEATURE_COMMANDS:
         importlib.import_module(name).add_parser(kinds)
-    p.set_defaults(func=lambda args: p.error("choose a kind: " + ", ".join(kinds.choices) or "none"))
+    p.set_defaults(func=lambda args: p.error("choose a kind: " + (", ".join(kinds.choices) or "none")))

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from aria.cli._common import add_progress_flags
 from aria.errors import AriaInputError
 
 _HELP = "audio features (BeatNet beats, librosa onsets/chroma/tonnetz/MFCC/CQT, Chordino chords)"
@@ -40,10 +41,7 @@ def add_parser(kinds: argparse._SubParsersAction) -> None:
                    help="files per checkpoint shard (default 64)")
     p.add_argument("--file-timeout", type=float, default=600.0, metavar="SECONDS",
                    help="seconds allowed per file before the worker pool is declared hung (default 600)")
-    bar = p.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
-                     help="show a progress bar (default: when stderr is a terminal)")
-    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    add_progress_flags(p, "show a progress bar")
     p.set_defaults(func=run)
 
 

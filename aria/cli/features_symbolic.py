@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from aria.cli._common import progress_bar
+from aria.cli._common import add_progress_flags, progress_bar
 from aria.errors import AriaInputError
 
 EPILOG = """\
@@ -49,10 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="keep rows already in --out (or its .shards/ of a killed run) and extract the rest")
     p.add_argument("--shard-size", type=int, default=256, metavar="N",
                    help="rows per shard flushed to disk while running (default 256)")
-    bar = p.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
-                     help="show a progress bar (default: when stderr is a terminal)")
-    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    add_progress_flags(p, "show a progress bar")
     p.add_argument("--quiet", action="store_true", help="do not list the failed rows")
     p.set_defaults(func=run)
 

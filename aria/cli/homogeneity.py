@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from aria.channels import load_channel_set
+from aria.cli._common import add_progress_flags
 from aria.errors import AriaInputError
 from aria.featuretable import load_feature_table
 from aria.homogeneity import DEFAULT_K, HomogeneityResult, homogeneity
@@ -96,10 +97,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"rows per computation block (default {DEFAULT_BLOCK_ROWS})")
     p.add_argument("--chunk-rows", type=int, default=None, metavar="N",
                    help="rows read from disk at a time (default: about 128 MiB)")
-    bar = p.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
-                     help="report stages on stderr (default: only on a terminal)")
-    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    add_progress_flags(p, "report stages on stderr")
     p.set_defaults(func=run)
 
 

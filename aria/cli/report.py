@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from aria import examples_bach_scores
-from aria.cli._common import prepare_out_dir, progress_bar
+from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
 from aria.cli.compare import EXAMPLE_NAMES, method_sources
 from aria.errors import AriaInputError
 
@@ -75,9 +75,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save-figures", action="store_true",
                    help="also write every figure as PNG and SVG into DIR/figures/")
     p.add_argument("--dpi", type=int, default=80, help="figure resolution (default 80)")
-    bar = p.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None)
-    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    add_progress_flags(p, "show progress on stderr")
     p.set_defaults(func=run)
 
 
