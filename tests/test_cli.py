@@ -151,6 +151,8 @@ def test_out_dir_and_residual(tmp_path, capsys):
     assert prov["inputs"]["scores"]["sha256"] == _sha(p)
     assert prov["inputs"]["tracks"]["sha256"] == _sha(tracks)
     assert prov["parameters"]["block_rows"] == 64
+    assert prov["command"] == ["aria", "diagnose", str(p), "--tracks", str(tracks), "--out", str(out),
+                               "--residual", str(res), "--block-rows", "64"]
     assert "numpy" in prov["versions"]
     per_query = pd.read_csv(out / "per_query.csv")
     assert len(per_query) == 6 and diag["n_tracks"] == 100

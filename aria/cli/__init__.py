@@ -64,7 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         Exit status: 0 success, 2 bad input, 1 internal error, 130 interrupted.
     """
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.command_line = ["aria", *argv]  # recorded in provenance records
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_INPUT

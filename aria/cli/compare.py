@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
         if homog_spec is not None:
             params.update(homog_spec.parameters())
             seeds["null_groups"] = args.seed
-        prov = provenance_record(inputs, params, seeds=seeds, command=["aria", *sys.argv[1:]])
+        prov = provenance_record(inputs, params, seeds=seeds, command=args.command_line)
         write_json(out_dir / "provenance.json", prov)
     if args.json:
         print(json.dumps(json_safe(result), indent=2, allow_nan=False))

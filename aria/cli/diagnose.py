@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -134,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
                         axis.track_u1().reset_index())
         write_json(out_dir / "diagnostics.json", result)
         prov = provenance_record({"scores": source, "tracks": args.tracks}, parameters,
-                                 command=["aria", *sys.argv[1:]])
+                                 command=args.command_line)
         write_json(out_dir / "provenance.json", prov)
     if args.json:
         import json

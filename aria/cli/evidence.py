@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import TYPE_CHECKING
 
 from aria.cli._common import prepare_out_dir
@@ -108,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         params = {"query": args.query, "k": args.k, "residual": args.residual, **setup.parameters()}
         write_json(out_dir / "provenance.json",
                    provenance_record(inputs, params, seeds={"null_groups": args.seed},
-                                     command=["aria", *sys.argv[1:]]))
+                                     command=args.command_line))
     if args.json:
         print(json.dumps(ev.to_dict(), indent=2, allow_nan=False))
     else:

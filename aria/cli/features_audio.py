@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
                     "file_list_sha256": file_list_digest(items), "track_ids": args.track_ids,
                     "workers": args.workers, "resume": args.resume, "part": args.part,
                     **config.parameters()},
-        command=["aria", *sys.argv[1:]],
+        command=args.command_line,
     )
     write_json(out.with_name(out.stem + ".provenance.json"), record)
     reused = f", {result.n_reused} reused" if result.n_reused else ""

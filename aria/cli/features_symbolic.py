@@ -92,19 +92,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"... and {len(failed) - 20} more failed rows (see the 'error' column)", file=sys.stderr)
     roles: dict[str, str | None] = {f"path{i}": p for i, p in enumerate(args.paths)}
     roles.update(spans=args.spans, channelset=args.channelset)
-    command = ["aria", "features", "symbolic", *args.paths, "--out", str(out), "--workers", str(args.workers)]
-    if args.spans:
-        command += ["--spans", args.spans, "--unit", args.unit]
-    if args.channelset:
-        command += ["--channelset", args.channelset]
-    if args.resume:
-        command.append("--resume")
     record = provenance_record(
         roles,
         {"paths": list(args.paths), "spans": args.spans, "unit": args.unit if args.spans else None,
          "channelset": args.channelset or "symbolic (shipped)", "n_rows": len(df), "n_ok": n_ok,
          "workers": args.workers, "resume": args.resume, "shard_size": args.shard_size},
-        command=command,
+        command=args.command_line,
     )
     write_json(out.with_name(out.name + ".provenance.json"), record)
     print(f"{n_ok} ok, {len(failed)} failed -> {out}")

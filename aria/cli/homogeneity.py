@@ -217,7 +217,7 @@ def _write_outputs(out: Path, result: HomogeneityResult, summary: dict, args: ar
     prov = provenance_record(
         {"scores": args.scores, "features": args.features, "tracks": args.tracks, "labels": args.labels,
          "channels": result.channel_set.source},
-        params, seeds={"null": args.seed}, command=["aria", *sys.argv[1:]])
+        params, seeds={"null": args.seed}, command=args.command_line)
     write_json(out / "provenance.json", prov)
 
 

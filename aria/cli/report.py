@@ -212,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
                       label_column=args.label_column if auto_labels is None else "mode (Bach example)",
                       queries=list(args.query), summary_k=summary_k)
         seeds["null_groups"] = args.seed
-    prov = provenance_record(inputs, params, seeds=seeds, command=["aria", *sys.argv[1:]])
+    prov = provenance_record(inputs, params, seeds=seeds, command=args.command_line)
     data = build_report(diags, provenance=prov, sources=dict(zip(names, sources, strict=True)),
                         comparison=comparison, n_tracks=n_tracks, title=args.title, extra_blocks=blocks,
                         extra_warnings=warnings, figures=not args.no_figures, dpi=args.dpi)
