@@ -32,6 +32,21 @@ SEED = 20251124
 _N_TRACKS, _SEGMENTS_PER_TRACK, _N_QUERIES, _RANK = 200, 5, 40, 8
 
 
+def shipped_file(filename: str) -> Path:
+    """Path of a file shipped in ``aria/data/examples/`` (score matrices, feature tables).
+
+    Parameters
+    ----------
+    filename : str
+        File name inside the examples folder.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return Path(str(resources.files("aria") / "data" / "examples" / filename))
+
+
 def path(name: str) -> Path:
     """Path of a shipped example ``.npz`` (arrays ``scores``, ``segment_track``, ``query_ids``).
 
@@ -46,7 +61,7 @@ def path(name: str) -> Path:
     """
     if name not in NAMES:
         raise ValueError(f"unknown example {name!r}; choose from {', '.join(NAMES)}")
-    return Path(str(resources.files("aria") / "data" / "examples" / f"{name}.npz"))
+    return shipped_file(f"{name}.npz")
 
 
 def generate(name: str, seed: int = SEED) -> dict[str, np.ndarray]:

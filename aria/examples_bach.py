@@ -40,7 +40,9 @@ def example_path() -> Path:
     -------
     pathlib.Path
     """
-    return Path(__file__).resolve().parent / "data" / "examples" / EXAMPLE_NAME
+    from aria.examples import shipped_file
+
+    return shipped_file(EXAMPLE_NAME)
 
 
 def _music21():

@@ -32,7 +32,6 @@ generation.
 from __future__ import annotations
 
 import os
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +47,9 @@ _SEGMENTS_PER_TRACK, _N_QUERIES, _RANK = 2, 32, 8
 
 def features_path() -> Path:
     """Path of the shipped Bach chorale feature table (Parquet)."""
-    return Path(str(resources.files("aria") / "data" / "examples" / "bach_chorales_symbolic.parquet"))
+    from aria.examples_bach import example_path
+
+    return example_path()
 
 
 def path(name: str) -> Path:
@@ -65,7 +66,9 @@ def path(name: str) -> Path:
     """
     if name not in NAMES:
         raise ValueError(f"unknown Bach example {name!r}; choose from {', '.join(NAMES)}")
-    return Path(str(resources.files("aria") / "data" / "examples" / f"{name}.npz"))
+    from aria.examples import shipped_file
+
+    return shipped_file(f"{name}.npz")
 
 
 def _feature_matrix(frame: pd.DataFrame) -> np.ndarray:
