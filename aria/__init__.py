@@ -1,97 +1,105 @@
 """Aria: can a music training-data-attribution result be trusted, and along which musical aspects.
 
-Main entry points
------------------
-load_scores
-    Read a score matrix (training segments x queries) from ``.npy``, ``.npz``,
-    netCDF, zarr or torch files as a labelled :class:`xarray.DataArray`.
-diagnose
-    Reliability diagnostics (inter-query correlation, energy ratios,
-    concentration, verdict) in one streaming pass.
-rank1_axis, write_residual, residual_scores
-    The dominant rank-1 axis and the rank-1 residual.
-homogeneity
-    Musical homogeneity of each query's top-K tracks against random groups,
-    per channel (with normalization, K sweep, residual, alignment, confounds).
-load_channel_set, load_feature_table
-    Channel sets (``features/*.toml``) and per-track feature tables.
-track_scores, normalize_columns
-    Per-query normalization and segment -> track aggregation.
-axis_alignment, confound_analysis
-    Axis-channel alignment and per-label stratification.
-compare_methods, query_evidence, lds
-    Side-by-side comparison of methods (with LDS ground truth), single-query
-    evidence, linear datamodeling score.
-plot, report
-    Figures (matplotlib) and the self-contained HTML report; imported on first
-    use because they need the ``notebook`` extra.
+The package follows the data flow (see ``docs/overview.md``):
+
+``aria.io``
+    Files in and out: score matrices, track maps, query metadata, ground
+    truth, validation, streaming, atomic output, provenance.
+``aria.diagnostics``
+    Reliability diagnostics of the raw matrix (spec section 1) and its rank-1 residual.
+``aria.groups``
+    Per-query normalization, segment -> track aggregation, top-K groups against
+    random reference groups: musical homogeneity, alignment, confounds (spec 2-6).
+``aria.features``
+    Channel sets, feature tables, feature extraction from MIDI and audio.
+``aria.evaluate``
+    LDS, method comparison, single-query evidence.
+``aria.report``
+    Text, figures and the HTML report.
+``aria.examples``
+    Shipped example matrices and features.
+
+The names below are the public API; each is imported on first use, so
+``import aria`` stays light (no scipy, pandas or xarray until needed).
+
+Examples
+--------
+>>> import aria
+>>> scores = aria.load_scores(aria.examples.path("collapsed"))
+>>> aria.diagnose(scores).verdict
+'collapsed'
 """
 
-from aria import examples, lds
+from __future__ import annotations
+
+import importlib
+
 from aria._version import __version__
-from aria.aggregate import TrackScores, track_scores
-from aria.alignment import AlignmentResult, axis_alignment
-from aria.channels import ChannelSet, load_channel_set
-from aria.compare import Comparison, compare_methods
-from aria.confound import ConfoundResult, confound_analysis
-from aria.diagnostics import Diagnostics, VerdictThresholds, classify, diagnose
 from aria.errors import AriaDependencyError, AriaError, AriaInputError
-from aria.evidence import QueryEvidence, query_evidence
-from aria.featuretable import FeatureTable, feature_table_from_frame, load_feature_table
-from aria.homogeneity import HomogeneityResult, MatrixHomogeneity, NullDistribution, homogeneity
-from aria.io import load_query_metadata, load_scores, load_track_map, scores_from_array
-from aria.normalize import normalize_columns
-from aria.residual import Rank1Axis, rank1_axis, residual_scores, write_residual
-from aria.similarity import lcs_similarity
+
+#: Public name -> module that defines it (imported lazily, PEP 562).
+_LAZY = {
+    # io
+    "load_scores": "aria.io.scores",
+    "scores_from_array": "aria.io.scores",
+    "load_track_map": "aria.io.tables",
+    "load_query_metadata": "aria.io.tables",
+    # diagnostics
+    "Diagnostics": "aria.diagnostics.reliability",
+    "diagnose": "aria.diagnostics.reliability",
+    "VerdictThresholds": "aria.diagnostics.verdict",
+    "classify": "aria.diagnostics.verdict",
+    "Rank1Axis": "aria.diagnostics.residual",
+    "rank1_axis": "aria.diagnostics.residual",
+    "residual_scores": "aria.diagnostics.residual",
+    "write_residual": "aria.diagnostics.residual",
+    # groups
+    "normalize_columns": "aria.groups.normalize",
+    "TrackScores": "aria.groups.aggregate",
+    "track_scores": "aria.groups.aggregate",
+    "lcs_similarity": "aria.groups.similarity",
+    "NullDistribution": "aria.groups.null",
+    "HomogeneityResult": "aria.groups.result",
+    "MatrixHomogeneity": "aria.groups.result",
+    "homogeneity": "aria.groups.engine",
+    "AlignmentResult": "aria.groups.alignment",
+    "axis_alignment": "aria.groups.alignment",
+    "ConfoundResult": "aria.groups.confound",
+    "confound_analysis": "aria.groups.confound",
+    # features
+    "ChannelSet": "aria.features.channels",
+    "load_channel_set": "aria.features.channels",
+    "FeatureTable": "aria.features.table",
+    "feature_table_from_frame": "aria.features.table",
+    "load_feature_table": "aria.features.table",
+    # evaluate
+    "Comparison": "aria.evaluate.compare",
+    "compare_methods": "aria.evaluate.compare",
+    "QueryEvidence": "aria.evaluate.evidence",
+    "query_evidence": "aria.evaluate.evidence",
+}
+#: Public modules, also imported on first use (``aria.plot`` and ``aria.report`` need the notebook extra).
+_MODULES = {
+    "examples": "aria.examples",
+    "lds": "aria.evaluate.lds",
+    "plot": "aria.report.plot",
+    "report": "aria.report",
+}
 
 
 def __getattr__(name: str):
-    # aria.plot and aria.report need matplotlib/jinja2 (the ``notebook`` extra): import lazily.
-    if name in ("plot", "report"):
-        import importlib
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name in _MODULES:
+        value = importlib.import_module(_MODULES[name])
+    else:
+        raise AttributeError(f"module 'aria' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
-        return importlib.import_module(f"aria.{name}")
-    raise AttributeError(f"module 'aria' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | set(_MODULES))
 
 
-__all__ = [
-    "__version__",
-    "Comparison",
-    "QueryEvidence",
-    "compare_methods",
-    "lds",
-    "query_evidence",
-    "AlignmentResult",
-    "ChannelSet",
-    "ConfoundResult",
-    "FeatureTable",
-    "HomogeneityResult",
-    "MatrixHomogeneity",
-    "NullDistribution",
-    "TrackScores",
-    "axis_alignment",
-    "confound_analysis",
-    "feature_table_from_frame",
-    "homogeneity",
-    "lcs_similarity",
-    "load_channel_set",
-    "load_feature_table",
-    "normalize_columns",
-    "track_scores",
-    "AriaDependencyError",
-    "AriaError",
-    "AriaInputError",
-    "Diagnostics",
-    "Rank1Axis",
-    "VerdictThresholds",
-    "classify",
-    "diagnose",
-    "examples",
-    "load_query_metadata",
-    "load_scores",
-    "load_track_map",
-    "rank1_axis",
-    "residual_scores",
-    "scores_from_array",
-    "write_residual",
-]
+__all__ = ["__version__", "AriaDependencyError", "AriaError", "AriaInputError", *_LAZY, *_MODULES]

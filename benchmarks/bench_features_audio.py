@@ -131,8 +131,8 @@ class _Clock:
 def make_shared():
     """One file through the shared pipeline, timed per stage (a stage that first needs a shared
     intermediate pays for it)."""
-    from aria.features import audio as A
-    from aria.features.audio_io import decode_audio
+    from aria.features.extract import audio as A
+    from aria.features.extract.audio_io import decode_audio
 
     cfg = A.load_audio_config()
     A.warm_up(cfg)
@@ -149,7 +149,7 @@ def make_separate():
     """One file through each library function called on its own, from the file."""
     import librosa
 
-    from aria.features import _audio_compat as compat
+    from aria.features.extract import _audio_compat as compat
 
     beatnet = compat.beatnet_class()
     compat.chordino_plugin()
@@ -198,7 +198,7 @@ def make_separate():
 
 def bench_pipelines(files: list[Path]) -> tuple[_Clock, _Clock]:
     """Shared pipeline and separate calls, alternating file by file (same machine state)."""
-    from aria.features.audio_batch import _single_threaded_blas
+    from aria.features.extract.audio_batch import _single_threaded_blas
 
     shared, separate = make_shared(), make_separate()
     warm = _Clock()
@@ -223,9 +223,9 @@ def bench_batch(files: list[Path], workers: int, out: Path) -> tuple[float, floa
     pool start-up and warm-up included."""
     import resource
 
-    from aria.features.audio import load_audio_config
-    from aria.features.audio_batch import run_audio_table
-    from aria.features.batch import Item
+    from aria.features.extract.audio import load_audio_config
+    from aria.features.extract.audio_batch import run_audio_table
+    from aria.features.extract.batch import Item
 
     def cpu() -> float:
         s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)

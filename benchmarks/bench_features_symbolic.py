@@ -33,8 +33,7 @@ import numpy as np  # noqa: E402
 from corpus_midi import DEFAULT_CACHE, build  # noqa: E402
 
 from aria._resources import channelset_path  # noqa: E402
-from aria.features import extract_symbolic  # noqa: E402
-from aria.features.symbolic import load_midi, symbolic_features  # noqa: E402
+from aria.features.extract.symbolic import extract_symbolic, load_midi, symbolic_features  # noqa: E402
 from aria.features.table import load_channelset  # noqa: E402
 
 M21_FEATURES = ("MelodicIntervalHistogramFeature", "PitchClassDistributionFeature", "NoteDensityFeature",

@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aria.channels import load_channel_set  # noqa: E402
+from aria.features.channels import load_channel_set  # noqa: E402
 
 SCALES = {
     "full": dict(m=100_000, n=1_000_000, q=1_000, r=1_000),
@@ -203,8 +203,8 @@ def naive(paths: dict, m: int, n: int, q: int, r: int, n_queries: int, n_null: i
 
 def lcs_microbench(paths: dict, n_pairs: int, seed: int = 1) -> dict:
     """Bit-parallel batch LCS vs DP on the same random pairs."""
-    from aria.featuretable import Sequences
-    from aria.similarity import LCSSimilarity
+    from aria.features.table import Sequences
+    from aria.groups.similarity import LCSSimilarity
 
     table = pq.read_table(paths["features"], columns=["chord_progression"]).column(0).to_pylist()
     seqs = Sequences.from_list(table)

@@ -28,13 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _util import measure, write_npy  # noqa: E402
 
 import aria  # noqa: E402
-from aria import examples_bach_scores as bach  # noqa: E402
-from aria.analysis import HomogeneitySetup  # noqa: E402
-from aria.compare import compare_methods  # noqa: E402
-from aria.lds import GroundTruth, lds  # noqa: E402
-from aria.provenance import provenance_record  # noqa: E402
-from aria.render import format_comparison  # noqa: E402
-from aria.report import build_report, homogeneity_blocks, render_html, write_report  # noqa: E402
+from aria.evaluate.compare import compare_methods  # noqa: E402
+from aria.evaluate.lds import GroundTruth, lds  # noqa: E402
+from aria.examples import bach_scores as bach  # noqa: E402
+from aria.groups.setup import HomogeneitySetup  # noqa: E402
+from aria.io.provenance import provenance_record  # noqa: E402
+from aria.report.html import build_report, homogeneity_blocks, render_html, write_report  # noqa: E402
+from aria.report.render import format_comparison  # noqa: E402
 
 
 def main() -> None:

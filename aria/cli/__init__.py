@@ -1,7 +1,9 @@
 """Command-line interface: a thin shell over the Python API.
 
 Each sub-command lives in its own module exposing ``add_parser(subparsers)``
-(which sets ``func``) and is listed in :data:`COMMANDS`. Errors in user input
+(which sets ``func``) and is listed in :data:`COMMANDS` with its one-line help.
+Only the module of the command being run is imported, so ``aria --help`` loads
+no heavy library. Errors in user input
 print one line ``aria: error: ...`` and exit 2; nothing prints a traceback
 unless ``ARIA_DEBUG=1`` is set.
 """
@@ -17,9 +19,21 @@ from collections.abc import Sequence
 from aria._version import __version__
 from aria.errors import AriaDependencyError, AriaError
 
-#: Sub-command modules, in the order ``aria --help`` lists them.
-COMMANDS = ("aria.cli.diagnose", "aria.cli.features", "aria.cli.homogeneity", "aria.cli.compare",
-            "aria.cli.report", "aria.cli.evidence")
+#: Sub-command -> (module, one-line help), in the order ``aria --help`` lists them.
+COMMANDS = {
+    "diagnose": ("aria.cli.diagnose",
+                 "reliability diagnostics of a score matrix (correlation, energy, concentration)"),
+    "features": ("aria.cli.features",
+                 "extract per-track musical features (symbolic from MIDI, audio from audio files)"),
+    "homogeneity": ("aria.cli.homogeneity",
+                    "musical homogeneity of each query's top-K tracks vs random groups, per channel"),
+    "compare": ("aria.cli.compare",
+                "compare attribution methods: diagnostics, verdicts, homogeneity, LDS agreement"),
+    "report": ("aria.cli.report",
+               "self-contained HTML report: verdict, diagnostics, homogeneity, comparison, provenance"),
+    "evidence": ("aria.cli.evidence",
+                 "single-query evidence: top-K tracks, per-channel similarity to the group, z vs the null"),
+}
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -32,8 +46,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"aria: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the ``aria`` argument parser with every sub-command.
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Build the ``aria`` argument parser.
+
+    Parameters
+    ----------
+    command : str, optional
+        Build only this sub-command in full (the others get their one-line help
+        and no arguments, and their modules are not imported). Default: all.
 
     Returns
     -------
@@ -45,8 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"aria {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
-        importlib.import_module(name).add_parser(sub)
+    for name, (module, help_text) in COMMANDS.items():
+        if command is None or name == command:
+            importlib.import_module(module).add_parser(sub)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
@@ -63,8 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         Exit status: 0 success, 2 bad input, 1 internal error, 130 interrupted.
     """
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else "")
     args = parser.parse_args(argv)
     args.command_line = ["aria", *argv]  # recorded in provenance records
     if not getattr(args, "func", None):

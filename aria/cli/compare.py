@@ -7,9 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from aria import examples, examples_bach_scores
+from aria import examples
 from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
 from aria.errors import AriaInputError
+from aria.examples import bach_scores as examples_bach_scores
 
 EPILOG = """\
 examples:
@@ -102,14 +103,14 @@ def method_sources(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``aria compare``."""
-    from aria.compare import compare_methods
-    from aria.diagnostics import diagnose
-    from aria.groundtruth import load_ground_truth, load_lds_values
-    from aria.io import load_scores
-    from aria.lds import lds as compute_lds
-    from aria.output import json_safe, write_json, write_table
-    from aria.provenance import provenance_record
-    from aria.render import format_comparison
+    from aria.diagnostics.reliability import diagnose
+    from aria.evaluate.compare import compare_methods
+    from aria.evaluate.lds import lds as compute_lds
+    from aria.io.groundtruth import load_ground_truth, load_lds_values
+    from aria.io.output import json_safe, write_json, write_table
+    from aria.io.provenance import provenance_record
+    from aria.io.scores import load_scores
+    from aria.report.render import format_comparison
 
     sources, names = method_sources(args)
     inputs = {f"scores[{n}]": s for n, s in zip(names, sources, strict=True)}
@@ -126,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     if args.features:
         import tempfile
 
-        from aria.analysis import HomogeneitySetup
+        from aria.groups.setup import HomogeneitySetup
 
         cache = tempfile.TemporaryDirectory(prefix="aria-nulls-")
         homog_spec = HomogeneitySetup.load(args.features, args.channels, k=[args.k],

@@ -9,14 +9,14 @@ import numpy as np
 
 from aria import examples
 from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
-from aria.diagnostics import VerdictThresholds, diagnose
+from aria.diagnostics.reliability import VerdictThresholds, diagnose
+from aria.diagnostics.residual import write_residual
 from aria.errors import AriaInputError
-from aria.io import load_scores
-from aria.output import write_json, write_table
-from aria.provenance import provenance_record
-from aria.residual import write_residual
-from aria.streaming import DEFAULT_BLOCK_ROWS
-from aria.text import format_diagnostics
+from aria.io.output import write_json, write_table
+from aria.io.provenance import provenance_record
+from aria.io.scores import load_scores
+from aria.io.streaming import DEFAULT_BLOCK_ROWS
+from aria.report.text import format_diagnostics
 
 EPILOG = """\
 examples:
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
-        from aria.output import json_safe
+        from aria.io.output import json_safe
 
         print(json.dumps(json_safe(result), indent=2, allow_nan=False))
     else:

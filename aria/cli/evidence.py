@@ -11,7 +11,7 @@ from aria.cli.compare import EXAMPLE_NAMES, example_path
 from aria.errors import AriaInputError
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
-    from aria.evidence import QueryEvidence
+    from aria.evaluate.evidence import QueryEvidence
 
 EPILOG = """\
 examples:
@@ -58,7 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def format_evidence(ev: QueryEvidence) -> str:
     """Terminal rendering of a :class:`~aria.evidence.QueryEvidence`."""
-    from aria.render import fmt_number
+    from aria.report.render import fmt_number
 
     chans = list(ev.channels["channel"])
     lines = [f"Aria evidence: query {ev.query}, top-{ev.k} tracks ({ev.matrix}, normalization "
@@ -82,11 +82,11 @@ def format_evidence(ev: QueryEvidence) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``aria evidence``."""
-    from aria.analysis import HomogeneitySetup
-    from aria.evidence import query_evidence
-    from aria.io import load_scores
-    from aria.output import write_json, write_table
-    from aria.provenance import provenance_record
+    from aria.evaluate.evidence import query_evidence
+    from aria.groups.setup import HomogeneitySetup
+    from aria.io.output import write_json, write_table
+    from aria.io.provenance import provenance_record
+    from aria.io.scores import load_scores
 
     if (args.scores is None) == (args.example is None):
         raise AriaInputError("give either SCORES or --example NAME")

@@ -54,10 +54,10 @@ def run(args: argparse.Namespace) -> int:
         0 when every file was extracted, 0 as well when some failed (they are reported).
     """
     from aria.cli._common import progress_bar
-    from aria.features.audio import load_audio_config
-    from aria.features.audio_batch import audio_items, file_list_digest, run_audio_table, select_part
-    from aria.output import write_json
-    from aria.provenance import provenance_record
+    from aria.features.extract.audio import load_audio_config
+    from aria.features.extract.audio_batch import audio_items, file_list_digest, run_audio_table, select_part
+    from aria.io.output import write_json
+    from aria.io.provenance import provenance_record
 
     out = Path(args.out)
     if out.suffix.lower() != ".parquet":

@@ -56,11 +56,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``aria features symbolic``."""
-    from aria.features.batch import Item
-    from aria.features.inputs import discover_files, file_items, read_spans
-    from aria.features.symbolic import MIDI_SUFFIXES, extract_symbolic
-    from aria.output import write_json
-    from aria.provenance import provenance_record
+    from aria.features.extract.batch import Item
+    from aria.features.extract.inputs import discover_files, file_items, read_spans
+    from aria.features.extract.symbolic import MIDI_SUFFIXES, extract_symbolic
+    from aria.io.output import write_json
+    from aria.io.provenance import provenance_record
 
     if not args.paths and not args.spans:
         raise AriaInputError("give MIDI files/directories, or --spans")

@@ -9,17 +9,18 @@ import sys
 import time
 from pathlib import Path
 
-from aria.channels import load_channel_set
 from aria.cli._common import add_progress_flags
 from aria.errors import AriaInputError
-from aria.featuretable import load_feature_table
-from aria.homogeneity import DEFAULT_K, HomogeneityResult, homogeneity
-from aria.io import load_query_metadata, load_scores
-from aria.normalize import DEFAULT_KURTOSIS_THRESHOLD, METHODS
-from aria.nullcache import default_cache_dir
-from aria.output import json_safe, write_json, write_table
-from aria.provenance import provenance_record
-from aria.streaming import DEFAULT_BLOCK_ROWS
+from aria.features.channels import load_channel_set
+from aria.features.table import load_feature_table
+from aria.groups.engine import DEFAULT_K, HomogeneityResult, homogeneity
+from aria.groups.normalize import DEFAULT_KURTOSIS_THRESHOLD, METHODS
+from aria.groups.null import default_cache_dir
+from aria.io.output import json_safe, write_json, write_table
+from aria.io.provenance import provenance_record
+from aria.io.scores import load_scores
+from aria.io.streaming import DEFAULT_BLOCK_ROWS
+from aria.io.tables import load_query_metadata
 
 EPILOG = """\
 examples:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aria import examples_bach_scores
 from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
 from aria.cli.compare import EXAMPLE_NAMES, method_sources
 from aria.errors import AriaInputError
+from aria.examples import bach_scores as examples_bach_scores
 
 EPILOG = """\
 examples:
@@ -80,7 +80,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _labels(path: str, column: str | None, query_ids) -> object:
-    from aria.io import load_query_metadata
+    from aria.io.tables import load_query_metadata
 
     meta = load_query_metadata(path, query_ids)
     if column is None:
@@ -110,16 +110,16 @@ def run(args: argparse.Namespace) -> int:
     """Execute ``aria report``."""
     import tempfile
 
-    from aria.analysis import HomogeneitySetup, homogeneity_summary, pick_k
-    from aria.compare import compare_methods
-    from aria.diagnostics import diagnose
-    from aria.evidence import query_evidence
-    from aria.groundtruth import load_ground_truth, load_lds_values
-    from aria.io import load_scores
-    from aria.lds import lds as compute_lds
-    from aria.output import write_json
-    from aria.provenance import provenance_record
-    from aria.report import (
+    from aria.diagnostics.reliability import diagnose
+    from aria.evaluate.compare import compare_methods
+    from aria.evaluate.evidence import query_evidence
+    from aria.evaluate.lds import lds as compute_lds
+    from aria.groups.setup import HomogeneitySetup, homogeneity_summary, pick_k
+    from aria.io.groundtruth import load_ground_truth, load_lds_values
+    from aria.io.output import write_json
+    from aria.io.provenance import provenance_record
+    from aria.io.scores import load_scores
+    from aria.report.html import (
         ReportWarning,
         build_report,
         evidence_block,
@@ -219,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
     path = write_report(render_html(data), out_dir)
     figs = []
     if args.save_figures:
-        from aria.report import write_figures
+        from aria.report.html import write_figures
 
         figs = write_figures(data, out_dir)
     write_json(out_dir / "provenance.json", prov)
@@ -244,13 +244,13 @@ def _example_labels(labels, scores):
 
 
 def _z(x: float) -> str:
-    from aria.render import fmt_number
+    from aria.report.render import fmt_number
 
     text = fmt_number(x, 2)
     return "undefined" if text == "-" else text
 
 
 def _slug(name: str) -> str:
-    from aria.report import slugify
+    from aria.report.html import slugify
 
     return slugify(name)

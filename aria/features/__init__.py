@@ -9,8 +9,8 @@ from __future__ import annotations
 import importlib
 
 _LAZY = {
-    "extract_symbolic": "aria.features.symbolic",
-    "extract_audio": "aria.features.audio",
+    "extract_symbolic": "aria.features.extract.symbolic",
+    "extract_audio": "aria.features.extract.audio_batch",
 }
 
 __all__ = sorted(_LAZY)

@@ -1,0 +1,361 @@
+"""Side-by-side comparison of attribution methods (spec sections 1, 3 and 7).
+
+One row per method: its reliability diagnostics and verdict, optional
+homogeneity summaries per channel and optional LDS. Methods whose verdict is
+``collapsed`` (or ``undetermined``) are flagged, keep their numbers, and are
+left out of every ranking and of the agreement statistics, with the reason
+recorded next to them (spec section 1: a collapsed setting's homogeneity
+describes one fixed group, not attribution).
+
+Rankings among the remaining methods (1 = most reliable): one per diagnostic
+(``rho_bar``, ``E1``, ``C_bar``, lower = more reliable; ties share the lowest
+rank), a combined ``reliability_rank`` and, when LDS is known, ``lds_rank``
+(higher LDS = better). The combined rank orders by verdict class first
+(query-dependent, then query-dependent with a partial offset, then
+offset-dominated), then by ``rho_bar`` (the direct measure of whether the
+query matters), then ``E1``, then input order. ``E1`` and ``C_bar`` are not
+averaged in: a genuinely low-rank query-dependent method has a high ``E1``
+without being unreliable (paper Table 2, TRAK on FMA-Full: ``E1 = 0.77``,
+query-dependent), and the verdict already accounts for ``C_bar``.
+
+Agreement with LDS: for each diagnostic ``d``, Kendall's tau-b between
+``-d`` and LDS over the ranked methods with both values defined. ``tau = 1``:
+the diagnostic orders the methods exactly as LDS does; ``tau <= 0``: it does
+not. With fewer than two such methods tau is undefined (NaN).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from aria.diagnostics.reliability import Diagnostics
+from aria.evaluate.lds import LDSResult
+from aria.io.output import json_safe
+
+__all__ = ["DIAGNOSTIC_KEYS", "SHORT_NAMES", "MethodRow", "Agreement", "Comparison", "compare_methods"]
+
+#: Diagnostics used for ranking (attribute of Diagnostics -> label); lower = more reliable.
+DIAGNOSTIC_KEYS = {
+    "mean_abs_interquery_corr": "ρ̄ mean |inter-query corr|",
+    "energy_ratio_1": "E1 leading energy ratio",
+    "mean_concentration": "C̄ mean concentration",
+}
+#: Column names used in tables and JSON.
+SHORT_NAMES = {
+    "mean_abs_interquery_corr": "rho_bar",
+    "energy_ratio_1": "E1",
+    "mean_concentration": "C_bar",
+}
+_EXCLUDED_VERDICTS = ("collapsed", "undetermined")
+
+
+@dataclass
+class MethodRow:
+    """One method in a :class:`Comparison`.
+
+    Attributes
+    ----------
+    name : str
+        Method name.
+    diagnostics : Diagnostics
+        Its reliability diagnostics.
+    lds : float or None
+        Its LDS (mean over queries), when known.
+    lds_result : LDSResult or None
+        Per-query LDS when Aria computed it.
+    homogeneity : dict
+        ``{channel: {"z_bar": .., "pos": .., "sig": ..}}`` (empty when not computed).
+    excluded : bool
+        Left out of the rankings (collapsed or undetermined).
+    exclusion_reason : str or None
+        Why, in one line.
+    ranks : dict
+        ``rho_bar``, ``E1``, ``C_bar``, ``reliability`` and ``lds`` ranks (None when excluded
+        or undefined).
+    source : str
+        Input file, when known.
+    """
+
+    name: str
+    diagnostics: Diagnostics
+    lds: float | None = None
+    lds_result: LDSResult | None = None
+    homogeneity: dict[str, dict[str, float]] = field(default_factory=dict)
+    excluded: bool = False
+    exclusion_reason: str | None = None
+    ranks: dict[str, int | None] = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """The method's verdict."""
+        return self.diagnostics.verdict
+
+    def diagnostics_value(self, key: str) -> float:
+        """Value of one diagnostic attribute (e.g. ``"energy_ratio_1"``)."""
+        return float(getattr(self.diagnostics, key))
+
+
+@dataclass
+class Agreement:
+    """Does a diagnostic order the methods as LDS does.
+
+    Attributes
+    ----------
+    diagnostic : str
+        ``rho_bar``, ``E1``, ``C_bar`` or ``reliability_rank``.
+    tau : float
+        Kendall tau-b between the reliability implied by the diagnostic and LDS.
+    pvalue : float
+        Two-sided p-value of tau (exact for small samples without ties).
+    n_methods : int
+        Methods used.
+    status : str
+        ``"same order"`` (tau = 1), ``"partly"`` (0 < tau < 1), ``"does not"`` (tau <= 0),
+        ``"undefined"``.
+    """
+
+    diagnostic: str
+    tau: float
+    pvalue: float
+    n_methods: int
+    status: str
+
+
+@dataclass
+class Comparison:
+    """Result of :func:`compare_methods`."""
+
+    methods: list[MethodRow]
+    agreement: list[Agreement]
+    homogeneity_k: int | None = None
+    channels: list[str] = field(default_factory=list)
+
+    @property
+    def ranked(self) -> list[MethodRow]:
+        """Included methods, most reliable first."""
+        inc = [m for m in self.methods if not m.excluded and m.ranks.get("reliability") is not None]
+        return sorted(inc, key=lambda m: m.ranks["reliability"])
+
+    @property
+    def has_lds(self) -> bool:
+        """True when at least one method has an LDS value."""
+        return any(m.lds is not None and math.isfinite(m.lds) for m in self.methods)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per method: diagnostics, verdict, homogeneity, LDS, ranks, exclusion."""
+        rows = []
+        for m in self.methods:
+            d = m.diagnostics
+            row = {
+                "method": m.name,
+                "verdict": d.verdict,
+                "rho_bar": d.mean_abs_interquery_corr,
+                "E1": d.energy_ratio_1,
+                "E2_5": d.energy_ratio_2_5,
+                "U1": d.v1_uniformity,
+                "C_bar": d.mean_concentration,
+                "n_segments": d.n_segments,
+                "n_queries": d.n_queries,
+            }
+            for ch in self.channels:
+                h = m.homogeneity.get(ch, {})
+                for stat in ("z_bar", "pos", "sig"):
+                    row[f"{ch}_{stat}"] = h.get(stat, math.nan)
+            if self.has_lds:
+                row["lds"] = m.lds if m.lds is not None else math.nan
+            for key in ("reliability", "rho_bar", "E1", "C_bar", "lds"):
+                if key == "lds" and not self.has_lds:
+                    continue
+                r = m.ranks.get(key)
+                row[f"rank_{key}"] = pd.NA if r is None else r
+            row["excluded"] = m.excluded
+            row["note"] = m.exclusion_reason or "; ".join(d.notes)
+            rows.append(row)
+        frame = pd.DataFrame(rows)
+        for col in [c for c in frame.columns if c.startswith("rank_")]:
+            frame[col] = frame[col].astype("Int64")
+        return frame
+
+    def agreement_frame(self) -> pd.DataFrame:
+        """Agreement of each diagnostic's ordering with LDS."""
+        return pd.DataFrame([a.__dict__ for a in self.agreement],
+                            columns=["diagnostic", "tau", "pvalue", "n_methods", "status"])
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (NaN -> null)."""
+        methods = []
+        for m in self.methods:
+            entry = {
+                "method": m.name,
+                "source": m.source,
+                "verdict": m.verdict,
+                "verdict_reason": m.diagnostics.verdict_reason,
+                "excluded": m.excluded,
+                "exclusion_reason": m.exclusion_reason,
+                "notes": list(m.diagnostics.notes),
+                "diagnostics": m.diagnostics.to_dict(),
+                "ranks": dict(m.ranks),
+                "lds": m.lds,
+            }
+            if m.lds_result is not None:
+                entry["lds_detail"] = m.lds_result.to_dict()
+            if m.homogeneity:
+                entry["homogeneity"] = {"k": self.homogeneity_k, "channels": m.homogeneity}
+            methods.append(entry)
+        return json_safe({
+            "methods": methods,
+            "ranking": [m.name for m in self.ranked],
+            "excluded": {m.name: m.exclusion_reason for m in self.methods if m.excluded},
+            "agreement_with_lds": [a.__dict__ for a in self.agreement],
+            "homogeneity_k": self.homogeneity_k,
+            "channels": list(self.channels),
+        })
+
+
+def _exclusion_reason(d: Diagnostics) -> str | None:
+    if d.verdict == "collapsed":
+        return (f"collapsed ({d.verdict_reason}): every query retrieves the same tracks, so its "
+                "homogeneity describes one fixed group, not attribution")
+    if d.verdict == "undetermined":
+        return f"undetermined ({d.verdict_reason})"
+    return None
+
+
+def _verdict_class(d: Diagnostics) -> int:
+    """0 query-dependent, 1 query-dependent with a partial offset, 2 offset-dominated."""
+    if d.verdict == "offset-dominated":
+        return 2
+    return 1 if any(n.startswith("partial offset") for n in d.notes) else 0
+
+
+def _min_ranks(values: np.ndarray, ascending: bool = True) -> list[int | None]:
+    """Competition ranks (1 = best), NaN -> None."""
+    vals = np.asarray(values, dtype=float)
+    out: list[int | None] = [None] * vals.size
+    ok = np.flatnonzero(np.isfinite(vals))
+    if ok.size:
+        key = vals[ok] if ascending else -vals[ok]
+        ranks = stats.rankdata(key, method="min")
+        for i, r in zip(ok, ranks, strict=True):
+            out[i] = int(r)
+    return out
+
+
+def _status(tau: float) -> str:
+    if not math.isfinite(tau):
+        return "undefined"
+    if tau >= 1 - 1e-12:
+        return "same order"
+    if tau > 0:
+        return "partly"
+    return "does not"
+
+
+def compare_methods(
+    diagnostics: Mapping[str, Diagnostics],
+    *,
+    lds: Mapping[str, float | LDSResult | None] | None = None,
+    homogeneity: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
+    homogeneity_k: int | None = None,
+    sources: Mapping[str, str] | None = None,
+) -> Comparison:
+    """Compare methods by their diagnostics, homogeneity and LDS.
+
+    Parameters
+    ----------
+    diagnostics : mapping
+        Method name -> :class:`~aria.diagnostics.Diagnostics`, in display order.
+    lds : mapping, optional
+        Method name -> LDS value or :class:`~aria.lds.LDSResult` (missing or None =
+        unknown).
+    homogeneity : mapping, optional
+        Method name -> ``{channel: {"z_bar", "pos", "sig"}}`` summaries (e.g. from
+        :func:`aria.reporting.homogeneity_summary`).
+    homogeneity_k : int, optional
+        Group size the homogeneity summaries are for.
+    sources : mapping, optional
+        Method name -> input path, recorded in the JSON.
+
+    Returns
+    -------
+    Comparison
+    """
+    if not diagnostics:
+        raise ValueError("compare_methods needs at least one method")
+    lds = dict(lds or {})
+    unknown = set(lds) - set(diagnostics)
+    if unknown:
+        from aria.errors import AriaInputError
+
+        raise AriaInputError(
+            f"LDS given for unknown method(s): {', '.join(sorted(unknown))} "
+            f"(methods: {', '.join(diagnostics)})"
+        )
+    homogeneity = homogeneity or {}
+    rows: list[MethodRow] = []
+    for name, d in diagnostics.items():
+        value = lds.get(name)
+        result = value if isinstance(value, LDSResult) else None
+        mean = result.mean if result is not None else (None if value is None else float(value))
+        reason = _exclusion_reason(d)
+        rows.append(MethodRow(
+            name=name, diagnostics=d, lds=mean, lds_result=result,
+            homogeneity={c: dict(v) for c, v in (homogeneity.get(name) or {}).items()},
+            excluded=reason is not None, exclusion_reason=reason,
+            source=(sources or {}).get(name, ""),
+        ))
+    channels: list[str] = []
+    for r in rows:
+        for c in r.homogeneity:
+            if c not in channels:
+                channels.append(c)
+
+    included = [i for i, r in enumerate(rows) if not r.excluded]
+    for r in rows:
+        r.ranks = {"reliability": None, "rho_bar": None, "E1": None, "C_bar": None, "lds": None}
+    diag_ranks: dict[str, list[int | None]] = {}
+    for key, short in SHORT_NAMES.items():
+        vals = np.array([rows[i].diagnostics_value(key) for i in included], dtype=float)
+        diag_ranks[short] = _min_ranks(vals)
+        for i, rk in zip(included, diag_ranks[short], strict=True):
+            rows[i].ranks[short] = rk
+    # combined reliability rank: verdict class, then rho_bar, then E1, then input order
+    keyed = []
+    for pos, i in enumerate(included):
+        d = rows[i].diagnostics
+        rho, e1 = d.mean_abs_interquery_corr, d.energy_ratio_1
+        keyed.append((_verdict_class(d), rho if math.isfinite(rho) else math.inf,
+                      e1 if math.isfinite(e1) else math.inf, pos, i))
+    for rank, (*_, i) in enumerate(sorted(keyed), start=1):
+        rows[i].ranks["reliability"] = rank
+    lds_vals = np.array([rows[i].lds if rows[i].lds is not None else math.nan for i in included],
+                        dtype=float)
+    for i, rk in zip(included, _min_ranks(lds_vals, ascending=False), strict=True):
+        rows[i].ranks["lds"] = rk
+
+    agreement: list[Agreement] = []
+    if any(r.lds is not None and math.isfinite(r.lds) for r in rows):
+        for key, short in (*SHORT_NAMES.items(), ("reliability", "reliability_rank")):
+            xs, ys = [], []
+            for i in included:
+                y = rows[i].lds
+                x = (rows[i].ranks["reliability"] if key == "reliability"
+                     else rows[i].diagnostics_value(key))
+                if x is None or y is None or not (math.isfinite(x) and math.isfinite(y)):
+                    continue
+                xs.append(-float(x))
+                ys.append(float(y))
+            if len(xs) >= 2:
+                res = stats.kendalltau(xs, ys)
+                tau, p = float(res.statistic), float(res.pvalue)
+            else:
+                tau = p = math.nan
+            agreement.append(Agreement(short, tau, p, len(xs), _status(tau)))
+    return Comparison(methods=rows, agreement=agreement, homogeneity_k=homogeneity_k, channels=channels)

@@ -1,0 +1,56 @@
+"""Files shipped in ``aria/examples/data/`` and the atomic writer that builds them."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["shipped_file", "write_npz_examples"]
+
+
+def shipped_file(filename: str) -> Path:
+    """Path of a file shipped in ``aria/examples/data/`` (score matrices, feature tables).
+
+    Parameters
+    ----------
+    filename : str
+        File name inside the examples folder.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return Path(str(resources.files("aria.examples") / "data" / filename))
+
+
+def write_npz_examples(directory: str | Path, names, generate_one, seed: int) -> list[Path]:
+    """Write ``generate_one(name, seed)`` for each name to ``directory/<name>.npz``, atomically.
+
+    Parameters
+    ----------
+    directory : path-like
+        Output folder.
+    names : iterable of str
+        Example names.
+    generate_one : callable
+        ``generate_one(name, seed) -> dict of arrays``.
+    seed : int
+        Generator seed.
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    from aria.io.atomic import atomic_path
+
+    out = []
+    directory = Path(directory)
+    for name in names:
+        target = directory / f"{name}.npz"
+        with atomic_path(target) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **generate_one(name, seed))
+        out.append(target)
+    return out

@@ -1,0 +1,236 @@
+"""Random-reference nulls of H per K (spec section 3), and their on-disk cache.
+
+The null of group size K: ``R`` groups of K distinct pool tracks drawn
+uniformly with ``numpy.random.default_rng([seed, K])`` (so the null of one K
+does not depend on which other K are swept); ``mu`` and ``sd`` (``ddof = 1``)
+of ``H`` over those groups, per feature and per channel.
+
+A null depends only on (pool, features, similarity mapping, K, R, seed); its
+key (:func:`null_key`) hashes all of them, so a cached null is reused across
+queries, normalizations and methods scored on the same training set. Cache
+entries are ``null-<key>.npz`` files holding numeric arrays only (read with
+``allow_pickle=False``), written atomically; an unreadable or mismatching
+entry is ignored and recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aria.errors import AriaInputError
+from aria.groups.pool import PoolSimilarity
+from aria.groups.topk import group_similarity, random_groups
+from aria.io.atomic import atomic_path
+
+__all__ = [
+    "NULL_ALGORITHM_VERSION", "NullDistribution", "null_key", "compute_null", "default_cache_dir",
+    "NullCache",
+]
+
+#: Bumped whenever the null computation changes (part of the cache key).
+NULL_ALGORITHM_VERSION = 1
+
+
+@dataclass
+class NullDistribution:
+    """Random-reference null of one group size.
+
+    Attributes
+    ----------
+    k : int
+        Group size.
+    n_groups : int
+        ``R``.
+    seed : int or None
+        Seed of ``default_rng([seed, k])``; None when a caller's generator was used.
+    features, channels : tuple of str
+        Labels of the columns below.
+    feature_values : numpy.ndarray
+        (R, F) ``H_f`` of each random group.
+    channel_values : numpy.ndarray
+        (R, C) ``H_c`` of each random group.
+    key : str or None
+        Cache key (None when not cacheable).
+    from_cache : bool
+        Whether it was read from the cache.
+    """
+
+    k: int
+    n_groups: int
+    seed: int | None
+    features: tuple[str, ...]
+    channels: tuple[str, ...]
+    feature_values: np.ndarray
+    channel_values: np.ndarray
+    key: str | None = None
+    from_cache: bool = False
+
+    @property
+    def feature_mean(self) -> np.ndarray:
+        """``mu_f`` (F,)."""
+        return self.feature_values.mean(axis=0)
+
+    @property
+    def feature_sd(self) -> np.ndarray:
+        """``sd_f`` (F,), ``ddof = 1``."""
+        return self.feature_values.std(axis=0, ddof=1)
+
+    @property
+    def channel_mean(self) -> np.ndarray:
+        """``mu_c`` (C,)."""
+        return self.channel_values.mean(axis=0)
+
+    @property
+    def channel_sd(self) -> np.ndarray:
+        """``sd_c`` (C,), ``ddof = 1``."""
+        return self.channel_values.std(axis=0, ddof=1)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Rows per channel and feature: ``k, level, name, mean, sd, n_groups``."""
+        rows = [{"k": self.k, "level": "channel", "name": c, "mean": m, "sd": s, "n_groups": self.n_groups}
+                for c, m, s in zip(self.channels, self.channel_mean, self.channel_sd, strict=True)]
+        rows += [{"k": self.k, "level": "feature", "name": f, "mean": m, "sd": s, "n_groups": self.n_groups}
+                 for f, m, s in zip(self.features, self.feature_mean, self.feature_sd, strict=True)]
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (means and sds, not the R values)."""
+        return {
+            "k": self.k, "n_groups": self.n_groups, "seed": self.seed, "key": self.key,
+            "from_cache": self.from_cache,
+            "channel_mean": dict(zip(self.channels, self.channel_mean.tolist(), strict=True)),
+            "channel_sd": dict(zip(self.channels, self.channel_sd.tolist(), strict=True)),
+            "feature_mean": dict(zip(self.features, self.feature_mean.tolist(), strict=True)),
+            "feature_sd": dict(zip(self.features, self.feature_sd.tolist(), strict=True)),
+        }
+
+
+def null_key(psim: PoolSimilarity, k: int, n_groups: int, seed: int) -> str:
+    """Cache key of a null: hash of (pool fingerprint, K, R, seed, algorithm version)."""
+    payload = json.dumps({"pool": psim.fingerprint(), "k": int(k), "n_groups": int(n_groups),
+                          "seed": int(seed), "version": NULL_ALGORITHM_VERSION}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def compute_null(psim: PoolSimilarity, k: int, n_groups: int = 1000, *, seed: int | None = 0,
+                 rng: np.random.Generator | None = None, workers: int = 1) -> NullDistribution:
+    """Sample the random-reference null of group size ``k``.
+
+    Parameters
+    ----------
+    psim : PoolSimilarity
+        Pool similarities.
+    k : int
+        Group size (2 <= k <= pool size).
+    n_groups : int
+        ``R`` (>= 2).
+    seed : int, optional
+        Groups are drawn with ``numpy.random.default_rng([seed, k])``.
+    rng : numpy.random.Generator, optional
+        Use this generator instead of ``seed`` (the result is then not cacheable).
+    workers : int
+        Threads.
+
+    Returns
+    -------
+    NullDistribution
+    """
+    if not 2 <= k <= psim.n:
+        raise AriaInputError(f"group size K = {k} must lie in 2..{psim.n} (pool size)")
+    if n_groups < 2:
+        raise AriaInputError(f"the null needs at least 2 groups, got {n_groups}")
+    if rng is None:
+        if seed is None:
+            raise ValueError("give seed or rng")
+        gen = np.random.default_rng([int(seed), int(k)])
+        key = null_key(psim, k, n_groups, int(seed))
+    else:
+        gen, key, seed = rng, None, None
+    groups = random_groups(psim.n, k, n_groups, gen)
+    hf = group_similarity(psim, groups, workers=workers)
+    return NullDistribution(k, n_groups, seed, tuple(psim.features), tuple(psim.channels), hf,
+                            psim.channel_means(hf), key=key)
+
+
+def default_cache_dir() -> Path:
+    """``$ARIA_CACHE_DIR``, else ``$XDG_CACHE_HOME/aria/nulls``, else ``~/.cache/aria/nulls``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    env = os.environ.get("ARIA_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "aria" / "nulls"
+
+
+class NullCache:
+    """Directory of cached nulls.
+
+    Parameters
+    ----------
+    directory : path-like
+        Cache directory (created on first write).
+    """
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+
+    def path(self, key: str) -> Path:
+        """File of one entry."""
+        return self.directory / f"null-{key}.npz"
+
+    def load(self, key: str, k: int, n_groups: int, seed: int, features: tuple[str, ...],
+             channels: tuple[str, ...]):
+        """Return the cached :class:`~aria.homogeneity.NullDistribution`, or None.
+
+        Parameters
+        ----------
+        key : str
+            Cache key.
+        k, n_groups, seed : int
+            Expected parameters (checked against the entry).
+        features, channels : tuple of str
+            Expected labels (checked against the entry).
+        """
+        p = self.path(key)
+        if not p.is_file():
+            return None
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                fv = np.asarray(z["feature_values"], dtype=np.float64)
+                cv = np.asarray(z["channel_values"], dtype=np.float64)
+                feats = tuple(str(x) for x in z["features"])
+                chans = tuple(str(x) for x in z["channels"])
+                meta = np.asarray(z["meta"], dtype=np.int64)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+            return None
+        if (feats != tuple(features) or chans != tuple(channels)
+                or fv.shape != (n_groups, len(features)) or cv.shape != (n_groups, len(channels))
+                or meta.tolist() != [k, n_groups, seed]):
+            return None
+        return NullDistribution(k, n_groups, seed, feats, chans, fv, cv, key=key, from_cache=True)
+
+    def save(self, null) -> Path | None:
+        """Store a null (skipped when it has no key, i.e. was drawn from a caller's generator)."""
+        if null.key is None:
+            return None
+        self.directory.mkdir(parents=True, exist_ok=True)
+        p = self.path(null.key)
+        with atomic_path(p) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, feature_values=null.feature_values, channel_values=null.channel_values,
+                         features=np.asarray(null.features, dtype=str),
+                         channels=np.asarray(null.channels, dtype=str),
+                         meta=np.asarray([null.k, null.n_groups, null.seed], dtype=np.int64))
+        return p

@@ -1,0 +1,175 @@
+"""Running the homogeneity engine for reports and comparisons.
+
+A thin layer over :func:`aria.homogeneity.homogeneity`: the channel set and
+feature table are loaded once and shared by every method, and the random
+reference nulls are cached (in memory for the session, through the engine's
+on-disk :class:`~aria.nullcache.NullCache` in a directory the caller owns),
+so methods scored over the same tracks are compared against the very same
+null (spec section 3: the null depends only on the pool, K and the seed).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import xarray as xr
+
+from aria.diagnostics.reliability import Diagnostics
+
+if TYPE_CHECKING:  # annotations only; imported lazily at run time
+    from aria.features.channels import ChannelSet
+    from aria.features.table import FeatureTable
+    from aria.groups.engine import HomogeneityResult
+
+__all__ = ["HomogeneitySetup", "homogeneity_summary"]
+
+
+def homogeneity_summary(
+    result: HomogeneityResult, k: int | None = None, matrix: str = "scores"
+) -> dict[str, dict[str, float]]:
+    """Per-channel ``z_bar``, ``pos``, ``sig`` and ``n_queries`` at one K.
+
+    Parameters
+    ----------
+    result : aria.homogeneity.HomogeneityResult
+        Homogeneity of one method.
+    k : int, optional
+        Group size (default: 10 when computed, else the smallest K).
+    matrix : str
+        ``"scores"`` or ``"residual"``.
+
+    Returns
+    -------
+    dict
+        ``{channel: {"z_bar", "pos", "sig", "n_queries"}}``.
+    """
+    from aria.groups.result import summarize
+
+    mh = result.scores if matrix == "scores" else result.residual
+    if mh is None:
+        raise ValueError(f"the result has no {matrix!r} homogeneity")
+    k = pick_k(mh.k_values, k)
+    out = {}
+    for c in mh.channels:
+        s = summarize(mh.z(c, k), mh.included)
+        out[c] = {"z_bar": s["z_mean"], "pos": s["pos"], "sig": s["sig"], "n_queries": s["n_queries"]}
+    return out
+
+
+def pick_k(k_values: tuple[int, ...], k: int | None) -> int:
+    """The requested K, or 10 when available, else the smallest K computed."""
+    if k is None:
+        return 10 if 10 in k_values else k_values[0]
+    if k not in k_values:
+        raise ValueError(f"K = {k} was not computed (K values: {', '.join(map(str, k_values))})")
+    return k
+
+
+@dataclass
+class HomogeneitySetup:
+    """Channel set, feature table and parameters shared by every method of a report.
+
+    Attributes
+    ----------
+    channel_set : aria.channels.ChannelSet
+        Channels and features.
+    features : aria.featuretable.FeatureTable
+        Usable per-track features.
+    k : tuple of int or None
+        Group sizes (None = the engine's default sweep).
+    null_groups : int
+        Random reference groups per K.
+    seed : int
+        Seed of the null.
+    normalize : str
+        Column normalization.
+    cache_dir : path-like or None
+        Null cache directory (None = no on-disk cache).
+    features_path : str
+        Source of the feature table.
+    """
+
+    channel_set: ChannelSet
+    features: FeatureTable
+    k: tuple[int, ...] | None = None
+    null_groups: int = 1000
+    seed: int = 0
+    normalize: str = "auto"
+    cache_dir: str | os.PathLike[str] | None = None
+    features_path: str = ""
+
+    @classmethod
+    def load(cls, features: str | os.PathLike[str] | pd.DataFrame,
+             channels: str | os.PathLike[str] = "symbolic", **kwargs) -> HomogeneitySetup:
+        """Load the channel set and the feature table.
+
+        Parameters
+        ----------
+        features : path-like or pandas.DataFrame
+            Feature table (Parquet) or a DataFrame in the same layout.
+        channels : str or path-like
+            ``"audio"``, ``"symbolic"`` or a TOML path.
+        **kwargs
+            Other attributes (``k``, ``null_groups``, ``seed``, ``normalize``, ``cache_dir``).
+
+        Returns
+        -------
+        HomogeneitySetup
+        """
+        from aria.features.channels import load_channel_set
+        from aria.features.table import feature_table_from_frame, load_feature_table
+
+        cset = load_channel_set(channels)
+        if isinstance(features, pd.DataFrame):
+            table, src = feature_table_from_frame(features, cset), "<DataFrame>"
+        else:
+            table, src = load_feature_table(Path(features), cset), str(features)
+        if kwargs.get("k") is not None:
+            kwargs["k"] = tuple(int(x) for x in kwargs["k"])
+        return cls(channel_set=cset, features=table, features_path=src, **kwargs)
+
+    def run(self, scores: xr.DataArray, diagnostics: Diagnostics | None = None, *, residual: bool = False,
+            labels: pd.Series | None = None, alignment: bool = True) -> HomogeneityResult:
+        """Homogeneity of one score matrix with the shared setup.
+
+        Parameters
+        ----------
+        scores : xarray.DataArray
+            Score matrix.
+        diagnostics : Diagnostics, optional
+            Its diagnostics (computed when omitted).
+        residual : bool
+            Also analyse the rank-1 residual (ignored for an all-zero matrix).
+        labels : pandas.Series, optional
+            Query id -> label, for the confound analysis.
+        alignment : bool
+            Compute the axis-channel alignment.
+
+        Returns
+        -------
+        aria.homogeneity.HomogeneityResult
+        """
+        from aria.groups.engine import homogeneity
+
+        has_axis = diagnostics is None or diagnostics.sigma_1 > 0
+        return homogeneity(scores, self.features, self.channel_set, k=self.k, normalize=self.normalize,
+                           null_groups=self.null_groups, seed=self.seed,
+                           residual=residual and has_axis, labels=labels, diagnostics=diagnostics,
+                           cache_dir=self.cache_dir, alignment=alignment)
+
+    def summary(self, scores: xr.DataArray, diagnostics: Diagnostics | None = None,
+                k: int | None = None) -> dict[str, dict[str, float]]:
+        """Per-channel summaries at one K (see :func:`homogeneity_summary`)."""
+        result = self.run(scores, diagnostics, alignment=False)
+        return homogeneity_summary(result, k)
+
+    def parameters(self) -> dict:
+        """Parameters for the provenance record."""
+        return {"channels": self.channel_set.name, "channel_set_source": str(self.channel_set.source),
+                "k": list(self.k) if self.k else None, "null_groups": self.null_groups,
+                "seed": self.seed, "normalize": self.normalize, "features": self.features_path}
+

@@ -1,0 +1,56 @@
+"""Plain-text rendering of results for the terminal."""
+
+from __future__ import annotations
+
+import math
+
+from aria.diagnostics.reliability import Diagnostics
+
+__all__ = ["format_diagnostics"]
+
+
+def _f(x: float, digits: int = 3) -> str:
+    return "undefined" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def format_diagnostics(diag: Diagnostics, source: str = "", n_tracks: int | None = None) -> str:
+    """Render diagnostics as a readable table with the verdict and a one-line explanation.
+
+    Parameters
+    ----------
+    diag : Diagnostics
+        The result.
+    source : str
+        Input name shown in the title.
+    n_tracks : int, optional
+        Number of distinct tracks, shown when known.
+
+    Returns
+    -------
+    str
+    """
+    shape = f"{diag.n_segments} x {diag.n_queries}"
+    if n_tracks is not None:
+        shape += f"  ({n_tracks} tracks)"
+    spectrum = " ".join(_f(x) for x in diag.energy_spectrum[:10])
+    pairs = f"  over {diag.n_correlation_pairs} query pairs" if diag.n_correlation_pairs else ""
+    rows = [
+        ("segments x queries", shape),
+        ("mean |inter-query corr|", _f(diag.mean_abs_interquery_corr) + pairs),
+        ("energy ratio E1", _f(diag.energy_ratio_1)),
+        ("energy ratio E2:5", _f(diag.energy_ratio_2_5)),
+        ("v1 uniformity U1", _f(diag.v1_uniformity)),
+        ("mean concentration C", _f(diag.mean_concentration)),
+        ("leading spectrum E1..", spectrum),
+    ]
+    width = max(len(k) for k, _ in rows)
+    lines = [f"Aria diagnose{': ' + source if source else ''}", ""]
+    lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
+    lines += ["", f"verdict: {diag.verdict.upper()}  ({diag.verdict_reason})", f"  {diag.explanation}"]
+    for key, why in diag.undefined.items():
+        lines.append(f"  note: {key} undefined: {why}")
+    if diag.excluded_columns:
+        shown = ", ".join(diag.excluded_columns[:5])
+        more = f" and {len(diag.excluded_columns) - 5} more" if len(diag.excluded_columns) > 5 else ""
+        lines.append(f"  excluded columns: {shown}{more}")
+    return "\n".join(lines)
