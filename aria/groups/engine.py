@@ -70,7 +70,7 @@ __all__ = [
     "resolve_k",
     "prepare",
     "group_homogeneity",
-    "homogeneity_warnings",
+    "collect_warnings",
     "collect",
 ]
 
@@ -341,7 +341,7 @@ def group_homogeneity(
     return main, res
 
 
-def homogeneity_warnings(prep: Prepared, nulls: Mapping[int, NullDistribution]) -> list[str]:
+def collect_warnings(prep: Prepared, nulls: Mapping[int, NullDistribution]) -> list[str]:
     """Caveats of a run, in the order they are shown.
 
     A collapsed matrix; default K values dropped; tracks without features; constant query columns;
@@ -423,7 +423,7 @@ def collect(
     _report(progress, "done")
     return HomogeneityResult(scores, residual, dict(nulls), prep.channel_set, pool.counts, pool.excluded,
                              prep.diagnostics, align, conf, dict(parameters or {}),
-                             homogeneity_warnings(prep, nulls), prep.similarity.dropped_dimensions())
+                             collect_warnings(prep, nulls), prep.similarity.dropped_dimensions())
 
 
 def homogeneity(

@@ -23,9 +23,9 @@ from aria.groups.engine import (
     Prepared,
     check_parameters,
     collect,
+    collect_warnings,
     group_homogeneity,
     homogeneity,
-    homogeneity_warnings,
     prepare,
     resolve_inputs,
 )
@@ -215,7 +215,7 @@ def test_homogeneity_warnings_in_order():
         diagnostics=SimpleNamespace(verdict="collapsed"), dropped_k=[50, 100],
         pool=SimpleNamespace(size=30, counts=SimpleNamespace(without_features=2, score_tracks=32)),
         track_scores=SimpleNamespace(report=SimpleNamespace(zero_std_columns=["q3"])))
-    assert homogeneity_warnings(prep, {5: ok}) == [
+    assert collect_warnings(prep, {5: ok}) == [
         COLLAPSED_WARNING,
         "K = 50, 100 dropped: not below the 30 tracks with features",
         "2 of 32 tracks have no usable features and are left out of groups and null",
@@ -225,7 +225,7 @@ def test_homogeneity_warnings_in_order():
     quiet = SimpleNamespace(diagnostics=SimpleNamespace(verdict="query-dependent"), dropped_k=[],
                             pool=SimpleNamespace(size=30, counts=SimpleNamespace(without_features=0)),
                             track_scores=SimpleNamespace(report=SimpleNamespace(zero_std_columns=[])))
-    assert homogeneity_warnings(quiet, {}) == []
+    assert collect_warnings(quiet, {}) == []
 
 
 def test_collect_hand_example():
