@@ -281,7 +281,16 @@ class MatrixHomogeneity:
         return self.data["included"].values
 
     def z(self, channel: str, k: int) -> np.ndarray:
-        """Per-query ``z_c`` of one channel and K (``data.z.sel(channel=channel, k=k)``)."""
+        """Per-query ``z_c`` of one channel and K (``data.z.sel(channel=channel, k=k)``).
+
+        Raises
+        ------
+        ValueError
+            When ``channel`` or ``k`` was not computed.
+        """
+        if channel not in self.channels or k not in self.k_values:
+            raise ValueError(f"no z for channel {channel!r} at K = {k} (channels: "
+                             f"{', '.join(self.channels)}; K: {', '.join(map(str, self.k_values))})")
         return self.data["z"].sel(channel=channel, k=k).values
 
     # -- summaries and tables --------------------------------------------------------------------

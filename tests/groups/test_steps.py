@@ -304,6 +304,10 @@ def test_labelled_dims_coords_and_legacy_views():
                 assert d.z.sel(k=k, query=q, channel=c).item() == mh.z_channel[ki, qi, ci]
             assert d.h_feature.sel(k=k, query=q, feature="fb").item() == mh.h_feature[ki, qi, 1]
     np.testing.assert_array_equal(mh.z("B", 10), mh.z_channel[1, :, 1])
+    with pytest.raises(ValueError, match="no z for channel 'B' at K = 7"):
+        mh.z("B", 7)
+    with pytest.raises(ValueError, match="no z for channel 'C'"):
+        mh.z("C", 10)
     # labelled summaries equal summarize() of the same z values
     sd = mh.summary_dataset()
     assert sd.z_mean.dims == ("k", "channel") and sd.n_queries.dtype == np.int64
