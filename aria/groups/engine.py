@@ -18,9 +18,9 @@ Efficiency: groups of the K sweep are nested prefixes of each query's ranking,
 so one ``K_max x K_max`` block of pair similarities per query gives every K
 (cumulative sums); pairs shared by several groups (e.g. every query of a
 collapsed matrix retrieves the same tracks) are evaluated once; LCS uses the
-bit-parallel batch algorithm of :mod:`aria.similarity`. The null depends only
+bit-parallel batch algorithm of :mod:`aria.groups.similarity`. The null depends only
 on (pool, features, similarity mapping, K, R, seed) and can be cached on disk
-(:class:`aria.nullcache.NullCache`) and reused across queries and methods.
+(:class:`aria.groups.null.NullCache`) and reused across queries and methods.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def homogeneity(
         Score matrix (segment x query) from :func:`aria.load_scores`.
     features : FeatureTable, pandas.DataFrame or path
         Per-track features (a Parquet path is read with
-        :func:`aria.featuretable.load_feature_table`).
+        :func:`aria.features.table.load_feature_table`).
     channels : ChannelSet, str or path
         ``"audio"``, ``"symbolic"``, a TOML path, or a loaded :class:`ChannelSet`.
     k : iterable of int, optional

@@ -192,7 +192,7 @@ class NullCache:
 
     def load(self, key: str, k: int, n_groups: int, seed: int, features: tuple[str, ...],
              channels: tuple[str, ...]):
-        """Return the cached :class:`~aria.homogeneity.NullDistribution`, or None.
+        """Return the cached :class:`~aria.groups.null.NullDistribution`, or None.
 
         Parameters
         ----------

@@ -329,7 +329,7 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
     Parameters
     ----------
     comparison : Comparison
-        Result of :func:`aria.compare.compare_methods`.
+        Result of :func:`aria.evaluate.compare.compare_methods`.
     figures : bool
         Include the comparison figure.
     dpi : int
@@ -398,7 +398,7 @@ def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = 
     ----------
     slug : str
         Method id used in HTML ids.
-    result : aria.homogeneity.HomogeneityResult
+    result : aria.groups.result.HomogeneityResult
         Homogeneity of the method.
     k : int, optional
         Group size of the residual and confound tables (default 10 when computed).
@@ -538,7 +538,7 @@ def evidence_block(slug: str, ev: QueryEvidence, *, figures: bool = True, dpi: i
     ----------
     slug : str
         Method id used in HTML ids.
-    ev : aria.evidence.QueryEvidence
+    ev : aria.evaluate.evidence.QueryEvidence
         Evidence for one query.
     figures : bool
         Include the null-distribution figure.
@@ -590,7 +590,7 @@ def homogeneity_warnings(name: str, result: HomogeneityResult) -> list[ReportWar
     ----------
     name : str
         Method name.
-    result : aria.homogeneity.HomogeneityResult
+    result : aria.groups.result.HomogeneityResult
         Its homogeneity.
 
     Returns
@@ -690,7 +690,7 @@ def build_report(
     diagnostics : mapping
         Method name -> Diagnostics (display order).
     provenance : dict
-        Provenance record (:func:`aria.provenance.provenance_record`).
+        Provenance record (:func:`aria.io.provenance.provenance_record`).
     sources : mapping, optional
         Method name -> input path shown in its section.
     comparison : Comparison, optional
