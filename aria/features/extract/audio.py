@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from aria.errors import AriaDependencyError, AriaInputError
+from aria.errors import AriaDependencyError, AriaInputError, AudioFeatureError
 from aria.features.chords import labels_to_root_motions
 from aria.features.extract import _audio_compat as compat
 from aria.features.extract.audio_io import AudioDecodeError, decode_audio
@@ -569,10 +569,6 @@ EXTRACTORS: dict[str, Callable[[AudioAnalysis, Mapping[str, Any], AudioConfig], 
 # --------------------------------------------------------------------------------------------
 # One signal / one file -> one row
 # --------------------------------------------------------------------------------------------
-
-class AudioFeatureError(Exception):
-    """A file whose features cannot be computed (too short, silent, extractor failure)."""
-
 
 def compute_features(y: np.ndarray, sr: int, config: AudioConfig,
                      source: str | os.PathLike[str] | None = None) -> dict[str, Any]:

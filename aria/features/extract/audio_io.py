@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aria.errors import AriaInputError
+from aria.errors import AriaInputError, AudioDecodeError
 from aria.features.extract import _audio_compat as compat
 
 __all__ = ["AUDIO_EXTENSIONS", "AudioDecodeError", "decode_audio", "find_audio_files", "track_ids"]
@@ -22,13 +22,6 @@ AUDIO_EXTENSIONS = frozenset({
     ".wav", ".wave", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".aifc", ".au",
     ".caf", ".w64", ".rf64", ".m4a", ".aac", ".wma",
 })
-
-
-class AudioDecodeError(Exception):
-    """A file that cannot be turned into audio (empty, corrupt, unknown format).
-
-    Recorded as the file's ``error`` in the feature table; the batch goes on.
-    """
 
 
 def find_audio_files(paths: Sequence[str | os.PathLike[str]],

@@ -48,7 +48,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from aria.errors import AriaError, AriaInputError
+from aria.errors import AriaError, AriaInputError, ExtractionError
 from aria.features.table import (
     FeatureSpec,
     read_feature_table,
@@ -63,10 +63,6 @@ Extractor = Callable[["Item", Mapping[str, Any]], Mapping[str, Any]]
 Progress = Callable[[int], None]
 
 _MAX_REASON = 300
-
-
-class ExtractionError(Exception):
-    """Expected failure of one item; its message is the one-line reason stored in ``error``."""
 
 
 @dataclass(frozen=True)
