@@ -65,6 +65,7 @@ __all__ = [
     "MappingOf",
     "Array",
     "SHORTCUTS",
+    "STREAMING",
     "validate_params",
     "check_params",
     "constraints_of",
@@ -444,6 +445,14 @@ SHORTCUTS: Mapping[str, Constraint] = MappingProxyType({
 })
 
 _NONE = _None()
+
+#: Constraints of the streaming parameters of every function that reads a score matrix in row
+#: blocks (``@validate_params({"scores": "scores", **STREAMING})``).
+STREAMING: Mapping[str, Any] = MappingProxyType({
+    "block_rows": Interval(int, 1, None),
+    "chunk_rows": [None, Interval(int, 1, None)],
+    "progress": [None, _Callable()],
+})
 
 
 def _normalize(spec: Any) -> tuple[Constraint, ...]:
