@@ -38,11 +38,13 @@ from aria.errors import AriaInputError
 from aria.features.channels import ChannelSet, load_channel_set
 from aria.features.table import FeatureTable, feature_table_from_frame, load_feature_table
 from aria.groups.aggregate import DEFAULT_RANK_BLOCK_BYTES, track_scores
-from aria.groups.normalize import DEFAULT_KURTOSIS_THRESHOLD
+from aria.groups.normalize import DEFAULT_KURTOSIS_THRESHOLD, METHODS
 from aria.groups.null import NullDistribution, compute_null, null_key
 from aria.groups.pool import PoolSimilarity, build_pool
 from aria.groups.result import COLLAPSED_WARNING, SIG_THRESHOLD, HomogeneityResult, matrix_homogeneity
+from aria.groups.similarity import MAPPINGS
 from aria.io.streaming import DEFAULT_BLOCK_ROWS
+from aria.params import STREAMING, InstanceOf, Interval, Options, SequenceOf, validate_params
 
 __all__ = [
     "DEFAULT_K",
@@ -111,12 +113,21 @@ def resolve_k(ks: Iterable[int] | None, pool_size: int) -> tuple[tuple[int, ...]
     bad = [k for k in ks if k < 2 or k >= pool_size]
     if bad:
         raise AriaInputError(f"K = {bad[0]} is invalid: every K must satisfy 2 <= K < {pool_size} "
-                             "(the number of tracks with features)")
+                             "(the number of tracks with features)", parameter="k", function="homogeneity")
     if not ks:
-        raise AriaInputError("give at least one K")
+        raise AriaInputError("k must hold at least one group size", parameter="k", function="homogeneity")
     return tuple(ks), []
 
 
+@validate_params({
+    "scores": "scores", "features": [FeatureTable, pd.DataFrame, "path"], "channels": [ChannelSet, "path"],
+    "k": [None, SequenceOf(Interval(int, 2, None))], "normalize": Options(METHODS),
+    "null_groups": Interval(int, 2, None), "seed": "seed", "rng": [None, InstanceOf(np.random.Generator)],
+    "residual": "boolean", "labels": [None, pd.Series, Mapping], "diagnostics": [None, Diagnostics],
+    "mapping": Options(MAPPINGS), "cache_dir": [None, "path"], "workers": Interval(int, 1, None),
+    "kurtosis_threshold": Interval(float, None, None), **STREAMING,
+    "rank_block_bytes": Interval(int, 1, None), "alignment": "boolean",
+})
 def homogeneity(
     scores: xr.DataArray,
     features: FeatureTable | pd.DataFrame | str | os.PathLike[str],
@@ -194,14 +205,6 @@ def homogeneity(
         if progress is not None:
             progress(stage, done, total)
 
-    if normalize not in ("auto", "zscore", "rank"):
-        raise AriaInputError(f"unknown normalization {normalize!r} (auto, zscore or rank)")
-    if mapping not in ("inverse", "exp"):
-        raise AriaInputError(f"unknown similarity mapping {mapping!r} (inverse or exp)")
-    if null_groups < 2:
-        raise AriaInputError(f"--null-groups must be >= 2, got {null_groups}")
-    if workers < 1:
-        raise AriaInputError(f"workers must be >= 1, got {workers}")
     cset = channels if isinstance(channels, ChannelSet) else load_channel_set(channels)
     if isinstance(features, FeatureTable):
         ftable = features
