@@ -17,7 +17,7 @@ A *constraint spec* is one of
   ``"str"``, ``"scores"`` (a labelled score matrix, see :func:`aria.load_scores`);
 - a class (the value must be an instance of it);
 - ``None`` (the value None);
-- a list of the above: the value must satisfy at least one.
+- a list (or tuple) of the above: the value must satisfy at least one.
 
 Defaults are not re-checked on each call (they are valid by declaration, and the
 test suite checks that they are). Only the standard library is imported here;
@@ -457,7 +457,7 @@ STREAMING: Mapping[str, Any] = MappingProxyType({
 
 def _normalize(spec: Any) -> tuple[Constraint, ...]:
     """Constraint spec -> tuple of constraints (any of which may be met)."""
-    if isinstance(spec, list):
+    if isinstance(spec, list | tuple):  # a tuple: as returned by constraints_of
         out: list[Constraint] = []
         for s in spec:
             out.extend(_normalize(s))

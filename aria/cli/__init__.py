@@ -226,7 +226,7 @@ def error_message(exc: BaseException, parser: argparse.ArgumentParser, args: arg
     """One-line message of an error, prefixed with the flag of the parameter it names.
 
     An :class:`~aria.errors.AriaInputError` about parameter ``k`` whose message
-    starts with ``"k "`` becomes ``"--k: <rest of the message>"``.
+    starts with ``"k "`` (or ``"k: "``) becomes ``"--k: <rest of the message>"``.
 
     Parameters
     ----------
@@ -249,8 +249,10 @@ def error_message(exc: BaseException, parser: argparse.ArgumentParser, args: arg
     flag = parameter_flag(command, sub, parameter, getattr(exc, "function", None))
     if flag is None:
         return text
-    if text.startswith(parameter + " "):
-        text = text[len(parameter) + 1:]
+    for lead in (parameter + ": ", parameter + " "):
+        if text.startswith(lead):
+            text = text[len(lead):]
+            break
     return f"{flag}: {text}"
 
 

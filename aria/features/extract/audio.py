@@ -597,7 +597,8 @@ def compute_features(y: np.ndarray, sr: int, config: AudioConfig,
         Too short, silent, non-finite signal, or an extractor failed.
     """
     if sr != config.sample_rate:
-        raise ValueError(f"signal at {sr} Hz, config expects {config.sample_rate} Hz")
+        raise AriaInputError(f"sr must be the config's sample rate {config.sample_rate} Hz, got {sr}",
+                             parameter="sr")
     y = np.asarray(y, dtype=np.float32)
     duration = y.size / sr
     if duration < config.min_duration:
