@@ -73,7 +73,7 @@ class ColumnMoments:
     def excess_kurtosis(self, zero_std: np.ndarray | None = None) -> np.ndarray:
         """Sample excess kurtosis ``m4 / m2^2 - 3`` per column (NaN for constant columns)."""
         if self.m4 is None:
-            raise ValueError("fourth moments were not computed")
+            raise RuntimeError("fourth moments were not computed")
         zero = self.m2 <= 0 if zero_std is None else zero_std
         out = np.full(self.m2.shape, np.nan)
         ok = ~zero

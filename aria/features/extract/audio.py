@@ -44,6 +44,7 @@ from aria.features.extract import _audio_compat as compat
 from aria.features.extract.audio_io import AudioDecodeError, decode_audio
 from aria.features.table import FeatureSpec, chord_root, feature_specs, load_channelset
 from aria.groups.similarity import lcs_similarity
+from aria.params import Interval, validate_params
 
 __all__ = [
     "AudioAnalysis",
@@ -132,6 +133,7 @@ class AudioConfig:
                              for s in self.specs}}
 
 
+@validate_params({"channelset": [None, "path", Mapping], "sr": [None, Interval(int, 4000, 192000)]})
 def load_audio_config(channelset: str | os.PathLike[str] | Mapping[str, Any] | None = None,
                       sr: int | None = None) -> AudioConfig:
     """Read an audio channel set and check that every feature has a known extractor.
