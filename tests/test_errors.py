@@ -26,6 +26,8 @@ def _aria_modules():
     """Every importable module of the package (optional stacks that are not installed are skipped)."""
     out = []
     for info in pkgutil.walk_packages([str(ARIA)], prefix="aria."):
+        if info.name.endswith("__main__"):  # running it would start the CLI
+            continue
         try:
             out.append(importlib.import_module(info.name))
         except (ImportError, AriaDependencyError):
@@ -44,7 +46,7 @@ def test_hierarchy():
 def test_every_exception_class_defined_in_aria_is_an_aria_error():
     found = {}
     for module in _aria_modules():
-        for name, obj in vars(module).items():
+        for obj in vars(module).values():
             if inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__.startswith("aria"):
                 found[f"{obj.__module__}.{obj.__qualname__}"] = obj
     # the walk reached the modules that define or re-export error classes

@@ -46,8 +46,8 @@ EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # Flags that read a feature table and a channel set (homogeneity, evidence, compare, report).
 _FEATURE_FLAGS = {"load_channel_set.spec": "--channels", "load_feature_table.path": "--features",
-                  "feature_table_from_frame.channel_set": "--channels",
-                  "load_query_metadata.source": "--labels"}
+                  "feature_table_from_frame.channel_set": "--channels"}
+_LABEL_FLAGS = {"load_query_metadata.source": "--labels"}
 _LDS_FLAGS = {"load_ground_truth.path": "--lds-gt", "load_ground_truth.target_kind": "--gt-target-kind",
               "load_lds_values.path": "--lds"}
 
@@ -56,10 +56,10 @@ _LDS_FLAGS = {"load_ground_truth.path": "--lds-gt", "load_ground_truth.target_ki
 #: or a bare ``"parameter"``; the others map to the flag whose ``dest`` is the parameter's name.
 PARAMETER_FLAGS: dict[str, dict[str, str]] = {
     "diagnose": {"write_residual.path": "--residual"},
-    "homogeneity": {**_FEATURE_FLAGS, "homogeneity.mapping": "--similarity-map"},
+    "homogeneity": {**_FEATURE_FLAGS, **_LABEL_FLAGS, "homogeneity.mapping": "--similarity-map"},
     "evidence": {**_FEATURE_FLAGS, "query_evidence.matrix": "--residual"},
     "compare": {**_FEATURE_FLAGS, **_LDS_FLAGS},
-    "report": {**_FEATURE_FLAGS, **_LDS_FLAGS, "pick_k.k": "--summary-k",
+    "report": {**_FEATURE_FLAGS, **_LABEL_FLAGS, **_LDS_FLAGS, "pick_k.k": "--summary-k",
                "homogeneity_summary.k": "--summary-k"},
     "features symbolic": {"load_channelset.source": "--channelset", "read_spans.spans": "--spans"},
     "features audio": {"load_audio_config.channelset": "--channelset",
