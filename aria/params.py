@@ -79,11 +79,17 @@ _ATTR = "__aria_constraints__"
 
 
 def _is_int(v: object) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+    t = type(v)
+    if t is int:  # fast path: ABC checks cost about a microsecond each
+        return True
+    return t is not bool and t is not float and isinstance(v, numbers.Integral)
 
 
 def _is_real(v: object) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+    t = type(v)
+    if t is float or t is int:
+        return True
+    return t is not bool and isinstance(v, numbers.Real)
 
 
 def _num(x: float) -> str:
@@ -151,6 +157,17 @@ class Interval(Constraint):
             if value > self.right or (value == self.right and self.closed not in ("both", "right")):
                 return False
         return True
+
+    def array_satisfied_by(self, a: Any) -> bool:
+        """Whether every element of a numpy array lies in the interval (vectorized)."""
+        if a.dtype.kind not in ("iu" if self.kind is int else "iuf"):
+            return False
+        if a.size == 0:
+            return True
+        if a.dtype.kind == "f" and bool((a != a).any()):  # NaN
+            return False
+        lo, hi = a.min(), a.max()
+        return self.is_satisfied_by(lo.item()) and self.is_satisfied_by(hi.item())
 
     def describe(self, plural: bool = False) -> str:  # noqa: D102
         if self.kind is int:
@@ -293,6 +310,10 @@ class SequenceOf(Constraint):
     def is_satisfied_by(self, value: object) -> bool:  # noqa: D102
         if not _is_collection(value) or len(value) < self.min_len:
             return False
+        np = sys.modules.get("numpy")
+        if (np is not None and isinstance(value, np.ndarray) and value.ndim == 1
+                and len(self.item) == 1 and isinstance(self.item[0], Interval)):
+            return self.item[0].array_satisfied_by(value)
         return all(_satisfies(x, self.item) for x in value)
 
     def describe(self, plural: bool = False) -> str:  # noqa: D102
@@ -478,7 +499,10 @@ def _normalize(spec: Any) -> tuple[Constraint, ...]:
 
 
 def _satisfies(value: object, constraints: tuple[Constraint, ...]) -> bool:
-    return any(c.is_satisfied_by(value) for c in constraints)
+    for c in constraints:
+        if c.is_satisfied_by(value):
+            return True
+    return False
 
 
 def _describe(constraints: tuple[Constraint, ...], plural: bool = False) -> str:
