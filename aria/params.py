@@ -160,10 +160,10 @@ class Interval(Constraint):
 
     def array_satisfied_by(self, a: Any) -> bool:
         """Whether every element of a numpy array lies in the interval (vectorized)."""
+        if a.size == 0:  # as element by element: nothing to check
+            return True
         if a.dtype.kind not in ("iu" if self.kind is int else "iuf"):
             return False
-        if a.size == 0:
-            return True
         if a.dtype.kind == "f" and bool((a != a).any()):  # NaN
             return False
         lo, hi = a.min(), a.max()

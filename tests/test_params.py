@@ -100,6 +100,13 @@ def test_sequence_of():
     gen = (k for k in (5, 10))
     assert not c.is_satisfied_by(gen)
     assert list(gen) == [5, 10]  # refused without being consumed
+    motions = SequenceOf(Interval(int, 0, 11), min_len=0)  # numpy arrays are checked vectorized
+    assert motions.is_satisfied_by(np.array([0, 11], dtype=np.uint8))
+    assert motions.is_satisfied_by(np.array([]))  # empty (float64): nothing to check
+    assert not motions.is_satisfied_by(np.array([1, 12])) and not motions.is_satisfied_by(np.array([-1, 3]))
+    assert not motions.is_satisfied_by(np.array([1.0, 2.0]))  # as element by element: floats are no integers
+    unit = SequenceOf(Interval(float, 0, 1))
+    assert unit.is_satisfied_by(np.array([0.0, 1.0])) and not unit.is_satisfied_by(np.array([0.5, np.nan]))
     assert SequenceOf("path", min_len=0).is_satisfied_by([])
     assert SequenceOf("path", min_len=0).describe() == "a sequence of paths (str or os.PathLike)"
 
