@@ -25,6 +25,7 @@ from aria.diagnostics.stats import GramStats, gram_stats
 from aria.diagnostics.verdict import _EXPLAIN, VerdictThresholds, classify
 from aria.io.streaming import DEFAULT_BLOCK_ROWS
 from aria.io.validate import QUERY, validate_scores
+from aria.params import STREAMING, Interval, validate_params
 
 __all__ = [
     "GramStats",
@@ -153,6 +154,8 @@ def _num(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
+@validate_params({"scores": "scores", "thresholds": [None, VerdictThresholds],
+                  "spectrum_length": Interval(int, 1, None), **STREAMING})
 def diagnose(
     scores: xr.DataArray,
     *,
@@ -199,6 +202,8 @@ def diagnose(
     return result
 
 
+@validate_params({"stats": GramStats, "thresholds": [None, VerdictThresholds],
+                  "spectrum_length": Interval(int, 1, None)})
 def diagnose_stats(
     stats: GramStats,
     query_ids: np.ndarray,
@@ -224,8 +229,6 @@ def diagnose_stats(
     Diagnostics
     """
     thresholds = thresholds or VerdictThresholds()
-    if spectrum_length < 1:
-        raise ValueError("spectrum_length must be >= 1")
     n, q = stats.n, stats.mean.shape[0]
     qids = np.asarray(query_ids).astype(str)
     undefined: dict[str, str] = {}

@@ -37,6 +37,7 @@ from scipy import stats
 from aria.diagnostics.reliability import Diagnostics
 from aria.evaluate.lds import LDSResult
 from aria.io.output import json_safe
+from aria.params import Interval, MappingOf, validate_params
 
 __all__ = ["DIAGNOSTIC_KEYS", "SHORT_NAMES", "MethodRow", "Agreement", "Comparison", "compare_methods"]
 
@@ -258,6 +259,9 @@ def _status(tau: float) -> str:
     return "does not"
 
 
+@validate_params({"diagnostics": MappingOf(Diagnostics, min_len=1),
+                  "lds": [None, MappingOf([None, "real", LDSResult])], "homogeneity": [None, MappingOf()],
+                  "homogeneity_k": [None, Interval(int, 2, None)], "sources": [None, MappingOf()]})
 def compare_methods(
     diagnostics: Mapping[str, Diagnostics],
     *,
@@ -287,8 +291,6 @@ def compare_methods(
     -------
     Comparison
     """
-    if not diagnostics:
-        raise ValueError("compare_methods needs at least one method")
     lds = dict(lds or {})
     unknown = set(lds) - set(diagnostics)
     if unknown:

@@ -30,6 +30,7 @@ from aria.errors import AriaInputError
 from aria.io.output import json_safe
 from aria.io.streaming import DEFAULT_BLOCK_ROWS, iter_blocks
 from aria.io.validate import QUERY
+from aria.params import STREAMING, InstanceOf, Interval, Options, check_params, validate_params
 
 __all__ = ["GroundTruth", "LDSResult", "subset_scores", "lds", "spearman_columns"]
 
@@ -63,6 +64,8 @@ class GroundTruth:
     source: str = "<memory>"
 
     def __post_init__(self) -> None:
+        check_params({"target_kind": Options(("score", "loss")), "source": "str"},
+                     {"target_kind": self.target_kind, "source": self.source}, function="GroundTruth")
         self.subsets = np.asarray(self.subsets)
         self.targets = np.asarray(self.targets, dtype=np.float64)
         if self.subsets.ndim != 2 or self.subsets.dtype != bool:
@@ -94,6 +97,7 @@ class GroundTruth:
         return int(self.subsets.shape[0])
 
     @classmethod
+    @validate_params({"n_rows": Interval(int, 1, None)})
     def from_indices(cls, indices: np.ndarray, targets: np.ndarray, n_rows: int, **kwargs) -> GroundTruth:
         """Build from dattri's index layout (n_subsets x subset_size row indices).
 
@@ -164,6 +168,7 @@ class LDSResult:
         })
 
 
+@validate_params({"scores": "scores", "subsets": InstanceOf(np.ndarray), **STREAMING})
 def subset_scores(
     scores: xr.DataArray,
     subsets: np.ndarray,
@@ -236,6 +241,7 @@ def spearman_columns(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return rho, p
 
 
+@validate_params({"scores": "scores", "ground_truth": GroundTruth, **STREAMING})
 def lds(
     scores: xr.DataArray,
     ground_truth: GroundTruth,

@@ -35,6 +35,7 @@ import xarray as xr
 from aria.errors import AriaInputError
 from aria.groups.normalize import (
     DEFAULT_KURTOSIS_THRESHOLD,
+    METHODS,
     ColumnMoments,
     NormalizationReport,
     average_ranks,
@@ -43,6 +44,7 @@ from aria.groups.normalize import (
 )
 from aria.io.streaming import DEFAULT_BLOCK_ROWS, iter_blocks
 from aria.io.validate import QUERY, TRACK, check_finite
+from aria.params import STREAMING, Array, Interval, Options, validate_params
 
 __all__ = [
     "TrackIndex",
@@ -352,6 +354,10 @@ def _rank_tracks(
     return out
 
 
+@validate_params({"scores": "scores", "method": Options(METHODS), "axis": [None, Array(ndim=1)],
+                  "sigma_1": [None, "real"], "residual": "boolean",
+                  "kurtosis_threshold": Interval(float, None, None), **STREAMING,
+                  "rank_block_bytes": Interval(int, 1, None), "workers": Interval(int, 1, None)})
 def track_scores(
     scores: xr.DataArray,
     *,

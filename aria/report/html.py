@@ -27,11 +27,15 @@ from aria.diagnostics.reliability import Diagnostics
 from aria.errors import AriaDependencyError
 from aria.evaluate.compare import Comparison
 from aria.io.output import json_safe
+from aria.params import InstanceOf, Interval, MappingOf, validate_params
 from aria.report.render import fmt_number
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from aria.evaluate.evidence import QueryEvidence
     from aria.groups.engine import HomogeneityResult
+
+_DPI = Interval(int, 10, None)
+_RESULT = InstanceOf("aria.groups.result.HomogeneityResult")
 
 __all__ = [
     "DEFINITIONS",
@@ -259,6 +263,7 @@ def _figure(fig, alt: str, caption: str, dpi: int) -> Figure:
     return Figure(uri=uri, alt=alt, caption=caption, svg=svg)
 
 
+@validate_params({"slug": "str", "diag": Diagnostics, "figures": "boolean", "dpi": _DPI})
 def diagnostics_block(slug: str, diag: Diagnostics, *, figures: bool = True, dpi: int = 80) -> Block:
     """Report block with the diagnostics table and the three diagnostics figures.
 
@@ -323,6 +328,7 @@ def diagnostics_block(slug: str, diag: Diagnostics, *, figures: bool = True, dpi
     return block
 
 
+@validate_params({"comparison": Comparison, "figures": "boolean", "dpi": _DPI})
 def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int = 80) -> Block:
     """Report block comparing the methods (table, figure, agreement with LDS).
 
@@ -390,6 +396,8 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
     return block
 
 
+@validate_params({"slug": "str", "result": _RESULT, "k": [None, Interval(int, 2, None)],
+                  "figures": "boolean", "dpi": _DPI})
 def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = None, figures: bool = True,
                        dpi: int = 80) -> list[Block]:
     """Report blocks of one method's homogeneity: K sweep, residual, alignment, confounds.
@@ -531,6 +539,8 @@ def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = 
     return blocks
 
 
+@validate_params({"slug": "str", "ev": InstanceOf("aria.evaluate.evidence.QueryEvidence"),
+                  "figures": "boolean", "dpi": _DPI})
 def evidence_block(slug: str, ev: QueryEvidence, *, figures: bool = True, dpi: int = 80) -> Block:
     """Report block with single-query evidence (top-K tracks, per-channel similarity, z, null).
 
@@ -583,6 +593,7 @@ def evidence_block(slug: str, ev: QueryEvidence, *, figures: bool = True, dpi: i
     return block
 
 
+@validate_params({"name": "str", "result": _RESULT})
 def homogeneity_warnings(name: str, result: HomogeneityResult) -> list[ReportWarning]:
     """Warnings from a homogeneity run (failed tracks, dropped K, undefined z...).
 
@@ -622,6 +633,7 @@ def homogeneity_warnings(name: str, result: HomogeneityResult) -> list[ReportWar
     return out
 
 
+@validate_params({"name": "str", "diag": Diagnostics})
 def method_warnings(name: str, diag: Diagnostics) -> list[ReportWarning]:
     """Warnings about one method's diagnostics (collapse, offset, exclusions, undefined values).
 
@@ -669,6 +681,11 @@ def _listing(items: list[str], limit: int = 10) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
+@validate_params({"diagnostics": MappingOf(Diagnostics, min_len=1), "provenance": MappingOf(),
+                  "sources": [None, MappingOf()], "comparison": [None, Comparison],
+                  "extra_blocks": [None, MappingOf()], "extra_warnings": [None, list],
+                  "top_blocks": [None, list], "n_tracks": [None, MappingOf()], "title": "str",
+                  "figures": "boolean", "dpi": _DPI})
 def build_report(
     diagnostics: Mapping[str, Diagnostics],
     *,
@@ -717,8 +734,6 @@ def build_report(
     """
     from aria.evaluate.compare import compare_methods
 
-    if not diagnostics:
-        raise ValueError("build_report needs at least one method")
     if comparison is None and len(diagnostics) > 1:
         comparison = compare_methods(diagnostics)
     methods, warnings = [], []
@@ -762,6 +777,7 @@ def _environment():
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
+@validate_params({"data": ReportData})
 def render_html(data: ReportData) -> str:
     """Render a report to one self-contained HTML document (jinja2, autoescaped).
 
@@ -787,7 +803,7 @@ def render_html(data: ReportData) -> str:
     refs |= {w.ref for w in data.warnings if w.ref}
     missing = refs - _DEF_KEYS
     if missing:  # pragma: no cover - guards the definitions list against typos
-        raise ValueError(f"report links to undefined definitions: {sorted(missing)}")
+        raise RuntimeError(f"report links to undefined definitions: {sorted(missing)}")
     prov = json_safe(data.provenance)
     return template.render(
         title=data.title,
@@ -812,6 +828,7 @@ def _refs(block: Block) -> set[str]:
     return out
 
 
+@validate_params({"data": ReportData, "out_dir": "path"})
 def write_figures(data: ReportData, out_dir: str | os.PathLike[str]) -> list[Path]:
     """Write every figure of a report as PNG and SVG into ``out_dir/figures/`` (atomically).
 
@@ -847,6 +864,7 @@ def write_figures(data: ReportData, out_dir: str | os.PathLike[str]) -> list[Pat
     return written
 
 
+@validate_params({"html": "str", "out_dir": "path", "name": "str"})
 def write_report(html: str, out_dir: str | os.PathLike[str], name: str = "report.html") -> Path:
     """Write the HTML report atomically into ``out_dir``.
 

@@ -261,7 +261,7 @@ def test_k_validation_and_defaults():
     assert any("50, 100 dropped" in w for w in res.warnings)
     with pytest.raises(aria.AriaInputError, match="K = 30 is invalid"):
         homogeneity(scores, df, PLANT_CS, k=[5, 30], null_groups=20)
-    with pytest.raises(aria.AriaInputError, match="K = 1 is invalid"):
+    with pytest.raises(aria.AriaInputError, match=r"k must be a non-empty sequence of integers >= 2 or None"):
         homogeneity(scores, df, PLANT_CS, k=[1], null_groups=20)
 
 
@@ -321,5 +321,5 @@ def test_exp_mapping_and_auto_residual():
     assert inv.scores.h_feature[0, 0, 0] == pytest.approx((1 / (1 + d)).mean(), rel=1e-12)
     assert exp.residual.normalization.requested == "auto"
     assert exp.residual.normalization.median_excess_kurtosis is not None
-    with pytest.raises(aria.AriaInputError, match="unknown similarity mapping"):
+    with pytest.raises(aria.AriaInputError, match="mapping must be one of 'inverse', 'exp', got 'cosine'"):
         homogeneity(scores, df, PLANT_CS, k=[5], null_groups=60, mapping="cosine")

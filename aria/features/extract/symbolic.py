@@ -57,6 +57,7 @@ from aria.features.table import (
     table_metadata,
     table_schema,
 )
+from aria.params import InstanceOf, Interval, Options, SequenceOf, validate_params
 
 __all__ = [
     "EXTRACTORS",
@@ -771,6 +772,13 @@ def extract_item(item: Item, params: Mapping[str, Any]) -> dict[str, Any]:
     return symbolic_features(notes, params)
 
 
+@validate_params({
+    "paths": ["path", SequenceOf("path", min_len=0)],
+    "spans": [None, "path", SequenceOf(InstanceOf(Item), min_len=0)],
+    "unit": Options(("seconds", "beats")), "channelset": [None, "path", Mapping], "out": [None, "path"],
+    "workers": Interval(int, 1, None), "resume": "boolean", "progress": [None, "callable"],
+    "shard_size": Interval(int, 1, None),
+})
 def extract_symbolic(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] = (),
     *,
@@ -787,7 +795,7 @@ def extract_symbolic(
 
     Parameters
     ----------
-    paths : path-like or iterable of path-like
+    paths : path-like or sequence of path-like
         MIDI files and directories (searched recursively for ``.mid``/``.midi``/``.smf``/``.kar``).
         Track id: a file's name without suffix, or for files under a directory their path
         relative to it without suffix (``jazz/b``).
