@@ -27,7 +27,7 @@ from aria.diagnostics.reliability import Diagnostics
 from aria.errors import AriaDependencyError
 from aria.evaluate.compare import Comparison
 from aria.io.output import json_safe
-from aria.report.render import fmt_number
+from aria.report.text import fmt_number
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from aria.evaluate.evidence import QueryEvidence
