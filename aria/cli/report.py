@@ -58,7 +58,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Execute ``aria report``."""
     from aria.report.pipeline import make_report
-    from aria.report.text import format_report_summary
 
     report = make_report(
         scores=args.scores, examples=args.example, names=args.names, out=args.out, title=args.title,
@@ -70,5 +69,5 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir, figures=not args.no_figures, save_figures=args.save_figures, dpi=args.dpi,
         command=args.command_line, progress=progress_factory(args.progress),
         log=lambda line: print(line, file=sys.stderr))
-    print(format_report_summary(report))
+    print(report.summary())
     return 0

@@ -7,16 +7,13 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from aria.errors import AriaInputError
 from aria.io.atomic import atomic_open, atomic_path
-
-if TYPE_CHECKING:  # annotations only: io does not import the analysis packages
-    from aria.groups.result import HomogeneityResult
 
 __all__ = ["json_safe", "write_json", "write_table", "check_out_dir", "write_result_set", "homogeneity_files",
            "groups_frame"]
@@ -169,13 +166,14 @@ def write_result_set(out_dir: str | os.PathLike[str], files: Mapping[str, object
     return written
 
 
-def groups_frame(result: HomogeneityResult) -> pd.DataFrame:
+def groups_frame(result: Any) -> pd.DataFrame:
     """Long table ``matrix, query, rank, track`` of each query's ranked top K_max tracks.
 
     Parameters
     ----------
     result : aria.groups.result.HomogeneityResult
-        A homogeneity result (its ``scores`` and optional ``residual`` groups).
+        A homogeneity result (its ``scores`` and optional ``residual`` groups); typed ``Any``
+        because :mod:`aria.io` imports no analysis package, not even for annotations.
 
     Returns
     -------
@@ -191,7 +189,7 @@ def groups_frame(result: HomogeneityResult) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def homogeneity_files(result: HomogeneityResult, summary: Mapping[str, object],
+def homogeneity_files(result: Any, summary: Mapping[str, object],
                       table_format: str = "parquet") -> dict[str, object]:
     """The result set ``aria homogeneity --out`` writes, as file name -> content.
 

@@ -75,6 +75,36 @@ class Report:
     provenance: dict
     notices: list[str] = field(default_factory=list)
 
+    def summary(self) -> str:
+        """What ``aria report`` prints: each method's verdict (and homogeneity z), then the written files.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as out:
+        ...     text = make_report(examples=["collapsed"], out=out, figures=False).summary()
+        >>> text.splitlines()[0]
+        'collapsed: collapsed'
+        """
+        from aria.report.text import fmt_number
+
+        lines = []
+        for name, d in self.diagnostics.items():
+            line = f"{name}: {d.verdict}"
+            summary = self.summaries.get(name)
+            if summary is not None:
+                line += f"; homogeneity at K = {self.summary_k}: " + ", ".join(
+                    f"{c} z={fmt_number(v['z_bar'], 2, 'undefined')}" for c, v in summary.items())
+            lines.append(line)
+        lines.append(f"report written to {self.path}")
+        if self.figure_paths:
+            lines.append(f"{len(self.figure_paths)} figure files written to {self.path.parent / 'figures'}")
+        return "\n".join(lines)
+
 
 def make_report(
     *,

@@ -14,10 +14,8 @@ if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from aria.evaluate.compare import Comparison
     from aria.evaluate.evidence import QueryEvidence
     from aria.groups.result import HomogeneityResult
-    from aria.report.pipeline import Report
 
-__all__ = ["fmt_number", "format_diagnostics", "format_comparison", "format_evidence", "format_homogeneity",
-           "format_report_summary"]
+__all__ = ["fmt_number", "format_diagnostics", "format_comparison", "format_evidence", "format_homogeneity"]
 
 
 def fmt_number(x: object, digits: int = 3, missing: str = "-") -> str:
@@ -277,38 +275,4 @@ def format_homogeneity(result: HomogeneityResult, source: str = "") -> str:
         for row in result.alignment.channels.to_dict("records"):
             lines.append(f"{row['channel']:<12}{f(row['a_max'], 3):>8}{f(row['a_grp'], 3):>8}"
                          f"{f(row['a_grp_adjusted'], 3):>8}")
-    return "\n".join(lines)
-
-
-def format_report_summary(report: Report) -> str:
-    """The lines ``aria report`` prints: each method's verdict (and homogeneity z), then the written files.
-
-    Parameters
-    ----------
-    report : aria.report.pipeline.Report
-        Output of :func:`aria.report.make_report`.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from aria.report import make_report
-    >>> with tempfile.TemporaryDirectory() as out:
-    ...     text = format_report_summary(make_report(examples=["collapsed"], out=out, figures=False))
-    >>> text.splitlines()[0]
-    'collapsed: collapsed'
-    """
-    lines = []
-    for name, d in report.diagnostics.items():
-        line = f"{name}: {d.verdict}"
-        if name in report.summaries:
-            line += f"; homogeneity at K = {report.summary_k}: " + ", ".join(
-                f"{c} z={fmt_number(v['z_bar'], 2, 'undefined')}" for c, v in report.summaries[name].items())
-        lines.append(line)
-    lines.append(f"report written to {report.path}")
-    if report.figure_paths:
-        lines.append(f"{len(report.figure_paths)} figure files written to {report.path.parent / 'figures'}")
     return "\n".join(lines)
