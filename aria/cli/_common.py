@@ -13,6 +13,8 @@ from contextlib import AbstractContextManager, contextmanager
 
 from aria.errors import AriaInputError
 
+#: Last line of every command's ``--help``.
+EXIT_STATUS = "exit status: 0 success, 2 bad input (one-line message on stderr), 1 internal error."
 #: Score matrix formats, as the help texts name them.
 FORMATS = ".npy, .npz, .nc, .zarr or .pt"
 #: Defaults shown in help texts, equal to the API's (tests/cli/test_common.py checks them):
@@ -26,9 +28,14 @@ BLOCK_ROWS = 2048
 
 def add_command(sub: argparse._SubParsersAction, name: str, description: str,
                 epilog: str | None = None) -> argparse.ArgumentParser:
-    """Add sub-command ``name`` with its one-line help from :data:`aria.cli.COMMANDS`."""
+    """Add sub-command ``name`` with its one-line help from :data:`aria.cli.COMMANDS`.
+
+    ``epilog`` (examples, shown verbatim) is followed by the exit statuses every command shares.
+    """
     from aria.cli import COMMANDS
 
+    if epilog is not None:
+        epilog += f"\n{EXIT_STATUS}\n"
     return sub.add_parser(name, help=COMMANDS[name][1], description=description, epilog=epilog,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
 

@@ -28,8 +28,6 @@ GT.npz (retraining ground truth, as dattri): 'subsets' (n_subsets x N boolean ma
 n_subsets x subset_size row indices, out-of-range = padding), 'targets' (n_subsets x Q,
 higher = subset supports the query more; add target_kind='loss' or --gt-target-kind loss for a
 raw loss), optional 'query_ids'. LDS.json: {"method name": lds, ...}.
-
-exit status: 0 success, 2 bad input (one-line message on stderr), 1 internal error.
 """
 
 

@@ -24,8 +24,6 @@ examples:
   aria diagnose scores.npy --tracks segment_track.csv --json
   aria diagnose scores_test_x_train.pt --transpose --out results/
   aria diagnose scores.npy --residual residual.npy --out results/
-
-exit status: 0 success, 2 bad input (one-line message on stderr), 1 internal error.
 """
 
 

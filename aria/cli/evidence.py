@@ -20,8 +20,6 @@ examples:
   aria evidence scores.npy --features features.parquet --channels symbolic --query q07
   aria evidence scores.npy --tracks map.csv --features f.parquet --query q07 --k 20 --out evidence/
   aria evidence scores.npy --features f.parquet --query q07 --residual --json
-
-exit status: 0 success, 2 bad input (one-line message on stderr), 1 internal error.
 """
 
 

@@ -30,8 +30,6 @@ examples:
 --json prints, per channel and K, z_mean, pos and sig (and the same under "residual" with
 --residual), the diagnostics verdict and any warnings (a collapsed matrix's homogeneity describes
 one fixed retrieved group, not attribution).
-
-exit status: 0 success, 2 bad input (one-line message on stderr), 1 internal error.
 """
 
 

@@ -23,8 +23,6 @@ examples:
 
 The report (report.html) is one self-contained file: figures are embedded, it needs no network
 access. Without --features it reports the diagnostics only. provenance.json is written beside it.
-
-exit status: 0 success, 2 bad input (one-line message on stderr), 1 internal error.
 """
 
 

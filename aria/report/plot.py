@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aria.errors import AriaDependencyError
+from aria.report.text import fmt_number
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from matplotlib.figure import Figure
@@ -141,8 +142,8 @@ def plot_energy_spectrum(diag: Diagnostics, *, title: str | None = None) -> Figu
     from matplotlib.patches import Patch
 
     handles = [
-        Patch(color=OKABE_ITO["vermillion"], label=f"E1 = {_fmt(diag.energy_ratio_1)}"),
-        Patch(color=OKABE_ITO["blue"], label=f"E2:5 = {_fmt(diag.energy_ratio_2_5)}"),
+        Patch(color=OKABE_ITO["vermillion"], label=f"E1 = {fmt_number(diag.energy_ratio_1, 3, 'undefined')}"),
+        Patch(color=OKABE_ITO["blue"], label=f"E2:5 = {fmt_number(diag.energy_ratio_2_5, 3, 'undefined')}"),
         ax.lines[0],
     ]
     ax.legend(handles=handles, loc="center right", frameon=False)
@@ -577,10 +578,6 @@ def plot_compare(comparison: Comparison, *, title: str | None = None) -> Figure:
 # ---------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------
-
-
-def _fmt(x: float) -> str:
-    return "undefined" if x is None or not math.isfinite(float(x)) else f"{float(x):.3f}"
 
 
 def figure_to_bytes(fig: Figure, fmt: str = "png", *, dpi: int = 100) -> bytes:
