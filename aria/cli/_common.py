@@ -79,3 +79,23 @@ def prepare_out_dir(path: str | None, inputs: list[str]) -> Path | None:
     if out.resolve() in resolved:
         raise AriaInputError(f"--out {out}: is one of the inputs")
     return out
+
+
+def add_reader_flags(parser) -> None:
+    """Add ``--experiment NAME`` and ``--orientation`` (how score files are read; see ``aria.load_scores``).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The sub-command's parser (which already has ``--transpose`` and ``--variable``).
+    """
+    parser.add_argument("--experiment", metavar="NAME",
+                        help="TRAK experiment (or Kronfluence scores name) in a folder holding several")
+    parser.add_argument("--orientation", choices=("segments-x-queries", "queries-x-segments"),
+                        help="how a bare array is laid out; needed when it has fewer rows than columns")
+
+
+def reader_options(args) -> dict:
+    """The ``load_scores`` keywords set by :func:`add_reader_flags` (None when not given)."""
+    return {"experiment": getattr(args, "experiment", None),
+            "orientation": getattr(args, "orientation", None)}

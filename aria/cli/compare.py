@@ -8,7 +8,13 @@ import sys
 from pathlib import Path
 
 from aria import examples
-from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
+from aria.cli._common import (
+    add_progress_flags,
+    add_reader_flags,
+    prepare_out_dir,
+    progress_bar,
+    reader_options,
+)
 from aria.errors import AriaInputError
 from aria.examples import bach_scores as examples_bach_scores
 
@@ -19,10 +25,10 @@ examples:
   aria compare a.npy b.npy --tracks segment_track.csv --lds-gt GT.npz --out results/
   aria compare a.npy b.npy --lds lds.json --json
 
-GT.npz (retraining ground truth, as dattri): 'subsets' (n_subsets x N boolean mask, or
-n_subsets x subset_size row indices, out-of-range = padding), 'targets' (n_subsets x Q,
-higher = subset supports the query more; add target_kind='loss' or --gt-target-kind loss for a
-raw loss), optional 'query_ids'. LDS.json: {"method name": lds, ...}.
+--lds-gt: dattri's torch.save((gt_values, indices)) .pt, or GT.npz: 'subsets' (n_subsets x N
+boolean mask, or n_subsets x subset_size row indices in 0..N-1, repeats count twice, as dattri),
+'targets' (n_subsets x Q, higher = subset supports the query more; add target_kind='loss' or
+--gt-target-kind loss for a raw loss), optional 'query_ids'. LDS.json: {"method name": lds, ...}.
 
 exit status: 0 success, 2 bad input (one-line message on stderr), 1 internal error.
 """
@@ -49,9 +55,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tracks", metavar="MAP", help="segment->track map applied to every matrix")
     p.add_argument("--transpose", action="store_true", help="the files hold queries x segments")
     p.add_argument("--variable", help="array/variable name inside .npz/.nc/.zarr/.pt")
+    add_reader_flags(p)
     g = p.add_mutually_exclusive_group()
     g.add_argument("--lds", metavar="LDS.json", help="precomputed LDS per method (JSON name -> value)")
-    g.add_argument("--lds-gt", metavar="GT.npz", help="retraining ground truth; Aria computes each LDS")
+    g.add_argument("--lds-gt", metavar="GT", help="retraining ground truth (GT.npz or dattri's "
+                   "(gt_values, indices) .pt); Aria computes each LDS")
     p.add_argument("--gt-target-kind", choices=("score", "loss"),
                    help="override GT.npz's target_kind (loss = negate, as dattri)")
     h = p.add_argument_group("homogeneity (needs a feature table)")
@@ -135,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
                                            cache_dir=cache.name)
     diags, homog, gt = {}, {}, None
     for name, src in zip(names, sources, strict=True):
-        scores = load_scores(src, tracks=args.tracks, transpose=args.transpose, variable=args.variable)
+        scores = load_scores(src, tracks=args.tracks, transpose=args.transpose, variable=args.variable,
+                             **reader_options(args))
         with progress_bar(scores.sizes["segment"], f"diagnose {name}", args.progress) as update:
             diags[name] = diagnose(scores, progress=update)
         if args.lds_gt:
@@ -160,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         if comparison.agreement:
             write_table(out_dir / "agreement.csv", comparison.agreement_frame())
         params = {"names": names, "transpose": args.transpose, "variable": args.variable,
-                  "gt_target_kind": args.gt_target_kind}
+                  **reader_options(args), "gt_target_kind": args.gt_target_kind}
         seeds = {}
         if homog_spec is not None:
             params.update(homog_spec.parameters())

@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from aria import examples
-from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
+from aria.cli._common import (
+    add_progress_flags,
+    add_reader_flags,
+    prepare_out_dir,
+    progress_bar,
+    reader_options,
+)
 from aria.diagnostics.reliability import VerdictThresholds, diagnose
 from aria.diagnostics.residual import write_residual
 from aria.errors import AriaInputError
@@ -51,6 +57,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--transpose", action="store_true",
                    help="the file holds queries x training segments")
     p.add_argument("--variable", help="array/variable name inside .npz/.nc/.zarr/.pt")
+    add_reader_flags(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--out", metavar="DIR",
                    help="write diagnostics.json, per_query.csv and provenance.json here")
@@ -103,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
             raise AriaInputError("--residual would overwrite an input file")
     out_dir = prepare_out_dir(args.out, inputs)
     scores = load_scores(source, tracks=args.tracks, transpose=args.transpose,
-                         variable=args.variable)
+                         variable=args.variable, **reader_options(args))
     n = scores.sizes["segment"]
     with progress_bar(n, "diagnose", args.progress) as update:
         diag = diagnose(scores, thresholds=thresholds, spectrum_length=args.spectrum_length,
@@ -121,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         result["residual_path"] = str(args.residual)
     if out_dir is not None:
         parameters = {
-            "transpose": args.transpose, "variable": args.variable,
+            "transpose": args.transpose, "variable": args.variable, **reader_options(args),
             "spectrum_length": args.spectrum_length, "block_rows": args.block_rows,
             "chunk_rows": args.chunk_rows, "thresholds": result["thresholds"],
             "residual": args.residual,

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from aria.cli._common import prepare_out_dir
+from aria.cli._common import add_reader_flags, prepare_out_dir, reader_options
 from aria.cli.compare import EXAMPLE_NAMES, example_path
 from aria.errors import AriaInputError
 
@@ -45,6 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tracks", metavar="MAP", help="segment->track map")
     p.add_argument("--transpose", action="store_true", help="the file holds queries x segments")
     p.add_argument("--variable", help="array/variable name inside .npz/.nc/.zarr/.pt")
+    add_reader_flags(p)
     p.add_argument("--k", type=int, default=10, help="group size (default 10)")
     p.add_argument("--residual", action="store_true", help="use the rank-1 residual instead of the scores")
     p.add_argument("--null-groups", type=int, default=1000, metavar="R", help="random groups (default 1000)")
@@ -95,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
     source = example_path(args.example) if args.example else args.scores
     inputs = {"scores": source, "tracks": args.tracks, "features": args.features}
     out_dir = prepare_out_dir(args.out, [v for v in inputs.values() if v])
-    scores = load_scores(source, tracks=args.tracks, transpose=args.transpose, variable=args.variable)
+    scores = load_scores(source, tracks=args.tracks, transpose=args.transpose, variable=args.variable,
+                         **reader_options(args))
     setup = HomogeneitySetup.load(args.features, args.channels, null_groups=args.null_groups, seed=args.seed,
                                   normalize=args.normalize)
     ev = query_evidence(scores, setup, args.query, k=args.k,

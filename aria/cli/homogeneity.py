@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from aria.cli._common import add_progress_flags
+from aria.cli._common import add_progress_flags, add_reader_flags, reader_options
 from aria.errors import AriaInputError
 from aria.features.channels import load_channel_set
 from aria.features.table import load_feature_table
@@ -69,6 +69,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="segment->track map (.csv/.parquet with columns segment,track, or .npy)")
     p.add_argument("--transpose", action="store_true", help="the file holds queries x training segments")
     p.add_argument("--variable", help="array/variable name inside .npz/.nc/.zarr/.pt")
+    add_reader_flags(p)
     p.add_argument("--k", type=_parse_k, default=None, metavar="K1,K2,...",
                    help=f"group sizes (default {','.join(map(str, DEFAULT_K))} where K < #tracks)")
     p.add_argument("--normalize", choices=METHODS, default="auto",
@@ -158,7 +159,8 @@ def run(args: argparse.Namespace) -> int:
 
     cset = load_channel_set(args.channels)
     ftable = load_feature_table(args.features, cset)
-    scores = load_scores(args.scores, tracks=args.tracks, transpose=args.transpose, variable=args.variable)
+    scores = load_scores(args.scores, tracks=args.tracks, transpose=args.transpose, variable=args.variable,
+                         **reader_options(args))
     labels = None
     if args.labels:
         meta = load_query_metadata(args.labels, scores.coords["query"].values)
@@ -212,7 +214,8 @@ def _write_outputs(out: Path, result: HomogeneityResult, summary: dict, args: ar
         write_table(out / "confound_spread.csv", result.confound.spread)
     write_json(out / "homogeneity.json", summary)
     params = dict(result.parameters)
-    params.update(transpose=args.transpose, variable=args.variable, label_column=args.label_column,
+    params.update(transpose=args.transpose, variable=args.variable, **reader_options(args),
+                  label_column=args.label_column,
                   chunk_rows=args.chunk_rows, workers=args.workers, table_format=args.table_format,
                   cache=not args.no_cache)
     prov = provenance_record(

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
+from aria.cli._common import (
+    add_progress_flags,
+    add_reader_flags,
+    prepare_out_dir,
+    progress_bar,
+    reader_options,
+)
 from aria.cli.compare import EXAMPLE_NAMES, method_sources
 from aria.errors import AriaInputError
 from aria.examples import bach_scores as examples_bach_scores
@@ -45,6 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tracks", metavar="MAP", help="segment->track map applied to every matrix")
     p.add_argument("--transpose", action="store_true", help="the files hold queries x segments")
     p.add_argument("--variable", help="array/variable name inside .npz/.nc/.zarr/.pt")
+    add_reader_flags(p)
     p.add_argument("--out", metavar="DIR", required=True,
                    help="output directory (report.html, provenance.json)")
     p.add_argument("--title", default="Aria report", help="report title")
@@ -163,7 +170,8 @@ def run(args: argparse.Namespace) -> int:
         diags, n_tracks, gt, blocks, warnings, summaries = {}, {}, None, {}, [], {}
         summary_k = None
         for name, src in zip(names, sources, strict=True):
-            scores = load_scores(src, tracks=args.tracks, transpose=args.transpose, variable=args.variable)
+            scores = load_scores(src, tracks=args.tracks, transpose=args.transpose, variable=args.variable,
+                                 **reader_options(args))
             with progress_bar(scores.sizes["segment"], f"diagnose {name}", args.progress) as update:
                 diags[name] = diag = diagnose(scores, progress=update)
             n_tracks[name] = len(set(scores.coords["track"].values.tolist()))
@@ -203,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
     if len(diags) > 1 or lds_values:
         comparison = compare_methods(diags, lds=lds_values, homogeneity=summaries or None,
                                      homogeneity_k=summary_k, sources=dict(zip(names, sources, strict=True)))
-    params = {"names": names, "transpose": args.transpose, "variable": args.variable,
+    params = {"names": names, "transpose": args.transpose, "variable": args.variable, **reader_options(args),
               "gt_target_kind": args.gt_target_kind, "figures": not args.no_figures, "dpi": args.dpi,
               "thresholds": next(iter(diags.values())).to_dict()["thresholds"]}
     seeds = {}
