@@ -5,6 +5,12 @@ test points (seeded), runs the library's own attribution and saving code, and re
 library wrote plus a float64 reference matrix (training rows x queries) taken from the library's
 own in-memory result. The tests read the path with :func:`aria.load_scores` and compare.
 
+bergson (2.5.1) needs transformers, torchvision and CUDA-sized dependencies, so
+:func:`make_bergson_scores` writes its score folder as ``MemmapSequenceScoreWriter`` does: the
+structured ``(score_i, written_i)`` dtype of ``bergson.score.score_writer._score_struct_dtype``
+(each pair aligned to the next power of two, the record rounded up to 8 bytes) in ``scores.bin``
+and ``info.json`` with ``num_items``, ``num_rows``, ``num_scores`` and that dtype.
+
 quanda 0.5.0 cannot be installed beside torch 2.13 (it imports torchvision, pins captum to a
 numpy < 2 release and imports omegaconf undeclared), so :func:`make_quanda_cache` writes its
 explanation cache exactly as ``quanda.utils.cache.ExplanationsCache.save`` does:
@@ -91,7 +97,15 @@ def make_trak(save_dir: Path, exp_names: tuple[str, ...] = ("quickstart",),
     return Path(save_dir), refs
 
 
-def _kronfluence_analyze(out: Path, name: str, **score_kwargs):
+def make_kronfluence(out: Path, runs: dict[str, dict] | None = None) -> dict[str, tuple[Path, dict]]:
+    """Kronfluence (1.0.1): ``<out>/aria/scores_<name>/pairwise_scores*.safetensors`` (query x train).
+
+    ``runs`` maps a scores name to ``ScoreArguments`` keywords (e.g.
+    ``{"compute_per_module_scores": True}`` or ``{"data_partitions": 2, "module_partitions": 2}``);
+    EK-FAC factors are fitted once. Returns, per run, the scores folder and the tensors
+    ``Analyzer.load_pairwise_scores`` returned (float64, query x train, keyed by module or
+    ``all_modules``).
+    """
     import logging
 
     import torch
@@ -99,6 +113,7 @@ def _kronfluence_analyze(out: Path, name: str, **score_kwargs):
     from kronfluence.arguments import FactorArguments, ScoreArguments
     from kronfluence.task import Task
 
+    runs = runs or {"pairwise": {}}
     x_train, y_train, x_test, y_test = _data()
 
     class ClassificationTask(Task):
@@ -126,28 +141,19 @@ def _kronfluence_analyze(out: Path, name: str, **score_kwargs):
     torch.manual_seed(SEED)
     analyzer.fit_all_factors(factors_name="ekfac", dataset=train, per_device_batch_size=20,
                              factor_args=FactorArguments(strategy="ekfac"), overwrite_output_dir=True)
-    analyzer.compute_pairwise_scores(
-        scores_name=name, factors_name="ekfac", query_dataset=test, train_dataset=train,
-        per_device_query_batch_size=3, per_device_train_batch_size=20,
-        score_args=ScoreArguments(**score_kwargs), overwrite_output_dir=True)
-    scores = analyzer.load_pairwise_scores(scores_name=name)
-    refs = {k: v.detach().to(torch.float64).numpy() for k, v in scores.items()}
-    folder = Path(out) / "aria" / f"scores_{name}"
-    return folder, refs
+    result = {}
+    for name, kwargs in runs.items():
+        analyzer.compute_pairwise_scores(
+            scores_name=name, factors_name="ekfac", query_dataset=test, train_dataset=train,
+            per_device_query_batch_size=3, per_device_train_batch_size=20,
+            score_args=ScoreArguments(**kwargs), overwrite_output_dir=True)
+        scores = analyzer.load_pairwise_scores(scores_name=name)
+        refs = {k: v.detach().to(torch.float64).numpy() for k, v in scores.items()}
+        result[name] = (Path(out) / "aria" / f"scores_{name}", refs)
+    return result
 
 
-def make_kronfluence(out: Path, name: str = "pairwise", **score_kwargs):
-    """Kronfluence (1.0.1): ``.../scores_<name>/pairwise_scores.safetensors`` (query x train).
-
-    ``score_kwargs`` go to ``ScoreArguments`` (e.g. ``compute_per_module_scores=True``,
-    ``data_partitions=2, module_partitions=2``). Returns the scores folder and the tensors
-    ``load_pairwise_scores`` returned (float64, query x train, keyed by module or
-    ``all_modules``).
-    """
-    return _kronfluence_analyze(out, name, **score_kwargs)
-
-
-def make_dattri(out: Path, n_subsets: int = 12) -> dict[str, Path | np.ndarray]:
+def make_dattri(out: Path, n_subsets: int = 10) -> dict[str, Path | np.ndarray]:
     """dattri (0.3.0): a TracIn score tensor saved with ``torch.save`` (train x test) and the
     LDS ground truth ``calculate_lds_ground_truth`` returns, saved as dattri's users do:
     ``torch.save((gt_values, indices), path)``.
@@ -194,7 +200,7 @@ def make_dattri(out: Path, n_subsets: int = 12) -> dict[str, Path | np.ndarray]:
         torch.manual_seed(SEED if seed is None else seed)
         m = _model()
         opt = torch.optim.SGD(m.parameters(), lr=0.1)
-        for _ in range(15):
+        for _ in range(5):
             for xb, yb in dataloader:
                 opt.zero_grad()
                 torch.nn.functional.cross_entropy(m(xb), yb).backward()
@@ -238,9 +244,59 @@ def make_quanda_cache(path: Path, batch_size: int = 4, seed: int = SEED) -> tupl
     return path, full.numpy().astype(np.float64).T
 
 
+def _bergson_struct_dtype(num_scores: int, np_dtype: np.dtype) -> tuple[dict, dict]:
+    """``bergson.score.score_writer._score_struct_dtype`` (2.5.1), transcribed."""
+    score_size = np_dtype.itemsize
+    pair_size = score_size + 1
+    aligned_pair_size = 1 << (pair_size - 1).bit_length()
+    names, formats, offsets = [], [], []
+    for i in range(num_scores):
+        names += [f"score_{i}", f"written_{i}"]
+        formats += [np_dtype, "bool"]
+        offsets += [i * aligned_pair_size, i * aligned_pair_size + score_size]
+    itemsize = ((num_scores * aligned_pair_size + 7) // 8) * 8
+    struct = {"names": names, "formats": formats, "offsets": offsets, "itemsize": itemsize}
+    as_json = dict(struct, formats=[str(f) if isinstance(f, np.dtype) else f for f in formats])
+    return struct, as_json
+
+
+def make_bergson_scores(path: Path, scores: np.ndarray, *, bfloat16: bool = False,
+                        unwritten: tuple[int, int] | None = None, attribute_tokens: bool = False) -> Path:
+    """A bergson score folder (``info.json`` + ``scores.bin``) holding ``scores`` (items x queries).
+
+    ``bfloat16`` stores the scores as bfloat16 (the upper 16 bits of float32, what ml_dtypes'
+    bfloat16 holds; ``info.json`` names the dtype ``"bfloat16"``); ``unwritten`` leaves one
+    (row, query) cell's written flag False, as an interrupted run does.
+    """
+    import json
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    n_items, n_scores = scores.shape
+    np_dtype = np.dtype("<u2") if bfloat16 else scores.dtype
+    struct, as_json = _bergson_struct_dtype(n_scores, np_dtype)
+    if bfloat16:
+        as_json["formats"] = ["bfloat16" if f == "uint16" else f for f in as_json["formats"]]
+    mm = np.memmap(path / "scores.bin", dtype=np.dtype(struct), mode="w+", shape=(n_items,))
+    for i in range(n_scores):
+        col = scores[:, i]
+        if bfloat16:
+            col = (col.astype(np.float32).view(np.uint32) >> 16).astype(np.uint16)
+        mm[f"score_{i}"] = col
+        mm[f"written_{i}"] = True
+    if unwritten is not None:
+        mm[f"written_{unwritten[1]}"][unwritten[0]] = False
+    mm.flush()
+    del mm
+    (path / "info.json").write_text(json.dumps({
+        "attribute_tokens": attribute_tokens, "num_items": n_items, "num_rows": n_items,
+        "num_scores": n_scores, "dtype": as_json}, indent=2))
+    return path
+
+
 if __name__ == "__main__":  # pragma: no cover - manual regeneration
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "peer_files")
     print("trak", make_trak(root / "trak", ("quickstart", "second"))[0])
-    print("kronfluence", make_kronfluence(root / "kronfluence")[0])
+    print("kronfluence", make_kronfluence(root / "kronfluence")["pairwise"][0])
     print("dattri", make_dattri(root / "dattri")["scores"])
     print("quanda", make_quanda_cache(root / "quanda")[0])
