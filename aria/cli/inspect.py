@@ -82,12 +82,11 @@ def run(args: argparse.Namespace) -> int:
     """Execute ``aria inspect``."""
     from aria.io.inspect import inspect_scores
 
-    results, failed = [], 0
+    results = []
     for path in args.files:
         try:
             results.append(inspect_scores(path, variable=args.variable, experiment=args.experiment))
         except (AriaError, AriaDependencyError) as exc:
-            failed += 1
             print(f"aria: error: {' '.join(str(exc).split())}", file=sys.stderr)
     if not results:
         return 2

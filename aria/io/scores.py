@@ -240,7 +240,8 @@ def load_scores(
         safetensors file (Kronfluence: one module instead of all modules summed).
     experiment : str, optional
         TRAK save_dir with several experiments: which one. Kronfluence analysis folder with
-        several ``scores_<name>/`` runs: which name.
+        several ``scores_<name>/`` runs: which name. Formats without experiments ignore it (so
+        ``aria compare`` can mix a TRAK save_dir with other files).
     orientation : {"segments-x-queries", "queries-x-segments"}, optional
         How a bare array (``.npy``, ``.npz``, ``.pt``, generic safetensors) is laid out. Without
         it, a bare array with fewer rows than columns is refused (it looks transposed).
@@ -291,8 +292,6 @@ def load_scores(
                 )
         else:
             fmt = _sniff_format(p)
-    if experiment is not None and fmt not in ("trak", "kronfluence"):
-        raise AriaInputError(f"{src}: --experiment applies to TRAK and Kronfluence folders, not {fmt}")
     if fmt in ("netcdf", "zarr"):
         if stated == QUERIES_X_SEGMENTS:
             raise AriaInputError(
@@ -303,16 +302,17 @@ def load_scores(
     else:
         da, why, fmt = _load_array_format(p, fmt, stated=stated, variable=variable,
                                           experiment=experiment, tracks=tracks)
-    if tracks is not None:
-        da = da.assign_coords({TRACK: (SEGMENT, _track_map_for(tracks, da, src))})
     da.attrs["source"] = src
     da.attrs["format"] = fmt
     da.attrs["orientation"] = why
+    if tracks is not None:
+        defined = fmt not in ("npy", "npz", "torch", "safetensors")
+        da = da.assign_coords({TRACK: (SEGMENT, _track_map_for(tracks, da, src, defined))})
     validate_scores(da)
     return da
 
 
-def _track_map_for(tracks, da: xr.DataArray, src: str) -> np.ndarray:
+def _track_map_for(tracks, da: xr.DataArray, src: str, defined: bool) -> np.ndarray:
     """The map for the rows; a map that fits the columns instead is named as such."""
     n, q = da.sizes[SEGMENT], da.sizes[QUERY]
     try:
@@ -328,8 +328,9 @@ def _track_map_for(tracks, da: xr.DataArray, src: str) -> np.ndarray:
             raise AriaInputError(
                 f"{_name(tracks)}: the segment->track map has {q} entries, the number of columns "
                 f"(queries) of {src}, not of its {n} rows (segments); the matrix is read as {n} "
-                f"segments x {q} queries ({da.attrs.get('orientation', 'as stored')}); if the file "
-                "holds queries x segments pass --transpose"
+                f"segments x {q} queries ({da.attrs['orientation']}); "
+                + ("the format defines that orientation: is the map for another matrix?" if defined
+                   else "if the file holds queries x segments pass --transpose")
             )
     raise original
 

@@ -15,6 +15,11 @@ import aria
 from aria.cli import main
 from aria.errors import AriaInputError
 
+pytestmark = [  # the libraries' own deprecation noise while they write their files
+    pytest.mark.filterwarnings("ignore:.*GradScaler.*:FutureWarning"),
+    pytest.mark.filterwarnings("ignore:.*script_method.*:DeprecationWarning"),
+]
+
 
 def _cli(capsys, *argv):
     code = main([str(a) for a in argv])
