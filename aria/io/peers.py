@@ -181,12 +181,10 @@ def peer_runs(p: Path, fmt: str) -> list[str]:
         Sorted names; empty for a single file or another format.
     """
     if fmt == "trak" and p.is_dir():
-        save_dir = _trak_save_dir(p)
         try:
-            experiments = json.loads((save_dir / "experiments.json").read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return sorted(_trak_experiments(_trak_save_dir(p))[0])
+        except AriaInputError:
             return []
-        return sorted(experiments) if isinstance(experiments, dict) else []
     if fmt == "kronfluence" and p.is_dir() and not _kron_files(p):
         return sorted(_kron_score_dirs(p))
     return []
@@ -199,7 +197,23 @@ def _trak_save_dir(p: Path) -> Path | None:
         return p
     if p.name == "scores" and (p.parent / "experiments.json").is_file():
         return p.parent
+    if p.name == "scores" and any(p.glob("*.mmap")):  # a scores/ folder copied on its own
+        return p.parent
     return None
+
+
+def _trak_experiments(save_dir: Path) -> tuple[dict, bool]:
+    """experiments.json, or (without it) one record per ``scores/*.mmap``; and whether it was read."""
+    exp_file = save_dir / "experiments.json"
+    if not exp_file.is_file():
+        return {f.stem: {} for f in sorted((save_dir / "scores").glob("*.mmap"))}, False
+    try:
+        experiments = json.loads(exp_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise AriaInputError(f"{exp_file}: not a readable TRAK experiments.json ({exc})") from None
+    if not isinstance(experiments, dict):
+        raise AriaInputError(f"{exp_file}: expected an object mapping experiment name to its record")
+    return experiments, True
 
 
 def _read_trak(p: Path, experiment: str | None, load: bool) -> PeerScores:
@@ -211,13 +225,7 @@ def _read_trak(p: Path, experiment: str | None, load: bool) -> PeerScores:
     else:
         save_dir = _trak_save_dir(p)
         assert save_dir is not None
-    exp_file = save_dir / "experiments.json"
-    try:
-        experiments = json.loads(exp_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AriaInputError(f"{exp_file}: not a readable TRAK experiments.json ({exc})") from None
-    if not isinstance(experiments, dict):
-        raise AriaInputError(f"{exp_file}: expected an object mapping experiment name to its record")
+    experiments, recorded = _trak_experiments(save_dir)
     if not experiments:
         raise AriaInputError(
             f"{save_dir}: TRAK save_dir has no scored experiment (experiments.json is empty); "
@@ -253,6 +261,8 @@ def _read_trak(p: Path, experiment: str | None, load: bool) -> PeerScores:
             f"{mmap}: holds {shape[1]} targets but experiments.json says num_targets={targets}"
         )
     notes = [f"experiment {experiment!r} of {len(names)} ({', '.join(names)})"]
+    if not recorded:
+        notes.append("no experiments.json beside scores/: finalization and num_targets not checked")
     if dtype == np.float16:
         notes.append("float16 (TRAK's use_half_precision): read exactly, computed in float64")
     return PeerScores(

@@ -77,6 +77,17 @@ def test_trak_diagnose_equals_float64_reference(trak, capsys):
         assert got[key] == pytest.approx(want[key], rel=1e-12, abs=1e-12)
 
 
+def test_trak_scores_folder_copied_alone(trak, tmp_path):
+    save_dir, refs = trak
+    shutil.copytree(save_dir / "scores", tmp_path / "scores")  # without experiments.json
+    da = aria.load_scores(tmp_path / "scores", experiment="second")
+    np.testing.assert_array_equal(da.values.astype(np.float64), refs["second"])
+    with pytest.raises(AriaInputError, match=r"2 experiments \(quickstart, second\)"):
+        aria.load_scores(tmp_path / "scores")
+    assert any("no experiments.json" in n
+               for n in aria.inspect_scores(tmp_path / "scores", experiment="second")["notes"])
+
+
 def test_trak_unfinalized_experiment_refused(trak, tmp_path):
     save_dir, _ = trak
     copy = tmp_path / "copy"
