@@ -168,7 +168,7 @@ def diagnose(
     ----------
     scores : xarray.DataArray
         Training segments x queries, as returned by :func:`aria.load_scores`
-        (or :func:`aria.io.scores_from_array`).
+        (or :func:`aria.scores_from_array`).
     thresholds : VerdictThresholds, optional
         Verdict thresholds; the spec's defaults when omitted.
     spectrum_length : int
@@ -187,7 +187,7 @@ def diagnose(
     Examples
     --------
     >>> import numpy as np, aria
-    >>> s = aria.io.scores_from_array(np.random.default_rng(0).normal(size=(500, 20)))
+    >>> s = aria.scores_from_array(np.random.default_rng(0).normal(size=(500, 20)))
     >>> aria.diagnose(s).verdict
     'query-dependent'
     """

@@ -271,13 +271,13 @@ def compare_methods(
     Parameters
     ----------
     diagnostics : mapping
-        Method name -> :class:`~aria.diagnostics.Diagnostics`, in display order.
+        Method name -> :class:`~aria.diagnostics.reliability.Diagnostics`, in display order.
     lds : mapping, optional
-        Method name -> LDS value or :class:`~aria.lds.LDSResult` (missing or None =
+        Method name -> LDS value or :class:`~aria.evaluate.lds.LDSResult` (missing or None =
         unknown).
     homogeneity : mapping, optional
         Method name -> ``{channel: {"z_bar", "pos", "sig"}}`` summaries (e.g. from
-        :func:`aria.reporting.homogeneity_summary`).
+        :func:`aria.groups.setup.homogeneity_summary`).
     homogeneity_k : int, optional
         Group size the homogeneity summaries are for.
     sources : mapping, optional

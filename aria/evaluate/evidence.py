@@ -9,8 +9,8 @@ compared with (``mu_c``, ``sd_c``, R groups, seed) and the z-score
 ``z_c(q) = (H_c(q) - mu_c) / sd_c``.
 
 Built over the public functions of the homogeneity engine
-(:func:`aria.homogeneity.homogeneity`, :func:`aria.aggregate.track_scores`,
-:func:`aria.homogeneity.build_pool`, :class:`aria.homogeneity.PoolSimilarity`);
+(:func:`aria.groups.engine.homogeneity`, :func:`aria.groups.aggregate.track_scores`,
+:func:`aria.groups.pool.build_pool`, :class:`aria.groups.pool.PoolSimilarity`);
 the per-track similarities are recomputed here and their mean is checked
 against the engine's ``H_c(q)``.
 """
@@ -122,7 +122,7 @@ def query_evidence(
     ----------
     scores : xarray.DataArray
         Score matrix (segment x query).
-    setup : aria.analysis.HomogeneitySetup
+    setup : aria.groups.setup.HomogeneitySetup
         Channel set, feature table, null parameters.
     query : str
         Query id (a column of ``scores``).
@@ -132,7 +132,7 @@ def query_evidence(
         ``"scores"`` (default) or ``"residual"`` (the rank-1 residual).
     diagnostics : Diagnostics, optional
         Precomputed diagnostics of ``scores``.
-    result : aria.homogeneity.HomogeneityResult, optional
+    result : aria.groups.result.HomogeneityResult, optional
         Precomputed homogeneity of ``scores`` with the same setup that includes
         ``k`` (and the residual when ``matrix="residual"``); computed when omitted.
 

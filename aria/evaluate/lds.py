@@ -314,7 +314,7 @@ def lds(
     >>> s = aria.scores_from_array(np.eye(4)[:, :2])
     >>> gt = GroundTruth(np.array([[1, 0, 1, 0], [0, 1, 0, 1], [1, 1, 0, 0]], bool),
     ...                  np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]))
-    >>> round(lds(s, gt).mean, 3)  # ties in the predicted subset scores: rho = sqrt(3)/2 per query
+    >>> round(lds(s, gt).mean, 4)  # each query: Spearman([1, 0, 1], [1, 0, 0.5]) = sqrt(3) / 2
     0.866
     """
     qids = np.asarray(scores.coords[QUERY].values).astype(str)

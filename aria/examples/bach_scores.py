@@ -1,8 +1,8 @@
 """Example score matrices over the shipped Bach chorale feature table, reproducibly generated.
 
 The score matrices of :mod:`aria.examples` use synthetic track ids; these use
-the track ids of ``aria/data/examples/bach_chorales_symbolic.parquet`` (406
-chorales, :mod:`aria.examples_bach`), so homogeneity, alignment, confounds
+the track ids of ``aria/examples/data/bach_chorales_symbolic.parquet`` (406
+chorales, :mod:`aria.examples.bach`), so homogeneity, alignment, confounds
 and single-query evidence run on real music features. They are *synthetic
 attribution methods* (no model was trained): 812 training segments (two per
 chorale) x 32 query chorales, float32.

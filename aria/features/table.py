@@ -24,7 +24,7 @@ Reading (a table into a :class:`FeatureTable` checked against a channel set)
 A feature table is Parquet with one row per track: a ``track`` column, one
 column per feature of the channel set, and optional ``status``/``error``
 columns recording failed extractions. This module reads it (or takes a pandas
-DataFrame), checks it against a :class:`~aria.channels.ChannelSet` and returns
+DataFrame), checks it against a :class:`~aria.features.channels.ChannelSet` and returns
 a :class:`FeatureTable` holding only the usable tracks:
 
 - a missing ``track`` or feature column, a duplicate or empty track id, a

@@ -5,7 +5,7 @@
 Nothing here loops over segments in Python: block sums use ``np.add.reduceat``
 over rows sorted by track and per-column sums use ``np.bincount``. Large
 matrices (e.g. a 4 GB memory-mapped ``.npy``) are streamed with
-:func:`aria.streaming.iter_blocks` and never loaded whole:
+:func:`aria.io.streaming.iter_blocks` and never loaded whole:
 
 - ``zscore`` is affine per column, so ``T = (track_mean(S) - mean_q) / std_q``:
   one pass over the rows gives the per-track sums and the column moments

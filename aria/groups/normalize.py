@@ -13,7 +13,7 @@
 
 The functions here work on in-memory arrays and on column statistics; the
 streaming, segment -> track version for large matrices is
-:func:`aria.aggregate.track_scores`.
+:func:`aria.groups.aggregate.track_scores`.
 """
 
 from __future__ import annotations

@@ -55,14 +55,16 @@ __all__ = [
     "write_figures",
 ]
 
-#: Definitions shown in the report; every number links to one by its key.
+#: Definitions shown in the report; every number links to one by its key. Each is the **Report**
+#: paragraph of the same key in docs/formulas.md, word for word (tests/test_formulas.py).
 DEFINITIONS: list[dict[str, str]] = [
     {"key": "verdict", "symbol": "verdict", "name": "reliability verdict",
      "text": "collapsed if rho_bar >= 0.90, or E1 >= 0.79 and C_bar < 0.5; else offset-dominated if "
-             "C_bar >= 0.5; else query-dependent (noted 'partial offset' when 0.3 <= C_bar < 0.5). "
-             "Thresholds are parameters; the values used are in the provenance record. A collapsed "
-             "method's top-K groups are one fixed group: its homogeneity describes that group, not "
-             "attribution, and it is left out of every ranking."},
+             "C_bar >= 0.5; else query-dependent (noted 'partial offset' when 0.3 <= C_bar < 0.5); "
+             "undetermined when there is a single query or E1 or C_bar is undefined (an all-zero "
+             "matrix). Thresholds are parameters; the values used are in the provenance record. A "
+             "collapsed method's top-K groups are one fixed group: its homogeneity describes that "
+             "group, not attribution, and it is left out of every ranking."},
     {"key": "shape", "symbol": "N x Q", "name": "matrix size",
      "text": "N training segments (rows) by Q queries (columns) of the score matrix S; M distinct "
              "training tracks."},
@@ -110,17 +112,17 @@ DEFINITIONS: list[dict[str, str]] = [
              "segments of track m."},
     {"key": "H", "symbol": "H_c(q)", "name": "within-group similarity",
      "text": "Mean pairwise similarity of the K tracks of G_q(K) on feature f (2/(K(K-1)) sum over "
-             "pairs of sim_f); H_c is the mean over the channel's features. Similarities: 1/(1+d) of "
-             "the standardized Euclidean distance for vectors, normalized LCS of root motions for "
-             "chord progressions."},
+             "pairs of sim_f); H_c is the mean over the channel's features. Similarities: 1/(1+d) (or "
+             "exp(-d)) of the standardized Euclidean distance for vectors, normalized LCS of root "
+             "motions for chord progressions."},
     {"key": "null", "symbol": "mu_c, sd_c", "name": "random reference null",
-     "text": "Mean and standard deviation of H_c over R random groups of K tracks drawn uniformly "
-             "without replacement (seeded) from the tracks that have features."},
+     "text": "Mean and standard deviation (ddof = 1) of H_c over R random groups of K tracks drawn "
+             "uniformly without replacement (seeded) from the tracks that have features."},
     {"key": "z", "symbol": "z_c(q)", "name": "homogeneity z-score",
      "text": "z_c(q) = (H_c(q) - mu_c) / sd_c: how much more similar the query's top-K tracks are on "
-             "channel c than random groups of K tracks."},
+             "channel c than random groups of K tracks; undefined when sd_c = 0."},
     {"key": "z_bar", "symbol": "z̄_c", "name": "mean z-score",
-     "text": "Mean of z_c(q) over the queries."},
+     "text": "Mean of z_c(q) over the queries (queries with a constant score column left out)."},
     {"key": "Pos", "symbol": "Pos_c", "name": "fraction positive",
      "text": "Fraction of queries with z_c(q) > 0."},
     {"key": "Sig", "symbol": "Sig_c", "name": "fraction significant",
@@ -136,7 +138,7 @@ DEFINITIONS: list[dict[str, str]] = [
              "of u1 on the feature (with intercept); adjusted R^2 beside it."},
     {"key": "confound", "symbol": "per-label z", "name": "confound analysis",
      "text": "z_c(q) stratified by a query label (e.g. genre): per label the number of queries, mean "
-             "z, Pos and Sig, and the standard deviation of the per-label means."},
+             "z, Pos and Sig, and the standard deviation (ddof = 0) of the per-label means."},
     {"key": "rest_similarity", "symbol": "sim to rest",
      "name": "similarity of a track to the rest of its group",
      "text": "Mean similarity of one track to the other K-1 tracks of the query's group on channel c "
@@ -327,7 +329,7 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
     Parameters
     ----------
     comparison : Comparison
-        Result of :func:`aria.compare.compare_methods`.
+        Result of :func:`aria.evaluate.compare.compare_methods`.
     figures : bool
         Include the comparison figure.
     dpi : int
@@ -396,7 +398,7 @@ def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = 
     ----------
     slug : str
         Method id used in HTML ids.
-    result : aria.homogeneity.HomogeneityResult
+    result : aria.groups.result.HomogeneityResult
         Homogeneity of the method.
     k : int, optional
         Group size of the residual and confound tables (default 10 when computed).
@@ -536,7 +538,7 @@ def evidence_block(slug: str, ev: QueryEvidence, *, figures: bool = True, dpi: i
     ----------
     slug : str
         Method id used in HTML ids.
-    ev : aria.evidence.QueryEvidence
+    ev : aria.evaluate.evidence.QueryEvidence
         Evidence for one query.
     figures : bool
         Include the null-distribution figure.
@@ -588,7 +590,7 @@ def homogeneity_warnings(name: str, result: HomogeneityResult) -> list[ReportWar
     ----------
     name : str
         Method name.
-    result : aria.homogeneity.HomogeneityResult
+    result : aria.groups.result.HomogeneityResult
         Its homogeneity.
 
     Returns
@@ -688,7 +690,7 @@ def build_report(
     diagnostics : mapping
         Method name -> Diagnostics (display order).
     provenance : dict
-        Provenance record (:func:`aria.provenance.provenance_record`).
+        Provenance record (:func:`aria.io.provenance.provenance_record`).
     sources : mapping, optional
         Method name -> input path shown in its section.
     comparison : Comparison, optional

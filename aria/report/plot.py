@@ -120,7 +120,7 @@ def plot_energy_spectrum(diag: Diagnostics, *, title: str | None = None) -> Figu
 
     Parameters
     ----------
-    diag : aria.diagnostics.Diagnostics
+    diag : aria.diagnostics.reliability.Diagnostics
         Result of :func:`aria.diagnose`.
     title : str, optional
         Figure title (default: the verdict).
@@ -162,7 +162,7 @@ def plot_interquery_correlations(diag: Diagnostics, *, bins: int = 40, title: st
 
     Parameters
     ----------
-    diag : aria.diagnostics.Diagnostics
+    diag : aria.diagnostics.reliability.Diagnostics
         Result of :func:`aria.diagnose`.
     bins : int
         Number of equal-width bins over [-1, 1].
@@ -197,7 +197,7 @@ def plot_concentration(diag: Diagnostics, *, bins: int = 20, title: str | None =
 
     Parameters
     ----------
-    diag : aria.diagnostics.Diagnostics
+    diag : aria.diagnostics.reliability.Diagnostics
         Result of :func:`aria.diagnose`.
     bins : int
         Number of equal-width bins over [0, 1].
@@ -256,7 +256,7 @@ def plot_z_distribution(result: HomogeneityResult, *, matrix: str = "scores",
 
     Parameters
     ----------
-    result : aria.homogeneity.HomogeneityResult
+    result : aria.groups.result.HomogeneityResult
         Homogeneity of one method.
     matrix : str
         ``"scores"`` or ``"residual"``.
@@ -302,7 +302,7 @@ def plot_k_sweep(result: HomogeneityResult, *, matrix: str = "scores", title: st
 
     Parameters
     ----------
-    result : aria.homogeneity.HomogeneityResult
+    result : aria.groups.result.HomogeneityResult
         Homogeneity of one method.
     matrix : str
         ``"scores"`` or ``"residual"``.
@@ -348,7 +348,7 @@ def plot_residual_comparison(result: HomogeneityResult, *, k: int | None = None,
 
     Parameters
     ----------
-    result : aria.homogeneity.HomogeneityResult
+    result : aria.groups.result.HomogeneityResult
         Homogeneity computed with ``residual=True``.
     k : int, optional
         Group size (default 10 when computed, else the smallest).
@@ -392,7 +392,7 @@ def plot_alignment(alignment: AlignmentResult, *, title: str | None = None) -> F
 
     Parameters
     ----------
-    alignment : aria.alignment.AlignmentResult
+    alignment : aria.groups.alignment.AlignmentResult
         Result of the alignment analysis (``HomogeneityResult.alignment``).
     title : str, optional
         Figure title.
@@ -428,7 +428,7 @@ def plot_confound(confound: ConfoundResult, *, k: int | None = None, matrix: str
 
     Parameters
     ----------
-    confound : aria.confound.ConfoundResult
+    confound : aria.groups.confound.ConfoundResult
         Result of the confound analysis (``HomogeneityResult.confound``).
     k : int, optional
         Group size (default 10 when present, else the smallest).
@@ -483,8 +483,8 @@ def plot_evidence(evidence: QueryEvidence, *, title: str | None = None) -> Figur
 
     Parameters
     ----------
-    evidence : aria.evidence.QueryEvidence
-        Result of :func:`aria.evidence.query_evidence`.
+    evidence : aria.evaluate.evidence.QueryEvidence
+        Result of :func:`aria.evaluate.evidence.query_evidence`.
     title : str, optional
         Figure title.
 
@@ -527,8 +527,8 @@ def plot_compare(comparison: Comparison, *, title: str | None = None) -> Figure:
 
     Parameters
     ----------
-    comparison : aria.compare.Comparison
-        Result of :func:`aria.compare.compare_methods`.
+    comparison : aria.evaluate.compare.Comparison
+        Result of :func:`aria.evaluate.compare.compare_methods`.
     title : str, optional
         Figure title.
 

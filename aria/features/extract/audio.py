@@ -248,7 +248,7 @@ def root_motions(labels: Sequence[str]) -> list[int]:
     """Root-motion sequence of a chord progression, as the homogeneity engine derives it.
 
     No-chord labels are dropped, consecutive repeated roots merged, then
-    ``m_t = (r_{t+1} - r_t) mod 12`` (spec section 3; :func:`aria.featuretable.labels_to_root_motions`).
+    ``m_t = (r_{t+1} - r_t) mod 12`` (spec section 3; :func:`aria.features.chords.labels_to_root_motions`).
 
     Parameters
     ----------
@@ -264,7 +264,7 @@ def root_motions(labels: Sequence[str]) -> list[int]:
 
 
 def root_motion_similarity(a: Sequence[int], b: Sequence[int]) -> float:
-    """``LCS(a, b) / max(len(a), len(b))``, 0 when either is empty (:func:`aria.similarity.lcs_similarity`).
+    """``LCS(a, b) / max(len(a), len(b))``, 0 if either is empty (:func:`aria.lcs_similarity`).
 
     Parameters
     ----------

@@ -1,9 +1,9 @@
 """Audio feature extraction over many files, on the generic batch machinery.
 
-Wraps :func:`aria.features.batch.extract_table` (deterministic worker pool, shards, resume,
+Wraps :func:`aria.features.extract.batch.extract_table` (deterministic worker pool, shards, resume,
 per-file error capture) with what audio needs around it:
 
-- the file list and track ids (:mod:`aria.features.audio_io`);
+- the file list and track ids (:mod:`aria.features.extract.audio_io`);
 - a check, in the parent, that the audio stack imports (a missing package is one
   :class:`~aria.errors.AriaDependencyError`, not one failed row per file);
 - a warm-up of librosa's numba functions and BeatNet in the parent before any worker starts;
@@ -63,7 +63,7 @@ def extract_audio_item(item: Item, config: AudioConfig) -> dict[str, Any]:
     item : Item
         One whole file (spans are not supported for audio).
     config : AudioConfig
-        From :func:`aria.features.audio.load_audio_config`.
+        From :func:`aria.features.extract.audio.load_audio_config`.
 
     Returns
     -------
@@ -96,7 +96,7 @@ def audio_items(paths: Sequence[str | os.PathLike[str]], id_scheme: str = "stem"
     paths : sequence of path-like
         Files and directories.
     id_scheme : {"stem", "int", "path"}
-        See :func:`aria.features.audio_io.track_ids`.
+        See :func:`aria.features.extract.audio_io.track_ids`.
 
     Returns
     -------
@@ -197,7 +197,7 @@ def run_audio_table(items: Sequence[Item], config: AudioConfig, *, out: Path | N
 
     Returns
     -------
-    aria.features.batch.BatchResult
+    aria.features.extract.batch.BatchResult
     """
     if workers < 1:
         raise AriaInputError(f"--workers must be >= 1, got {workers}")

@@ -1,6 +1,6 @@
 """Audio input: finding audio files and decoding them (once) to a mono signal.
 
-This module reads files and computes nothing; :mod:`aria.features.audio` computes the features.
+This module reads files and computes nothing; :mod:`aria.features.extract.audio` computes the features.
 """
 
 from __future__ import annotations
