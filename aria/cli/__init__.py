@@ -41,6 +41,8 @@ COMMANDS = {
                "self-contained HTML report: verdict, diagnostics, homogeneity, comparison, provenance"),
     "evidence": ("aria.cli.evidence",
                  "single-query evidence: top-K tracks, per-channel similarity to the group, z vs the null"),
+    "inspect": ("aria.cli.inspect",
+                "what Aria sees in score files: format, arrays, shape, dtype, orientation"),
 }
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130

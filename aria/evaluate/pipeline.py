@@ -146,6 +146,8 @@ def evaluate_methods(
     tracks: PathLike | None = None,
     transpose: bool = False,
     variable: str | None = None,
+    experiment: str | None = None,
+    orientation: str | None = None,
     lds_gt: PathLike | GroundTruth | None = None,
     gt_target_kind: str | None = None,
     setup: HomogeneitySetup | None = None,
@@ -166,6 +168,9 @@ def evaluate_methods(
         The files hold queries x segments.
     variable : str, optional
         Array/variable inside ``.npz``/``.nc``/``.zarr``/``.pt`` files.
+    experiment, orientation : str, optional
+        TRAK experiment / Kronfluence scores name, and the layout of bare arrays
+        (:func:`aria.load_scores`).
     lds_gt : path-like or GroundTruth, optional
         Retraining ground truth (``GT.npz``, read once for the first matrix's row count).
     gt_target_kind : {"score", "loss"}, optional
@@ -200,7 +205,8 @@ def evaluate_methods(
 
     gt = lds_gt if isinstance(lds_gt, GroundTruth) else None
     for name, src in zip(names, sources, strict=True):
-        scores = load_scores(src, tracks=tracks, transpose=transpose, variable=variable)
+        scores = load_scores(src, tracks=tracks, transpose=transpose, variable=variable,
+                             experiment=experiment, orientation=orientation)
         n_rows = scores.sizes["segment"]
         with progress(f"diagnose {name}", n_rows) if progress else nullcontext() as update:
             diag = diagnose(scores, progress=update)
@@ -252,6 +258,8 @@ def compare_files(
     tracks: PathLike | None = None,
     transpose: bool = False,
     variable: str | None = None,
+    experiment: str | None = None,
+    orientation: str | None = None,
     lds: PathLike | None = None,
     lds_gt: PathLike | GroundTruth | None = None,
     gt_target_kind: str | None = None,
@@ -277,7 +285,7 @@ def compare_files(
         Shipped example matrices added as methods.
     names : sequence of str, optional
         Method names (default: file stems, example names).
-    tracks, transpose, variable
+    tracks, transpose, variable, experiment, orientation
         How to read the files (:func:`aria.load_scores`).
     lds : path-like, optional
         Precomputed LDS per method (``LDS.json``).
@@ -343,6 +351,7 @@ def compare_files(
                                           k=[k], null_groups=null_groups, seed=seed, normalize=normalize,
                                           cache_dir=cache_dir or tmp_cache)
         for ev in evaluate_methods(sources, names, tracks=tracks, transpose=transpose, variable=variable,
+                                   experiment=experiment, orientation=orientation,
                                    lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
                                    alignment=False, progress=progress):
             diags[ev.name] = ev.diagnostics
@@ -358,7 +367,8 @@ def compare_files(
                                  homogeneity_k=k if homog else None, sources=named_sources)
     result = FileComparison(comparison, named_sources, notices=notices)
     if out_dir is not None:
-        params = {"names": names, "transpose": transpose, "variable": variable,
+        params = {"names": names, "transpose": transpose, "variable": variable, "experiment": experiment,
+                  "orientation": orientation,
                   "gt_target_kind": gt_target_kind}
         seeds = {}
         if setup is not None:

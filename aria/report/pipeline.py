@@ -116,6 +116,8 @@ def make_report(
     tracks: PathLike | None = None,
     transpose: bool = False,
     variable: str | None = None,
+    experiment: str | None = None,
+    orientation: str | None = None,
     lds: PathLike | None = None,
     lds_gt: PathLike | GroundTruth | None = None,
     gt_target_kind: str | None = None,
@@ -153,7 +155,7 @@ def make_report(
         Output directory (``report.html``, ``provenance.json``, ``figures/``).
     title : str
         Report title.
-    tracks, transpose, variable
+    tracks, transpose, variable, experiment, orientation
         How to read the files (:func:`aria.load_scores`).
     lds : path-like, optional
         Precomputed LDS per method (``LDS.json``).
@@ -277,6 +279,7 @@ def make_report(
                                           null_groups=null_groups, seed=seed, normalize=normalize,
                                           cache_dir=cache_dir or tmp_cache)
         for ev in evaluate_methods(sources, names, tracks=tracks, transpose=transpose, variable=variable,
+                                   experiment=experiment, orientation=orientation,
                                    lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
                                    residual=residual, labels=method_labels, progress=progress):
             name, slug, result = ev.name, slugify(ev.name), ev.homogeneity
@@ -306,7 +309,8 @@ def make_report(
         comparison = compare_methods(diags, lds=lds_values, homogeneity=summaries or None,
                                      homogeneity_k=chosen_k,
                                      sources=dict(zip(names, sources, strict=True)))
-    params = {"names": names, "transpose": transpose, "variable": variable, "gt_target_kind": gt_target_kind,
+    params = {"names": names, "transpose": transpose, "variable": variable, "experiment": experiment,
+              "orientation": orientation, "gt_target_kind": gt_target_kind,
               "figures": figures, "dpi": dpi,
               "thresholds": next(iter(diags.values())).to_dict()["thresholds"]}
     seeds = {}

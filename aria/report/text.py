@@ -15,7 +15,8 @@ if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from aria.evaluate.evidence import QueryEvidence
     from aria.groups.result import HomogeneityResult
 
-__all__ = ["fmt_number", "format_diagnostics", "format_comparison", "format_evidence", "format_homogeneity"]
+__all__ = ["fmt_number", "format_diagnostics", "format_comparison", "format_evidence", "format_homogeneity",
+           "format_inspection"]
 
 
 def fmt_number(x: object, digits: int = 3, missing: str = "-") -> str:
@@ -275,4 +276,40 @@ def format_homogeneity(result: HomogeneityResult, source: str = "") -> str:
         for row in result.alignment.channels.to_dict("records"):
             lines.append(f"{row['channel']:<12}{f(row['a_max'], 3):>8}{f(row['a_grp'], 3):>8}"
                          f"{f(row['a_grp_adjusted'], 3):>8}")
+    return "\n".join(lines)
+
+
+def _size_text(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"  # pragma: no cover
+
+
+def _shape_text(shape) -> str:
+    return " x ".join(str(s) for s in shape) if shape is not None else "-"
+
+
+def format_inspection(info: dict) -> str:
+    """Text block for one :func:`aria.io.inspect.inspect_scores` result (``aria inspect``)."""
+    lines = [info["path"]]
+
+    def row(label: str, text: str) -> None:
+        lines.append(f"  {label:<12} {text}")
+
+    row("format", str(info["format"]))
+    row("size", _size_text(int(info["size_bytes"])))
+    for k, a in enumerate(info["arrays"] or []):
+        row("arrays" if k == 0 else "", f"{a['name']}  {_shape_text(a['shape'])}  {a['dtype']}")
+    if info["stored_shape"] is not None:
+        row("stored", f"{_shape_text(info['stored_shape'])}  {info['dtype']}")
+    orientation = info["orientation"] or "unknown"
+    row("orientation", f"{orientation}: {info['orientation_reason']}")
+    if info["shape"] is not None:
+        row("read as", f"{info['shape'][0]} segments x {info['shape'][1]} queries")
+    if info["streams"] is not None:
+        row("streams", f"{'yes' if info['streams'] else 'no'} ({info['streams_reason']})")
+    for note in info["notes"]:
+        row("note", note)
     return "\n".join(lines)
