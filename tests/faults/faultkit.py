@@ -90,3 +90,16 @@ def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen | None
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def write_midi(path: Path, k: int = 0, n: int = 16) -> Path:
+    """A small one-part MIDI file (``n`` overlapping notes), different for each ``k``."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    inst = pretty_midi.Instrument(program=0)
+    inst.notes += [pretty_midi.Note(velocity=40 + (7 * i) % 80, pitch=60 + (k + i) % 12, start=i * .25,
+                                    end=i * .25 + .5) for i in range(n)]
+    pm.instruments.append(inst)
+    pm.write(str(path))
+    return path

@@ -1,4 +1,4 @@
-"""Generic batch extraction: a worker pool, per-item error capture, shards and resume.
+r"""Generic batch extraction: a worker pool, per-item error capture, shards and resume.
 
 Shared by symbolic (MIDI) and audio extraction. The vocabulary:
 
@@ -14,6 +14,18 @@ Shared by symbolic (MIDI) and audio extraction. The vocabulary:
     ``"<ExceptionType>: <message>"``), so one bad file never stops the batch. Extractors that load
     a file once for several spans may cache the last file loaded: the items of one file are kept
     together in one task whenever possible.
+
+*problem items*
+    An item may carry a ``problem`` (e.g. a folder that could not be listed): it becomes a failed
+    row with that reason without calling the extractor, so that what could not be read is in the
+    table instead of silently missing.
+
+*names*
+    Paths and ids come from the file system and may hold bytes that are not UTF-8 (decoded by
+    Python as lone surrogates, PEP 383), which no UTF-8 table can store. The ``track`` and
+    ``file`` columns hold :func:`printable_name` of them: unchanged when valid, else each
+    undecodable byte written ``\xHH``; :func:`raw_name` gives the bytes back. The extractor
+    still gets the real path.
 
 Guarantees of :func:`extract_table`:
 
@@ -35,6 +47,7 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import shutil
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -57,7 +70,8 @@ from aria.features.table import (
 )
 from aria.io.atomic import atomic_open, atomic_path
 
-__all__ = ["BatchResult", "ExtractionError", "Item", "extract_rows", "extract_table", "shard_dir_for"]
+__all__ = ["BatchResult", "ExtractionError", "Item", "extract_rows", "extract_table", "printable_name",
+           "raw_name", "shard_dir_for"]
 
 Extractor = Callable[["Item", Mapping[str, Any]], Mapping[str, Any]]
 Progress = Callable[[int], None]
@@ -67,6 +81,66 @@ _MAX_REASON = 300
 
 class ExtractionError(Exception):
     """Expected failure of one item; its message is the one-line reason stored in ``error``."""
+
+
+def printable_name(name: str) -> str:
+    r"""The text stored in a table for a file-system name: valid UTF-8, faithful, printable.
+
+    A name that is valid Unicode is returned unchanged. A name holding bytes that are not UTF-8
+    (Python decodes them as lone surrogates, ``os.fsdecode``'s ``surrogateescape``) gets each such
+    byte written as ``\xHH`` (Python's ``backslashreplace``): ``b"bad\xff.mid"`` is stored as the
+    nine characters ``bad\xff.mid``. :func:`raw_name` undoes it.
+
+    Parameters
+    ----------
+    name : str
+        A path or track id as Python got it from the file system.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import os
+    >>> printable_name(os.fsdecode(b"dir/bad\xff\xfe.mid"))
+    'dir/bad\\xff\\xfe.mid'
+    >>> printable_name("caf\u00e9.mid")
+    'café.mid'
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
+
+
+_ESCAPED = re.compile(rb"\\x([89a-f][0-9a-f])")
+
+
+def raw_name(text: str) -> bytes:
+    r"""The file-system bytes of a name stored by :func:`printable_name` (``open()`` accepts them).
+
+    Every ``\xHH`` with ``HH`` in ``80..ff`` becomes the byte ``HH`` (only such bytes are ever
+    escaped: bytes below 0x80 are ASCII, always valid UTF-8). A valid name that itself contains
+    such a text, e.g. a file really named ``a\xff.mid`` in ASCII, reads back as the escaped
+    form: two inputs whose stored names coincide are refused as duplicate track ids.
+
+    Parameters
+    ----------
+    text : str
+        A ``track`` or ``file`` value of a feature table.
+
+    Returns
+    -------
+    bytes
+
+    Examples
+    --------
+    >>> raw_name("dir/bad\\xff\\xfe.mid")
+    b'dir/bad\xff\xfe.mid'
+    """
+    return _ESCAPED.sub(lambda m: bytes([int(m[1], 16)]), text.encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -83,6 +157,9 @@ class Item:
         Span limits (None for the whole file).
     unit : str or None
         Unit of ``start``/``end`` (``"seconds"`` or ``"beats"``), None for a whole file.
+    problem : str or None
+        Why this input cannot be extracted, known before extraction (e.g. an unreadable
+        folder): the row is failed with this reason and the extractor is not called.
     """
 
     id: str
@@ -90,15 +167,17 @@ class Item:
     start: float | None = None
     end: float | None = None
     unit: str | None = None
+    problem: str | None = None
 
     def key(self) -> tuple:
-        """Identity of the row (used by resume to match stored rows)."""
-        return (self.id, self.path, _num(self.start), _num(self.end), self.unit)
+        """Identity of the row (used by resume to match stored rows), as stored in the table."""
+        return (printable_name(self.id), printable_name(self.path), _num(self.start), _num(self.end),
+                self.unit)
 
     def base_row(self) -> dict[str, Any]:
-        """The non-feature columns of this item's row."""
-        return {"track": self.id, "file": self.path, "start": self.start, "end": self.end,
-                "unit": self.unit}
+        """The non-feature columns of this item's row (names made printable)."""
+        return {"track": printable_name(self.id), "file": printable_name(self.path),
+                "start": self.start, "end": self.end, "unit": self.unit}
 
 
 @dataclass
@@ -138,6 +217,9 @@ def _reason(exc: BaseException) -> str:
 
 def _extract_one(extractor: Extractor, params: Mapping[str, Any], item: Item) -> dict[str, Any]:
     row = item.base_row()
+    if item.problem is not None:
+        row.update(status="failed", error=_reason(ExtractionError(item.problem)))
+        return row
     try:
         features = extractor(item, params)
     except Exception as exc:  # per-item capture: a bad file must never stop the batch
@@ -387,7 +469,7 @@ def extract_table(
     AriaError
         A worker died or hung.
     """
-    ids = [it.id for it in items]
+    ids = [printable_name(it.id) for it in items]
     if len(set(ids)) != len(ids):
         seen: set[str] = set()
         dup = next(i for i in ids if i in seen or seen.add(i))

@@ -770,14 +770,18 @@ def load_midi(path: str | os.PathLike[str], exclude_drums: bool = True) -> tuple
     if size == 0:
         raise ExtractionError("empty file (0 bytes)")
     try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ExtractionError(f"cannot read file ({exc.strerror or type(exc).__name__})") from None
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                pm = pretty_midi.PrettyMIDI(str(p))
+                pm = pretty_midi.PrettyMIDI(io.BytesIO(data))
             except ValueError as exc:
                 if "largest tick" not in str(exc):
                     raise
-                pm = pretty_midi.PrettyMIDI(_coarser_ticks(p))
+                pm = pretty_midi.PrettyMIDI(_coarser_ticks(data))
     except EOFError:
         raise ExtractionError("unreadable MIDI: truncated file (unexpected end of data)") from None
     except Exception as exc:  # mido/pretty_midi raise OSError, ValueError, KeyError, IndexError...
@@ -791,7 +795,7 @@ def load_midi(path: str | os.PathLike[str], exclude_drums: bool = True) -> tuple
     return notes, tm
 
 
-def _coarser_ticks(path: Path) -> io.BytesIO:
+def _coarser_ticks(data: bytes) -> io.BytesIO:
     """Rewrite a MIDI file on a coarser tick grid, exactly, for pretty_midi's 1e7-tick limit.
 
     Long pieces written at a fine resolution (music21 writes 10080 ticks per quarter note) exceed
@@ -800,7 +804,7 @@ def _coarser_ticks(path: Path) -> io.BytesIO:
     """
     import mido
 
-    mid = mido.MidiFile(str(path))
+    mid = mido.MidiFile(file=io.BytesIO(data))
     g = mid.ticks_per_beat
     for track in mid.tracks:
         for msg in track:
