@@ -243,6 +243,8 @@ def homogeneity(
             if cache is not None:
                 cache.save(nl)
         nulls[kk] = nl
+    if cache is not None:
+        warnings.extend(cache.warnings)  # an unwritable cache costs nothing but this line
     report("groups and z (scores)", 0, 1)
     main = matrix_homogeneity(tsc, pool, psim, nulls, ks, matrix="scores", workers=workers)
     res = None
