@@ -12,6 +12,7 @@ from scipy.linalg import blas
 
 from aria.io.streaming import DEFAULT_BLOCK_ROWS, iter_blocks
 from aria.io.validate import QUERY, check_finite
+from aria.params import STREAMING, validate_params
 
 __all__ = ["SAFE_EXPONENT", "GramStats", "gram_stats", "scale_exponent"]
 
@@ -81,6 +82,7 @@ def scale_exponent(max_abs: float) -> int:
     return 0 if -SAFE_EXPONENT < e <= SAFE_EXPONENT else e
 
 
+@validate_params({"scores": "scores", **STREAMING})
 def gram_stats(
     scores: xr.DataArray,
     *,

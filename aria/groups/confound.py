@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from aria.errors import AriaInputError
+from aria.params import InstanceOf, SequenceOf, validate_params
 
 __all__ = ["ConfoundResult", "confound_analysis"]
 
@@ -52,8 +53,14 @@ class ConfoundResult:
         return {"label": self.label_name, "matrices": out}
 
 
+@validate_params({"results": SequenceOf(InstanceOf("aria.groups.result.MatrixHomogeneity")),
+                  "labels": [pd.Series, Mapping]})
 def confound_analysis(results: Sequence, labels: pd.Series | Mapping) -> ConfoundResult:
-    """Stratify per-query channel z-scores by a query label.
+    """Stratify per-query channel z-scores ``z_c(q)`` by a query label (spec section 6).
+
+    For each matrix, channel and K: per label ``n``, ``z_bar``, ``Pos`` and ``Sig`` of the
+    included queries with that label (:func:`aria.groups.result.summarize`), and the standard
+    deviation (``ddof = 0``) of the per-label ``z_bar`` across labels with at least one query.
 
     Parameters
     ----------
@@ -76,15 +83,16 @@ def confound_analysis(results: Sequence, labels: pd.Series | Mapping) -> Confoun
     for res in results:
         missing = [q for q in res.query_ids if q not in ser.index]
         if missing:
-            raise AriaInputError(f"no label for {len(missing)} quer(ies), e.g. {missing[0]!r}")
+            raise AriaInputError(f"labels has no label for {len(missing)} quer(ies), e.g. {missing[0]!r}",
+                                 parameter="labels")
         lab = ser.reindex(res.query_ids)
         lab_str = lab.astype(object).where(lab.notna() & (lab.astype(str).str.strip() != ""))
         uniq = sorted({str(x) for x in lab_str.dropna()})
         lab_arr = np.asarray([None if x is None or (isinstance(x, float) and x != x) else str(x)
                               for x in lab_str], dtype=object)
-        for ki, k in enumerate(res.k_values):
-            for ci, c in enumerate(res.channels):
-                z = res.z_channel[ki, :, ci]
+        for k in res.k_values:
+            for c in res.channels:
+                z = res.z(c, k)
                 means = []
                 for u in uniq:
                     mask = (lab_arr == u) & res.included

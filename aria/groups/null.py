@@ -19,8 +19,10 @@ import hashlib
 import json
 import os
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -29,10 +31,11 @@ from aria.errors import AriaInputError
 from aria.groups.pool import PoolSimilarity
 from aria.groups.topk import group_similarity, random_groups
 from aria.io.atomic import atomic_path
+from aria.params import InstanceOf, Interval, SequenceOf, validate_params
 
 __all__ = [
-    "NULL_ALGORITHM_VERSION", "NullDistribution", "null_key", "compute_null", "default_cache_dir",
-    "NullCache",
+    "NULL_ALGORITHM_VERSION", "NullDistribution", "null_key", "compute_null", "NullStore",
+    "null_distributions", "default_cache_dir", "NullCache",
 ]
 
 #: Bumped whenever the null computation changes (part of the cache key).
@@ -75,22 +78,22 @@ class NullDistribution:
 
     @property
     def feature_mean(self) -> np.ndarray:
-        """``mu_f`` (F,)."""
+        """``mu_f`` (F,): mean of ``H_f`` over the R random groups."""
         return self.feature_values.mean(axis=0)
 
     @property
     def feature_sd(self) -> np.ndarray:
-        """``sd_f`` (F,), ``ddof = 1``."""
+        """``sd_f`` (F,): standard deviation (``ddof = 1``) of ``H_f`` over the R random groups."""
         return self.feature_values.std(axis=0, ddof=1)
 
     @property
     def channel_mean(self) -> np.ndarray:
-        """``mu_c`` (C,)."""
+        """``mu_c`` (C,): mean of ``H_c`` over the R random groups."""
         return self.channel_values.mean(axis=0)
 
     @property
     def channel_sd(self) -> np.ndarray:
-        """``sd_c`` (C,), ``ddof = 1``."""
+        """``sd_c`` (C,): standard deviation (``ddof = 1``) of ``H_c`` over the R random groups."""
         return self.channel_values.std(axis=0, ddof=1)
 
     def to_frame(self) -> pd.DataFrame:
@@ -120,9 +123,17 @@ def null_key(psim: PoolSimilarity, k: int, n_groups: int, seed: int) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+@validate_params({"psim": PoolSimilarity, "k": Interval(int, 2, None), "n_groups": Interval(int, 2, None),
+                  "seed": [None, "seed"], "rng": [None, InstanceOf(np.random.Generator)],
+                  "workers": Interval(int, 1, None)})
 def compute_null(psim: PoolSimilarity, k: int, n_groups: int = 1000, *, seed: int | None = 0,
                  rng: np.random.Generator | None = None, workers: int = 1) -> NullDistribution:
-    """Sample the random-reference null of group size ``k``.
+    """Sample the random-reference null of group size ``k`` (spec section 3).
+
+    ``R = n_groups`` groups of ``k`` distinct pool tracks, each drawn uniformly without
+    replacement (:func:`~aria.groups.topk.random_groups`); ``H_f`` of each group
+    (:func:`~aria.groups.topk.group_similarity`) and ``H_c`` (channel means). ``mu`` and ``sd``
+    are the properties of the returned :class:`NullDistribution`.
 
     Parameters
     ----------
@@ -143,13 +154,11 @@ def compute_null(psim: PoolSimilarity, k: int, n_groups: int = 1000, *, seed: in
     -------
     NullDistribution
     """
-    if not 2 <= k <= psim.n:
-        raise AriaInputError(f"group size K = {k} must lie in 2..{psim.n} (pool size)")
-    if n_groups < 2:
-        raise AriaInputError(f"the null needs at least 2 groups, got {n_groups}")
+    if k > psim.n:
+        raise AriaInputError(f"k must lie in 2..{psim.n} (the pool size), got {k}", parameter="k")
     if rng is None:
         if seed is None:
-            raise ValueError("give seed or rng")
+            raise AriaInputError("seed must be given when rng is None", parameter="seed")
         gen = np.random.default_rng([int(seed), int(k)])
         key = null_key(psim, k, n_groups, int(seed))
     else:
@@ -158,6 +167,94 @@ def compute_null(psim: PoolSimilarity, k: int, n_groups: int = 1000, *, seed: in
     hf = group_similarity(psim, groups, workers=workers)
     return NullDistribution(k, n_groups, seed, tuple(psim.features), tuple(psim.channels), hf,
                             psim.channel_means(hf), key=key)
+
+
+class NullStore(Protocol):
+    """Where computed nulls are kept between runs (the engine's only view of the null cache).
+
+    :class:`NullCache` keeps them on disk; any object with these two methods will do.
+    """
+
+    def load(self, key: str, k: int, n_groups: int, seed: int, features: tuple[str, ...],
+             channels: tuple[str, ...]) -> NullDistribution | None:
+        """The stored null of ``key`` when it matches the expected parameters, else None."""
+        ...
+
+    def save(self, null: NullDistribution) -> object:
+        """Store a null (nulls without a key are not stored)."""
+        ...
+
+
+@validate_params({"psim": PoolSimilarity, "ks": SequenceOf(Interval(int, 2, None), min_len=0),
+                  "n_groups": Interval(int, 2, None), "seed": "seed",
+                  "rng": [None, InstanceOf(np.random.Generator)], "workers": Interval(int, 1, None),
+                  "progress": [None, "callable"]})
+def null_distributions(
+    psim: PoolSimilarity,
+    ks: Sequence[int],
+    n_groups: int = 1000,
+    *,
+    seed: int = 0,
+    rng: np.random.Generator | None = None,
+    store: NullStore | None = None,
+    workers: int = 1,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[int, NullDistribution]:
+    """The null of every K, read from ``store`` when it holds it, else computed (and stored).
+
+    Parameters
+    ----------
+    psim : PoolSimilarity
+        Pool similarities.
+    ks : sequence of int
+        Group sizes, in the order to draw them (matters only with ``rng``).
+    n_groups : int
+        ``R`` per K.
+    seed : int
+        Seed of ``default_rng([seed, K])``.
+    rng : numpy.random.Generator, optional
+        Draw every null from this generator instead, one K after the other; the store is then
+        neither read nor written.
+    store : NullStore, optional
+        Cache of nulls (e.g. :class:`NullCache`); None = compute every null.
+    workers : int
+        Threads.
+    progress : callable, optional
+        ``progress("null K=<k>", i, len(ks))`` before each K.
+
+    Returns
+    -------
+    dict of int -> NullDistribution
+        In the order of ``ks``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> from aria.features.table import feature_table_from_frame
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> table = feature_table_from_frame(pd.DataFrame({"track": range(5), "x": [0.0, 1, 2, 3, 4]}), cs)
+    >>> nulls = null_distributions(PoolSimilarity(table), [2, 3], n_groups=50, seed=0)
+    >>> sorted(nulls), nulls[3].channel_values.shape
+    ([2, 3], (50, 1))
+    """
+    if rng is not None:
+        store = None
+    out: dict[int, NullDistribution] = {}
+    for i, k in enumerate(ks):
+        if progress is not None:
+            progress(f"null K={k}", i, len(ks))
+        null = None
+        if store is not None:
+            null = store.load(null_key(psim, k, n_groups, seed), k, n_groups, seed, tuple(psim.features),
+                              tuple(psim.channels))
+        if null is None:
+            null = compute_null(psim, k, n_groups, seed=seed, rng=rng, workers=workers)
+            if store is not None:
+                store.save(null)
+        out[k] = null
+    return out
 
 
 def default_cache_dir() -> Path:
@@ -175,7 +272,7 @@ def default_cache_dir() -> Path:
 
 
 class NullCache:
-    """Directory of cached nulls.
+    """Directory of cached nulls (a :class:`NullStore` on disk).
 
     Parameters
     ----------
@@ -183,6 +280,7 @@ class NullCache:
         Cache directory (created on first write).
     """
 
+    @validate_params({"directory": "path"})
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
         #: One line per entry that could not be written (see :meth:`save`).
@@ -193,8 +291,8 @@ class NullCache:
         return self.directory / f"null-{key}.npz"
 
     def load(self, key: str, k: int, n_groups: int, seed: int, features: tuple[str, ...],
-             channels: tuple[str, ...]):
-        """Return the cached :class:`~aria.homogeneity.NullDistribution`, or None.
+             channels: tuple[str, ...]) -> NullDistribution | None:
+        """Return the cached :class:`NullDistribution`, or None.
 
         Parameters
         ----------
@@ -223,7 +321,7 @@ class NullCache:
             return None
         return NullDistribution(k, n_groups, seed, feats, chans, fv, cv, key=key, from_cache=True)
 
-    def save(self, null) -> Path | None:
+    def save(self, null: NullDistribution) -> Path | None:
         """Store a null (skipped when it has no key, i.e. was drawn from a caller's generator).
 
         A cache that cannot be written (read-only, full, not a directory) never fails the

@@ -83,7 +83,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from aria.errors import AriaError, AriaInputError
+from aria.errors import AriaError, AriaInputError, ExtractionError
 from aria.features.table import (
     FeatureSpec,
     read_feature_table,
@@ -91,6 +91,7 @@ from aria.features.table import (
     write_feature_table,
 )
 from aria.io.atomic import atomic_open, atomic_path
+from aria.params import Interval, Options, validate_params
 
 __all__ = ["BatchResult", "ExtractionError", "Item", "extract_rows", "extract_table", "printable_name",
            "raw_name", "shard_dir_for"]
@@ -99,10 +100,6 @@ Extractor = Callable[["Item", Mapping[str, Any]], Mapping[str, Any]]
 Progress = Callable[[int], None]
 
 _MAX_REASON = 300
-
-
-class ExtractionError(Exception):
-    """Expected failure of one item; its message is the one-line reason stored in ``error``."""
 
 
 def printable_name(name: str) -> str:
@@ -394,6 +391,10 @@ def _chunks(items: Sequence[Item], size: int) -> list[list[Item]]:
     return out
 
 
+@validate_params({"workers": Interval(int, 1, None), "progress": [None, "callable"],
+                  "chunk_size": [None, Interval(int, 1, None)],
+                  "task_timeout": [None, Interval(float, 0, None, closed="neither")],
+                  "mp_context": Options(("spawn", "fork", "forkserver"))})
 def extract_rows(
     items: Sequence[Item],
     extractor: Extractor,
@@ -436,8 +437,6 @@ def extract_rows(
     AriaError
         A worker died or a task timed out.
     """
-    if workers < 1:
-        raise AriaInputError(f"workers must be >= 1, got {workers}")
     with _sigterm_as_interrupt():
         if workers == 1 or len(items) <= 1:
             for it in items:
@@ -468,7 +467,7 @@ def _pooled_rows(pool: ProcessPoolExecutor, chunks: list[list[Item]], workers: i
         except BrokenProcessPool:
             raise AriaError(
                 f"a worker process died while extracting {chunk[0].path!r} (or a file near it); "
-                "finished rows are kept: rerun with --resume, or with --workers 1 to find the file"
+                "finished rows are kept: resume the run, or run it with one worker to find the file"
             ) from None
         except FutureTimeout:
             raise AriaError(
@@ -504,8 +503,8 @@ def _conform(table: pa.Table, schema: pa.Schema, where: Path) -> pa.Table:
     try:
         return table.select(schema.names).cast(schema)
     except (KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise AriaInputError(f"--resume: {where} does not have the expected columns ({exc}); "
-                             "remove it or run without --resume") from None
+        raise AriaInputError(f"resume: {where} does not have the expected columns ({exc}); "
+                             "remove it or do not resume", parameter="resume") from None
 
 
 def _stored_tables(out: Path, shard_dir: Path, fingerprint: str, schema: pa.Schema) -> list[pa.Table]:
@@ -515,9 +514,9 @@ def _stored_tables(out: Path, shard_dir: Path, fingerprint: str, schema: pa.Sche
         table, meta = read_feature_table(out)
         if meta.get("aria.fingerprint") != fingerprint:
             raise AriaInputError(
-                f"--resume: {out} was built with different parameters or channel set "
+                f"resume: {out} was built with different parameters or channel set "
                 f"(fingerprint {meta.get('aria.fingerprint')!r}, now {fingerprint!r}); "
-                "remove it or run without --resume"
+                "remove it or do not resume", parameter="resume"
             )
         tables.append(_conform(table, schema, out))
     if shard_dir.is_dir():
@@ -528,8 +527,8 @@ def _stored_tables(out: Path, shard_dir: Path, fingerprint: str, schema: pa.Sche
             info = {}
         if info.get("fingerprint") != fingerprint:
             raise AriaInputError(
-                f"--resume: shards in {shard_dir} were built with different parameters; "
-                "remove that directory or run without --resume"
+                f"resume: shards in {shard_dir} were built with different parameters; "
+                "remove that directory or do not resume", parameter="resume"
             )
         for shard in sorted(shard_dir.glob("shard-*.parquet")):
             try:
@@ -540,6 +539,11 @@ def _stored_tables(out: Path, shard_dir: Path, fingerprint: str, schema: pa.Sche
     return tables
 
 
+@validate_params({"out": [None, "path"], "resume": "boolean", "workers": Interval(int, 1, None),
+                  "progress": [None, "callable"], "shard_size": Interval(int, 1, None),
+                  "chunk_size": [None, Interval(int, 1, None)],
+                  "task_timeout": [None, Interval(float, 0, None, closed="neither")],
+                  "mp_context": Options(("spawn", "fork", "forkserver"))})
 def extract_table(
     items: Sequence[Item],
     extractor: Extractor,
@@ -600,8 +604,6 @@ def extract_table(
         seen: set[str] = set()
         dup = next(i for i in ids if i in seen or seen.add(i))
         raise AriaInputError(f"duplicate track id {dup!r}: track and span ids must be unique")
-    if shard_size < 1:
-        raise AriaInputError(f"shard_size must be >= 1, got {shard_size}")
     meta = schema.metadata or {}
     fingerprint = meta.get(b"aria.fingerprint", b"").decode()
 
