@@ -2,6 +2,7 @@
 worker or resource tracker outlives ``aria``, even after SIGKILL. Subprocess-level, bounded in
 time, every process checked with psutil."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -129,6 +130,25 @@ def test_sigterm_stops_like_ctrl_c_and_keeps_shards(corpus, tmp_path):
     shards = list(shard_dir_for(out).glob("shard-*.parquet"))
     assert 1 <= len(shards) < 24, "the run was not stopped midway"
     assert not list(tmp_path.glob(".*.part")), "a temporary file was left behind"
+    _resume_matches_reference(corpus, out)
+
+
+def test_repeated_signals_do_not_cut_the_cleanup_short(corpus, tmp_path):
+    """An impatient user: SIGTERM, then Ctrl-C twice on the group while the pool is stopping."""
+    out = tmp_path / "again.parquet"
+    proc = _start_cli(corpus, out)
+    try:
+        children = _running_pool(proc, out)
+        proc.send_signal(signal.SIGTERM)
+        for _ in range(2):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130
+        assert stderr.strip() == "aria: interrupted", stderr
+        assert_all_gone(children)
+    finally:
+        _cleanup(proc)
     _resume_matches_reference(corpus, out)
 
 

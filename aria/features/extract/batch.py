@@ -348,9 +348,31 @@ def _worker_pool(workers: int, mp_context: str, extractor: Extractor,
     try:
         yield pool
     except BaseException:
-        _stop_pool(pool)
+        with _interruptions_ignored():  # a second Ctrl-C must not cut the cleanup short
+            _stop_pool(pool)
         raise
     pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def _interruptions_ignored() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM during the block (main thread only: where handlers live).
+
+    The block is the pool's cleanup, bounded in time; the run is already stopping, so a second
+    Ctrl-C has nothing left to do but cut the cleanup short and leave workers behind.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in saved:
+        signal.signal(sig, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            if handler is not None:
+                signal.signal(sig, handler)
 
 
 def _stop_pool(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
@@ -367,6 +389,11 @@ def _stop_pool(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
             if proc.is_alive():
                 proc.kill()
                 proc.join(1.0)
+    # let the pool's manager thread finish its own cleanup now: left running into interpreter
+    # shutdown, it races concurrent.futures' exit hook ("Bad file descriptor" on stderr)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None and manager is not threading.current_thread():
+        manager.join(max(1.0, deadline - time.monotonic()))
 
 
 def _run_chunk(items: Sequence[Item]) -> list[dict[str, Any]]:
