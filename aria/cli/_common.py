@@ -79,3 +79,10 @@ def prepare_out_dir(path: str | None, inputs: list[str]) -> Path | None:
     if out.resolve() in resolved:
         raise AriaInputError(f"--out {out}: is one of the inputs")
     return out
+
+
+def add_scheduler_flag(parser) -> None:
+    """Add ``--scheduler local[:N]|HOST:PORT`` (run on a dask cluster; the ``scale`` extra)."""
+    parser.add_argument("--scheduler", metavar="SPEC",
+                        help="run on a dask cluster: local (one worker per core), local:N, or the "
+                             "HOST:PORT of a running scheduler (needs the scale extra)")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from aria import examples
-from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
+from aria.cli._common import add_progress_flags, add_scheduler_flag, prepare_out_dir, progress_bar
 from aria.diagnostics.reliability import VerdictThresholds, diagnose
 from aria.diagnostics.residual import write_residual
 from aria.errors import AriaInputError
@@ -63,6 +63,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk-rows", type=int, default=None, metavar="N",
                    help="rows read from disk at a time (default: about 128 MiB)")
     t = VerdictThresholds()
+    add_scheduler_flag(p)
     g = p.add_argument_group("verdict thresholds")
     g.add_argument("--collapsed-corr", type=float, default=t.collapsed_corr, metavar="X")
     g.add_argument("--collapsed-energy", type=float, default=t.collapsed_energy, metavar="X")
@@ -95,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise AriaInputError(str(exc)) from None
+    from aria.scale.cluster import connect, parse_scheduler
+
+    if args.scheduler:
+        parse_scheduler(args.scheduler)  # a bad spec fails before any work
     source = str(examples.path(args.example)) if args.example else args.scores
     inputs = [source, args.tracks]
     if args.residual:
@@ -105,14 +110,24 @@ def run(args: argparse.Namespace) -> int:
     scores = load_scores(source, tracks=args.tracks, transpose=args.transpose,
                          variable=args.variable)
     n = scores.sizes["segment"]
-    with progress_bar(n, "diagnose", args.progress) as update:
-        diag = diagnose(scores, thresholds=thresholds, spectrum_length=args.spectrum_length,
-                        block_rows=args.block_rows, chunk_rows=args.chunk_rows, progress=update)
-    axis = None
-    if args.residual:
-        with progress_bar(n, "residual", args.progress) as update:
-            axis = write_residual(scores, diag, args.residual, block_rows=args.block_rows,
-                                  chunk_rows=args.chunk_rows, progress=update)
+    zarr_residual = bool(args.residual) and Path(args.residual).suffix == ".zarr"
+    if zarr_residual and not args.scheduler:
+        raise AriaInputError("a .zarr residual is written by a dask cluster: add --scheduler local "
+                             "(or write a .npy residual)")
+    with connect(args.scheduler) as client:
+        with progress_bar(n, "diagnose", args.progress) as update:
+            diag = diagnose(scores, thresholds=thresholds, spectrum_length=args.spectrum_length,
+                            block_rows=args.block_rows, chunk_rows=args.chunk_rows, progress=update,
+                            client=client)
+        axis = None
+        if zarr_residual:
+            from aria.scale.diagnose import rank1_cluster
+
+            axis = rank1_cluster(scores, diag, client, store=args.residual, block_rows=args.block_rows)
+        elif args.residual:
+            with progress_bar(n, "residual", args.progress) as update:
+                axis = write_residual(scores, diag, args.residual, block_rows=args.block_rows,
+                                      chunk_rows=args.chunk_rows, progress=update)
     n_tracks = int(np.unique(scores.coords["track"].values).size)
     result = diag.to_dict()
     result["source"] = source
@@ -126,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
             "chunk_rows": args.chunk_rows, "thresholds": result["thresholds"],
             "residual": args.residual,
         }
+        if args.scheduler:
+            parameters["scheduler"] = parse_scheduler(args.scheduler).to_dict()
         frame = diag.to_frame()
         write_table(out_dir / "per_query.csv", frame)
         if axis is not None:

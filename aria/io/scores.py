@@ -119,7 +119,9 @@ def load_scores(
         ``segment_track`` and ``query_ids``), netCDF ``.nc`` or ``.zarr``
         (a DataArray with dims ``segment``/``query``, or ``train``/``test``,
         and an optional ``track`` coordinate), or torch ``.pt`` (a tensor, or
-        a dict with a ``scores`` tensor; loaded with ``weights_only=True``).
+        a dict with a ``scores`` tensor; loaded with ``weights_only=True``). A string with
+        ``://`` is an fsspec URL of a zarr store (``s3://bucket/scores.zarr``; the matching fsspec
+        backend, e.g. s3fs, must be installed).
     tracks : path-like or array, optional
         Segment -> track map (see :func:`load_track_map`); overrides a map
         stored in the score file.
@@ -141,6 +143,11 @@ def load_scores(
         Missing, truncated, pickled, non-numeric, wrongly shaped or
         inconsistent input, with a one-line message.
     """
+    if _is_url(path):  # a zarr store behind an fsspec URL (s3://, gs://, file://, ...)
+        if transpose:
+            raise AriaInputError(f"{path}: transpose does not apply to zarr stores, whose dims are named")
+        da = _load_xarray(str(path), "zarr", variable)
+        return _finish(da, str(path), "zarr", tracks)
     p = Path(path)
     src = str(p)
     if not p.exists():
@@ -155,6 +162,8 @@ def load_scores(
         if suffix == ".zarr" or (p / ".zarray").exists() or (p / "zarr.json").exists() \
                 or (p / ".zgroup").exists():
             fmt = "zarr"
+        elif any(p.glob("*.npy")):
+            fmt = "npy-shards"
         else:
             raise AriaInputError(f"{src}: is a directory, not a score file")
     else:
@@ -170,10 +179,24 @@ def load_scores(
                 f"{src}: --transpose does not apply to {fmt} files, whose dims are named"
             )
         da = _load_xarray(p, fmt, variable)
+    elif fmt == "npy-shards":  # a folder of .npy row shards, stacked in file-name order
+        if transpose:
+            raise AriaInputError(f"{src}: transpose does not apply to a folder of row shards")
+        from aria.scale.sources import open_npy_shards
+
+        da = open_npy_shards(p)
     elif fmt == "torch":
         da = _load_torch(p, transpose=transpose, variable=variable)
     else:  # pragma: no cover - _sniff_format only returns the above
         raise AriaInputError(f"{src}: unsupported format")
+    return _finish(da, src, fmt, tracks)
+
+
+def _is_url(path: object) -> bool:
+    return isinstance(path, str) and "://" in path
+
+
+def _finish(da: xr.DataArray, src: str, fmt: str, tracks) -> xr.DataArray:
     if tracks is not None:
         track = load_track_map(tracks, da.sizes[SEGMENT])
         da = da.assign_coords({TRACK: (SEGMENT, track)})
@@ -283,10 +306,10 @@ def _load_npz(p: Path, *, transpose: bool, variable: str | None) -> xr.DataArray
     )
 
 
-def _load_xarray(p: Path, fmt: str, variable: str | None) -> xr.DataArray:
+def _load_xarray(p: Path | str, fmt: str, variable: str | None) -> xr.DataArray:
     try:
         if fmt == "zarr":
-            ds = xr.open_zarr(p, consolidated=None) if p.is_dir() else None
+            ds = xr.open_zarr(p, consolidated=None)
         else:
             ds = xr.open_dataset(p, cache=False)  # read row blocks lazily, never cache the whole
     except ImportError as exc:
@@ -315,6 +338,7 @@ def _load_xarray(p: Path, fmt: str, variable: str | None) -> xr.DataArray:
         rename[d] = target
     if len(set(rename.values())) != 2 or da.ndim != 2:
         raise AriaInputError(f"{p}: variable {key!r} must have one 'segment' and one 'query' dim")
+    da_dims = [next(d for d in da.dims if rename[d] == t) for t in (SEGMENT, QUERY)]
     da = da.rename({k: v for k, v in rename.items() if k != v}).transpose(SEGMENT, QUERY)
     validate_dtype(da.dtype, str(p))
     n, q = da.shape
@@ -335,6 +359,8 @@ def _load_xarray(p: Path, fmt: str, variable: str | None) -> xr.DataArray:
         {SEGMENT: np.arange(n, dtype=np.int64), QUERY: qids, TRACK: (SEGMENT, track)}
     )
     out.name = None
+    # Where a dask worker re-opens this store (aria.scale.sources.row_source).
+    out.attrs.update(variable=str(key), source_dims=[str(d) for d in da_dims])
     return out
 
 
