@@ -21,9 +21,10 @@ import numpy as np
 
 from aria.diagnostics.stats import GramStats, gram_stats
 from aria.io.streaming import DEFAULT_BLOCK_ROWS
-from aria.scale.sources import DEFAULT_TASK_BYTES, RowSource, partitions, row_source
+from aria.scale.sources import DEFAULT_TASK_BYTES, RowSource, chunk_rows, partitions, row_source
 
-__all__ = ["merge_stats", "partial_stats", "gram_stats_cluster", "diagnose_cluster", "rank1_cluster"]
+__all__ = ["merge_stats", "partial_stats", "gram_stats_cluster", "diagnose_cluster", "rank1_cluster",
+           "subset_scores_cluster"]
 
 
 def merge_stats(a: GramStats, b: GramStats) -> GramStats:
@@ -61,19 +62,24 @@ def merge_stats(a: GramStats, b: GramStats) -> GramStats:
 
 
 def partial_stats(source: RowSource | np.ndarray, start: int, stop: int, block_rows: int,
-                  query_ids: np.ndarray | None = None) -> GramStats:
+                  query_ids: np.ndarray | None = None, task_bytes: int = DEFAULT_TASK_BYTES) -> GramStats:
     """Statistics of rows ``[start, stop)`` (one task; runs on a worker).
+
+    The rows are read :func:`~aria.scale.sources.chunk_rows` at a time; each chunk goes through
+    the single-process pass and the chunks are merged in order with :func:`merge_stats`.
 
     Parameters
     ----------
     source : RowSource or numpy.ndarray
-        Where the rows are (an array: the rows themselves, already scattered).
+        Where the rows are (an array: the rows themselves).
     start, stop : int
         Row range (absolute row numbers, used in error messages).
     block_rows : int
         Computation block size of the single-process pass.
     query_ids : numpy.ndarray, optional
         Query labels, for messages about non-finite values.
+    task_bytes : int
+        float64 bytes read at a time.
 
     Returns
     -------
@@ -81,15 +87,17 @@ def partial_stats(source: RowSource | np.ndarray, start: int, stop: int, block_r
     """
     import xarray as xr
 
-    rows = source if isinstance(source, np.ndarray) else source.read(start, stop)
+    q = source.shape[1]
+    step = chunk_rows(q, block_rows=block_rows, task_bytes=task_bytes)
     coords = {"query": query_ids} if query_ids is not None else {}
-    da = xr.DataArray(rows, dims=("segment", "query"), coords=coords,
-                      attrs={"source": f"rows {start}..{stop - 1}"})
-    try:
-        return gram_stats(da, block_rows=block_rows, chunk_rows=max(block_rows, stop - start))
-    except Exception as exc:  # say which rows, keep the type (AriaInputError for NaN/Inf)
-        exc.args = (f"rows {start}..{stop - 1}: {exc}",) if not str(exc).startswith("rows") else exc.args
-        raise
+    total = GramStats(0, np.zeros(q), np.zeros((q, q)))
+    for a in range(start, stop, step):
+        b = min(stop, a + step)
+        rows = source[a - start:b - start] if isinstance(source, np.ndarray) else source.read(a, b)
+        da = xr.DataArray(rows, dims=("segment", "query"), coords=coords,
+                          attrs={"source": f"rows {a}..{b - 1}"})
+        total = merge_stats(total, gram_stats(da, block_rows=block_rows, chunk_rows=b - a))
+    return total
 
 
 def _payloads(scores, source: RowSource, parts: list[tuple[int, int]]) -> list:
@@ -145,7 +153,8 @@ def gram_stats_cluster(scores, client: Any, *, block_rows: int = DEFAULT_BLOCK_R
     qids = np.asarray(scores.coords["query"].values).astype(str)
     parts = partitions(n, q, block_rows=block_rows, task_bytes=task_bytes)
     payloads = _payloads(scores, source, parts)
-    futures = [client.submit(partial_stats, payload, a, b, block_rows, qids, pure=False, retries=2)
+    futures = [client.submit(partial_stats, payload, a, b, block_rows, qids, task_bytes, pure=False,
+                             retries=2)
                for payload, (a, b) in zip(payloads, parts, strict=True)]
     if progress is not None:
         sizes = {f.key: b - a for f, (a, b) in zip(futures, parts, strict=True)}
@@ -194,14 +203,19 @@ def diagnose_cluster(scores, client: Any, *, thresholds=None, spectrum_length: i
 
 
 def _residual_task(source: RowSource | np.ndarray, start: int, stop: int, v1: np.ndarray,
-                   store: str | None, dtype: str) -> np.ndarray:
-    rows = source if isinstance(source, np.ndarray) else source.read(start, stop)
-    proj = rows @ v1
+                   store: str | None, dtype: str, step: int) -> np.ndarray:
+    proj = np.empty(stop - start)
+    arr = None
     if store is not None:
         import zarr
 
         arr = zarr.open_array(store, mode="r+")
-        arr[start:stop] = (rows - np.outer(proj, v1)).astype(dtype)
+    for a in range(start, stop, step):
+        b = min(stop, a + step)
+        rows = source[a - start:b - start] if isinstance(source, np.ndarray) else source.read(a, b)
+        proj[a - start:b - start] = p = rows @ v1
+        if arr is not None:
+            arr[a:b] = (rows - np.outer(p, v1)).astype(dtype)
     return proj
 
 
@@ -252,13 +266,63 @@ def rank1_cluster(scores, diag, client: Any, *, store: str | None = None, dtype:
         final = Path(store)
         tmp = final.with_name(f".{final.name}.part-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
-        zarr.create_array(str(tmp), shape=(n, q), chunks=(parts[0][1] - parts[0][0], q), dtype=dtype)
+        zarr.create_array(str(tmp), shape=(n, q), dtype=dtype,
+                          chunks=(chunk_rows(q, block_rows=block_rows, task_bytes=task_bytes), q))
     payloads = _payloads(scores, source, parts)
+    step = chunk_rows(q, block_rows=block_rows, task_bytes=task_bytes)
     futures = [client.submit(_residual_task, p, a, b, diag.v1, None if tmp is None else str(tmp), dtype,
-                             pure=False, retries=2) for p, (a, b) in zip(payloads, parts, strict=True)]
+                             step, pure=False, retries=2) for p, (a, b) in zip(payloads, parts, strict=True)]
     u1 = np.concatenate(client.gather(futures)) / diag.sigma_1
     if tmp is not None:
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
     return Rank1Axis(diag.sigma_1, u1, diag.v1.copy(), np.asarray(scores.coords["track"].values))
+
+
+def _subset_task(source: RowSource | np.ndarray, start: int, stop: int, mask: np.ndarray,
+                 step: int) -> np.ndarray:
+    out = np.zeros((mask.shape[0], source.shape[1]))
+    for a in range(start, stop, step):
+        b = min(stop, a + step)
+        rows = source[a - start:b - start] if isinstance(source, np.ndarray) else source.read(a, b)
+        out += mask[:, a - start:b - start].astype(np.float64) @ rows
+    return out
+
+
+def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a + b
+
+
+def subset_scores_cluster(scores, subsets: np.ndarray, client: Any, *, block_rows: int = DEFAULT_BLOCK_ROWS,
+                          task_bytes: int = DEFAULT_TASK_BYTES) -> np.ndarray:
+    """LDS's predicted subset scores ``P = M S`` on a cluster (partial products summed in a fixed tree).
+
+    Parameters
+    ----------
+    scores : xarray.DataArray
+        Score matrix (N x Q).
+    subsets : numpy.ndarray
+        Boolean mask (n_subsets, N).
+    client : distributed.Client
+        The cluster.
+    block_rows, task_bytes : int
+        Partition parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 (n_subsets, Q), equal to :func:`aria.evaluate.lds.subset_scores` to rounding.
+    """
+    n, q = scores.shape
+    parts = partitions(n, q, block_rows=block_rows, task_bytes=task_bytes)
+    payloads = _payloads(scores, row_source(scores), parts)
+    step = chunk_rows(q, block_rows=block_rows, task_bytes=task_bytes)
+    level = [client.submit(_subset_task, p, a, b, subsets[:, a:b], step, pure=False, retries=2)
+             for p, (a, b) in zip(payloads, parts, strict=True)]
+    while len(level) > 1:
+        nxt = [client.submit(_add, level[i], level[i + 1], pure=False) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0].result()

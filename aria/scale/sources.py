@@ -16,7 +16,8 @@ import numpy as np
 
 from aria.errors import AriaInputError
 
-__all__ = ["RowSource", "row_source", "open_npy_shards", "partitions", "DEFAULT_TASK_BYTES"]
+__all__ = ["RowSource", "row_source", "open_npy_shards", "partitions", "chunk_rows", "DEFAULT_TASK_BYTES",
+           "MIN_ROWS_PER_QUERY"]
 
 #: Target float64 bytes of one task's rows (fixed, so results never depend on the cluster size).
 DEFAULT_TASK_BYTES = 64 * 2**20
@@ -85,20 +86,33 @@ class RowSource:
                 "transpose": self.transpose, "variable": self.variable}
 
 
+#: A task covers at least this many rows per query, so the Q x Q partial it sends back is at
+#: most 1/16 of the float32 rows it read (network traffic stays far below the data size).
+MIN_ROWS_PER_QUERY = 32
+
+
+def chunk_rows(n_queries: int, *, block_rows: int, task_bytes: int = DEFAULT_TASK_BYTES) -> int:
+    """Rows read at a time inside a task: a multiple of ``block_rows`` near ``task_bytes`` of float64."""
+    rows = max(1, task_bytes // (8 * max(1, n_queries)))
+    return max(block_rows, (rows // block_rows) * block_rows)
+
+
 def partitions(n_rows: int, n_queries: int, *, block_rows: int,
                task_bytes: int = DEFAULT_TASK_BYTES) -> list[tuple[int, int]]:
-    """Fixed row ranges, one per task: a multiple of ``block_rows`` near ``task_bytes`` of float64.
+    """Fixed row ranges, one per task.
 
-    The ranges depend only on the matrix shape and these parameters, never on the number of
-    workers, so a result is the same on any cluster.
+    A task reads :func:`chunk_rows` rows at a time and covers at least
+    ``MIN_ROWS_PER_QUERY * n_queries`` rows (rounded to whole chunks). The ranges depend only on
+    the matrix shape and these parameters, never on the number of workers, so a result is the
+    same on any cluster.
 
     Examples
     --------
-    >>> partitions(10, 1, block_rows=4, task_bytes=64)
-    [(0, 8), (8, 10)]
+    >>> partitions(100, 1, block_rows=4, task_bytes=64)
+    [(0, 32), (32, 64), (64, 96), (96, 100)]
     """
-    rows = max(1, task_bytes // (8 * max(1, n_queries)))
-    rows = max(block_rows, (rows // block_rows) * block_rows)
+    chunk = chunk_rows(n_queries, block_rows=block_rows, task_bytes=task_bytes)
+    rows = max(chunk, -(-MIN_ROWS_PER_QUERY * n_queries // chunk) * chunk)
     return [(a, min(n_rows, a + rows)) for a in range(0, n_rows, rows)]
 
 

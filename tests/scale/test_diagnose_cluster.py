@@ -17,7 +17,7 @@ from aria.scale.sources import RowSource, partitions
 
 KEYS = ("mean_abs_interquery_corr", "energy_ratio_1", "energy_ratio_2_5", "mean_concentration",
         "v1_uniformity", "sigma_1", "frobenius_norm_sq")
-TASK = 8 * 12 * 256  # 256 rows of 12 queries per task: many tasks on small matrices
+TASK = 8 * 12 * 128  # 128-row chunks, tasks of 384 rows (32 per query): many tasks on small matrices
 
 
 def _matrix(n=3000, q=12, seed=0):
@@ -172,3 +172,19 @@ def test_cli_scheduler_address_and_refusals(tmp_path, cluster):
                               "--scheduler", spec], capture_output=True, text=True, timeout=120)
         assert bad.returncode == 2 and msg in bad.stderr, bad.stderr
         assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
+
+
+def test_lds_on_the_cluster_equals_single_process(tmp_path, client):
+    from aria.evaluate.lds import GroundTruth, lds
+
+    x = _matrix(2000, 12, seed=5)
+    np.save(tmp_path / "s.npy", x)
+    s = aria.load_scores(tmp_path / "s.npy")
+    rng = np.random.default_rng(7)
+    mask = rng.random((40, 2000)) < 0.5
+    targets = mask.astype(np.float64) @ x.astype(np.float64) + rng.normal(size=(40, 12)) * 50
+    gt = GroundTruth(mask, targets)
+    ref = lds(s, gt)
+    got = lds(s, gt, client=client)
+    np.testing.assert_allclose(got.per_query, ref.per_query, rtol=1e-12)
+    assert got.mean == pytest.approx(ref.mean, rel=1e-12)
