@@ -42,6 +42,7 @@ _LAZY = {
     # io
     "load_scores": "aria.io.scores",
     "scores_from_array": "aria.io.scores",
+    "inspect_scores": "aria.io.inspect",
     "load_track_map": "aria.io.tables",
     "load_query_metadata": "aria.io.tables",
     # diagnostics
@@ -81,6 +82,7 @@ _LAZY = {
 #: Public modules, also imported on first use (``aria.plot`` and ``aria.report`` need the notebook extra).
 _MODULES = {
     "examples": "aria.examples",
+    "io": "aria.io",
     "lds": "aria.evaluate.lds",
     "plot": "aria.report.plot",
     "report": "aria.report",

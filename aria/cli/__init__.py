@@ -6,6 +6,13 @@ Only the module of the command being run is imported, so ``aria --help`` loads
 no heavy library. Errors in user input
 print one line ``aria: error: ...`` and exit 2; nothing prints a traceback
 unless ``ARIA_DEBUG=1`` is set.
+
+Parameter checks live in the Python API (:mod:`aria.params`), whose errors name
+the API parameter (``AriaInputError.parameter``); :func:`main` maps that name to
+the command's flag in one place (:mod:`aria.cli._flags`): ``PARAMETER_FLAGS`` where the flag's
+``dest`` differs from the parameter, else the flag whose ``dest`` is the
+parameter. ``aria homogeneity ... --null-groups 1`` thus prints
+``aria: error: --null-groups: must be an integer >= 2, got 1``.
 """
 
 from __future__ import annotations
@@ -17,7 +24,8 @@ import sys
 from collections.abc import Sequence
 
 from aria._version import __version__
-from aria.errors import AriaDependencyError, AriaError
+from aria.cli._flags import error_message, one_line
+from aria.errors import AriaError
 
 #: Sub-command -> (module, one-line help), in the order ``aria --help`` lists them.
 COMMANDS = {
@@ -33,10 +41,11 @@ COMMANDS = {
                "self-contained HTML report: verdict, diagnostics, homogeneity, comparison, provenance"),
     "evidence": ("aria.cli.evidence",
                  "single-query evidence: top-K tracks, per-channel similarity to the group, z vs the null"),
+    "inspect": ("aria.cli.inspect",
+                "what Aria sees in score files: format, arrays, shape, dtype, orientation"),
 }
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-
 
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose errors are one line (plus the usage) and exit 2."""
@@ -100,10 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("aria: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (AriaError, AriaDependencyError) as exc:
+    except AriaError as exc:  # AriaInputError, AriaDependencyError, ...
         if debug:
             raise
-        print(f"aria: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"aria: error: {error_message(exc, parser, args)}", file=sys.stderr)
         return EXIT_INPUT
     except MemoryError:
         print("aria: error: out of memory; try a smaller --chunk-rows", file=sys.stderr)
@@ -117,16 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         print(
-            f"aria: internal error: {type(exc).__name__}: {_one_line(exc)} "
+            f"aria: internal error: {type(exc).__name__}: {one_line(exc)} "
             "(rerun with ARIA_DEBUG=1 for the traceback, and please report it)",
             file=sys.stderr,
         )
         return EXIT_INTERNAL
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split())
 
 
 if __name__ == "__main__":  # pragma: no cover
