@@ -57,7 +57,7 @@ def write_zarr(path: Path, n: int, q: int, seed: int = 0, rank: int = 8, chunk: 
 def run(args: list[str]) -> tuple[float, dict]:
     """Wall seconds of one whole ``aria`` process and its JSON output."""
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "aria", *args, "--json"], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "aria", "diagnose", *args, "--json"], capture_output=True, text=True,
                          check=True)
     return time.perf_counter() - t0, json.loads(out.stdout)
 
@@ -76,7 +76,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--large", action="store_true", help="also the 16 GB 2,000,000 x 2,000 store")
     ap.add_argument("--workdir", default="/tmp/aria-bench-scale")
-    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep the generated stores")
     ap.add_argument("--repeats", type=int, default=3)
     a = ap.parse_args()
     work = Path(a.workdir)
