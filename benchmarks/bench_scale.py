@@ -57,8 +57,8 @@ def write_zarr(path: Path, n: int, q: int, seed: int = 0, rank: int = 8, chunk: 
 def run(args: list[str]) -> tuple[float, dict]:
     """Wall seconds of one whole ``aria`` process and its JSON output."""
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "aria", "diagnose", *args, "--json"], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-m", "aria", "diagnose", *args, "--json"], capture_output=True,
+                         text=True, check=True)
     return time.perf_counter() - t0, json.loads(out.stdout)
 
 
