@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
                             client=client)
         axis = None
         if zarr_residual:
-            from aria.scale.diagnose import rank1_cluster
+            from aria.scale.residual import rank1_cluster
 
             axis = rank1_cluster(scores, diag, client, store=args.residual, block_rows=args.block_rows)
         elif args.residual:

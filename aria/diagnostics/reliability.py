@@ -205,12 +205,12 @@ def diagnose(
     validate_scores(scores)
     if scheduler is not None or client is not None:
         from aria.scale.cluster import connect
-        from aria.scale.diagnose import diagnose_cluster
+        from aria.scale.diagnose import gram_stats_cluster
 
         with connect(scheduler, client) as c:
-            return diagnose_cluster(scores, c, thresholds=thresholds, spectrum_length=spectrum_length,
-                                    block_rows=block_rows, progress=progress)
-    stats = gram_stats(scores, block_rows=block_rows, chunk_rows=chunk_rows, progress=progress)
+            stats = gram_stats_cluster(scores, c, block_rows=block_rows, progress=progress)
+    else:
+        stats = gram_stats(scores, block_rows=block_rows, chunk_rows=chunk_rows, progress=progress)
     qids = np.asarray(scores.coords[QUERY].values).astype(str)
     result = diagnose_stats(stats, qids, thresholds=thresholds, spectrum_length=spectrum_length)
     result.parameters.update(block_rows=block_rows)

@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from aria.errors import AriaDependencyError, AriaInputError
-from aria.io.npyfile import NPY_MAGIC, open_npy
+from aria.io.npyfile import NPY_MAGIC, npy_header, open_npy
 from aria.io.peers import QUERIES_X_SEGMENTS, SEGMENTS_X_QUERIES, detect_peer, read_peer
 from aria.io.tables import load_track_map, normalize_ids
 from aria.io.torchfile import tensor_to_numpy, torch_load
@@ -293,7 +293,7 @@ def load_scores(
             if suffix == ".zarr" or (p / ".zarray").exists() or (p / "zarr.json").exists() \
                     or (p / ".zgroup").exists():
                 fmt = "zarr"
-            elif any(p.glob("*.npy")):
+            elif _is_shard_folder(p):
                 fmt = "npy-shards"
             else:
                 raise AriaInputError(
@@ -321,6 +321,23 @@ def load_scores(
         da, why, fmt = _load_array_format(p, fmt, stated=stated, variable=variable,
                                           experiment=experiment, tracks=tracks)
     return _finish(da, src, fmt, why, tracks)
+
+
+def _is_shard_folder(p: Path) -> bool:
+    """A folder of ``.npy`` row shards: every ``*.npy`` a 2-D numeric C-order array, same columns."""
+    files = sorted(p.glob("*.npy"))
+    if not files:
+        return False
+    columns = set()
+    for f in files:
+        try:
+            shape, dtype, fortran, _ = npy_header(f)
+        except AriaInputError:
+            return False
+        if len(shape) != 2 or fortran or dtype.kind not in "iuf":
+            return False
+        columns.add(shape[1])
+    return len(columns) == 1
 
 
 def _finish(da: xr.DataArray, src: str, fmt: str, why: str, tracks) -> xr.DataArray:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from aria.errors import AriaInputError
+from aria.io.npyfile import open_npy
 
 __all__ = ["RowSource", "row_source", "open_npy_shards", "partitions", "chunk_rows", "DEFAULT_TASK_BYTES",
            "MIN_ROWS_PER_QUERY"]
@@ -146,7 +147,7 @@ def open_npy_shards(folder: str | os.PathLike[str]):
         raise AriaInputError(f"{folder}: no .npy shards in this folder")
     arrays, q = [], None
     for p in paths:
-        arr = np.load(p, mmap_mode="r", allow_pickle=False)
+        arr = open_npy(p)
         if arr.ndim != 2 or (q is not None and arr.shape[1] != q):
             raise AriaInputError(f"{p}: every shard must be 2-D with the same number of columns "
                                  f"(got shape {arr.shape})")

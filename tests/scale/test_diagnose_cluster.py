@@ -10,13 +10,21 @@ import pytest
 import xarray as xr
 
 import aria
+from aria.diagnostics.reliability import diagnose_stats
 from aria.errors import AriaInputError
 from aria.scale.cluster import parse_scheduler
-from aria.scale.diagnose import diagnose_cluster, merge_stats, rank1_cluster
+from aria.scale.diagnose import gram_stats_cluster, merge_stats
+from aria.scale.residual import rank1_cluster
 from aria.scale.sources import RowSource, partitions
 
 KEYS = ("mean_abs_interquery_corr", "energy_ratio_1", "energy_ratio_2_5", "mean_concentration",
         "v1_uniformity", "sigma_1", "frobenius_norm_sq")
+def diagnose_cluster(scores, client, task_bytes):
+    """aria.diagnose on the cluster with small tasks (many partials to merge)."""
+    stats = gram_stats_cluster(scores, client, task_bytes=task_bytes)
+    return diagnose_stats(stats, np.asarray(scores.coords["query"].values).astype(str))
+
+
 TASK = 8 * 12 * 128  # 128-row chunks, tasks of 384 rows (32 per query): many tasks on small matrices
 
 
