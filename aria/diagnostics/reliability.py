@@ -45,6 +45,14 @@ class Diagnostics:
     Attributes mirror the spec's symbols; undefined quantities are NaN and
     explained in ``undefined``. ``to_dict``/``to_json`` give the stable JSON
     contract of spec section 9 (NaN becomes ``null``).
+
+    Examples
+    --------
+    >>> d = aria.diagnose(aria.load_scores(aria.examples.path("collapsed")))
+    >>> d.n_segments, d.n_queries, d.verdict
+    (1000, 40, 'collapsed')
+    >>> round(d.energy_ratio_1, 2)
+    1.0
     """
 
     n_segments: int

@@ -131,7 +131,16 @@ class Agreement:
 
 @dataclass
 class Comparison:
-    """Result of :func:`compare_methods`."""
+    """Result of :func:`compare_methods`.
+
+    Examples
+    --------
+    >>> d = {name: aria.diagnose(aria.load_scores(aria.examples.path(name)))
+    ...      for name in ("bach-knn", "bach-collapsed")}
+    >>> c = aria.compare_methods(d)
+    >>> [row.name for row in c.methods]
+    ['bach-knn', 'bach-collapsed']
+    """
 
     methods: list[MethodRow]
     agreement: list[Agreement]
@@ -290,6 +299,14 @@ def compare_methods(
     Returns
     -------
     Comparison
+
+    Examples
+    --------
+    >>> d = {name: aria.diagnose(aria.load_scores(aria.examples.path(name)))
+    ...      for name in ("bach-knn", "bach-collapsed")}
+    >>> c = aria.compare_methods(d, lds={"bach-knn": 0.4, "bach-collapsed": 0.1})
+    >>> [(row.name, row.verdict) for row in c.methods]
+    [('bach-knn', 'query-dependent'), ('bach-collapsed', 'collapsed')]
     """
     lds = dict(lds or {})
     unknown = set(lds) - set(diagnostics)

@@ -80,6 +80,14 @@ class ChannelSet:
         The file's ``version`` entry.
     descriptions : dict
         Channel name -> description.
+
+    Examples
+    --------
+    >>> cs = aria.load_channel_set("symbolic")
+    >>> cs.name, cs.channels
+    ('symbolic', ('melody', 'harmony', 'rhythm', 'dynamic', 'texture'))
+    >>> cs.features[0].name, cs.features[0].channel
+    ('melodic_interval_hist', 'melody')
     """
 
     name: str
@@ -136,6 +144,12 @@ def load_channel_set(spec: str | os.PathLike[str]) -> ChannelSet:
     ------
     AriaInputError
         Missing or unparsable file, or a schema violation (one-line message).
+
+    Examples
+    --------
+    >>> cs = aria.load_channel_set("audio")
+    >>> cs.channels
+    ('rhythm', 'harmony', 'timbre')
     """
     text = str(spec)
     p = Path(text)

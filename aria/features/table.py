@@ -402,6 +402,14 @@ class FeatureTable:
         Where the table came from.
     metadata : dict
         Key-value metadata of the Parquet schema (e.g. channel set, version).
+
+    Examples
+    --------
+    >>> ft = aria.load_feature_table(aria.examples.features_path(), aria.load_channel_set("symbolic"))
+    >>> ft.track_ids.size, ft.n_rows
+    (406, 406)
+    >>> ft.vectors["pitch_class_hist"].shape
+    (406, 12)
     """
 
     track_ids: np.ndarray
@@ -475,6 +483,12 @@ def load_feature_table(path: str | os.PathLike[str], channel_set: ChannelSet) ->
     AriaInputError
         Unreadable file, missing ``track`` or feature column, duplicate track
         ids, wrong vector length, unparsable chord label.
+
+    Examples
+    --------
+    >>> ft = aria.load_feature_table(aria.examples.features_path(), aria.load_channel_set("symbolic"))
+    >>> ft.channel_set.name, ft.track_ids[:2].tolist()
+    ('symbolic', ['bwv1.6', 'bwv10.7'])
     """
     import pyarrow.parquet as pq
 
@@ -589,6 +603,16 @@ def feature_table_from_frame(frame: pd.DataFrame, channel_set: ChannelSet,
     Returns
     -------
     FeatureTable
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": ["t1", "t2"], "x": [0.5, 1.5]}), cs)
+    >>> ft.track_ids.tolist(), ft.vectors["x"].ravel().tolist()
+    (['t1', 't2'], [0.5, 1.5])
     """
     _check_columns(list(frame.columns), channel_set, source)
     wanted = ["track", *channel_set.feature_names] + [c for c in ("status", "error") if c in frame]

@@ -283,6 +283,17 @@ class TrackScores:
     track_u1 : numpy.ndarray or None
         ``u_1`` averaged over each track's segments (spec section 5), when an
         axis was given (equal to ``rank1_axis(...).track_u1()``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = aria.scores_from_array(np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 0.0]]),
+    ...                            query_ids=["q1", "q2"], segment_track=["a", "a", "b"])
+    >>> t = aria.track_scores(s, method="zscore")
+    >>> t.track_ids.tolist(), t.query_ids.tolist()
+    (['a', 'b'], ['q1', 'q2'])
+    >>> t.values.shape
+    (2, 2)
     """
 
     values: np.ndarray
@@ -402,6 +413,16 @@ def track_scores(
     -------
     TrackScores
         With ``residual`` filled when requested.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = aria.scores_from_array(np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 0.0]]),
+    ...                            query_ids=["q1", "q2"], segment_track=["a", "a", "b"])
+    >>> t = aria.track_scores(s, method="zscore")
+    >>> z = (s.values - s.values.mean(0)) / s.values.std(0)
+    >>> bool(np.allclose(t.values, [z[:2].mean(0), z[2]]))
+    True
     """
     if residual and axis is None:
         raise AriaInputError("the residual needs the rank-1 axis v1 (run aria.diagnose first)")

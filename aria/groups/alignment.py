@@ -44,6 +44,17 @@ class AlignmentResult:
         Sequence features (not used).
     n_tracks : int
         Tracks used.
+
+    Examples
+    --------
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-collapsed")), alignment=True)
+    >>> res.alignment.n_tracks
+    406
+    >>> res.alignment.channels["channel"].tolist()
+    ['melody', 'harmony', 'rhythm', 'dynamic', 'texture']
     """
 
     channels: pd.DataFrame
@@ -123,6 +134,19 @@ def axis_alignment(u1: pd.Series, features: FeatureTable) -> AlignmentResult:
     Returns
     -------
     AlignmentResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from aria.groups.alignment import axis_alignment
+    >>> ft = aria.load_feature_table(aria.examples.features_path(), aria.load_channel_set("symbolic"))
+    >>> rng = np.random.default_rng(0)
+    >>> density = ft.vectors["note_density"][:, 0]
+    >>> u1 = pd.Series(density + 0.01 * rng.normal(size=density.size), index=ft.track_ids)
+    >>> a = axis_alignment(u1, ft)
+    >>> row = a.channels.set_index("channel").loc["rhythm"]
+    >>> bool(row["a_max"] > 0.9)
+    True
     """
     idx = pd.Index([str(t) for t in u1.index])
     pos = idx.get_indexer(features.track_ids)

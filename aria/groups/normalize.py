@@ -248,6 +248,15 @@ def normalize_columns(
     normalized : numpy.ndarray
         float64 array of the same shape.
     report : NormalizationReport
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aria.groups.normalize import normalize_columns
+    >>> x = np.array([[1.0, 10.0], [2.0, 30.0], [3.0, 20.0]])
+    >>> z, report = normalize_columns(x, "zscore")
+    >>> z.round(3).tolist()
+    [[-1.225, -1.225], [0.0, 1.225], [1.225, 0.0]]
     """
     x = np.asarray(x, dtype=np.float64)
     qids = np.asarray(query_ids if query_ids is not None else [f"q{j}" for j in range(x.shape[1])])

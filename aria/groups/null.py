@@ -64,6 +64,18 @@ class NullDistribution:
         Cache key (None when not cacheable).
     from_cache : bool
         Whether it was read from the cache.
+
+    Examples
+    --------
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), alignment=False)
+    >>> null = res.nulls[10]
+    >>> null.k, null.n_groups, null.seed
+    (10, 50, 0)
+    >>> null.channels
+    ('melody', 'harmony', 'rhythm', 'dynamic', 'texture')
     """
 
     k: int

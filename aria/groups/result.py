@@ -464,6 +464,18 @@ class HomogeneityResult:
         Caveats to show next to the numbers (e.g. the collapsed-matrix warning).
     dropped_dimensions : dict
         Vector feature -> dimensions dropped because their scale ``s_j`` is 0.
+
+    Examples
+    --------
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), alignment=False)
+    >>> res.k_values
+    (10,)
+    >>> z = res.scores.data.z.sel(k=10).mean("query")
+    >>> z.idxmax().item()
+    'harmony'
     """
 
     scores: MatrixHomogeneity

@@ -188,6 +188,14 @@ def lcs_similarity(a: np.ndarray | list, b: np.ndarray | list) -> float:
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> from aria.groups.similarity import lcs_similarity
+    >>> lcs_similarity([5, 7, 5, 2], [5, 5, 2])
+    0.75
+    >>> lcs_similarity([], [1, 2])
+    0.0
     """
     la, lb = len(a), len(b)
     if la == 0 or lb == 0:
