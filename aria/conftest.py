@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 _HERE = Path(__file__).parent
@@ -40,12 +39,12 @@ collect_ignore += [rel for rel, needs in OPTIONAL_STACKS.items() if _missing(nee
 
 
 @pytest.fixture(autouse=True)
-def _doctest_namespace(doctest_namespace: dict) -> None:
-    """``np`` and ``aria`` in every docstring example, and a non-interactive matplotlib backend."""
-    import aria
+def _headless_matplotlib() -> None:
+    """A non-interactive matplotlib backend for the figure examples.
 
-    doctest_namespace["np"] = np
-    doctest_namespace["aria"] = aria
+    Nothing is injected into the examples' namespace: each one imports what it uses, so it
+    runs as written when pasted into a session.
+    """
     if importlib.util.find_spec("matplotlib") is not None:
         import matplotlib
 

@@ -48,6 +48,7 @@ class Diagnostics:
 
     Examples
     --------
+    >>> import aria
     >>> d = aria.diagnose(aria.load_scores(aria.examples.path("collapsed")))
     >>> d.n_segments, d.n_queries, d.verdict
     (1000, 40, 'collapsed')
@@ -197,6 +198,7 @@ def diagnose(
 
     Examples
     --------
+    >>> import aria
     >>> import numpy as np, aria
     >>> s = aria.scores_from_array(np.random.default_rng(0).normal(size=(500, 20)))
     >>> aria.diagnose(s).verdict

@@ -45,6 +45,7 @@ class Rank1Axis:
 
     Examples
     --------
+    >>> import aria
     >>> from aria.diagnostics.residual import rank1_axis
     >>> s = aria.load_scores(aria.examples.path("collapsed"))
     >>> axis = rank1_axis(s, aria.diagnose(s))
@@ -105,6 +106,7 @@ def rank1_axis(
 
     Examples
     --------
+    >>> import aria
     >>> import numpy as np
     >>> from aria.diagnostics.residual import rank1_axis
     >>> s = aria.load_scores(aria.examples.path("collapsed"))
@@ -142,6 +144,7 @@ def residual_scores(scores: xr.DataArray, diag: Diagnostics) -> xr.DataArray:
 
     Examples
     --------
+    >>> import aria
     >>> import numpy as np
     >>> from aria.diagnostics.residual import residual_scores
     >>> s = aria.load_scores(aria.examples.path("collapsed"))
@@ -196,6 +199,7 @@ def write_residual(
 
     Examples
     --------
+    >>> import aria
     >>> import tempfile, pathlib, numpy as np
     >>> from aria.diagnostics.residual import residual_scores, write_residual
     >>> s = aria.load_scores(aria.examples.path("collapsed"))

@@ -50,6 +50,7 @@ class VerdictThresholds:
 
     Examples
     --------
+    >>> import aria
     >>> from aria.diagnostics.verdict import VerdictThresholds, classify
     >>> VerdictThresholds().collapsed_corr
     0.9
@@ -101,6 +102,7 @@ def classify(
 
     Examples
     --------
+    >>> import aria
     >>> from aria.diagnostics.verdict import classify
     >>> verdict, reason, flags = classify(0.95, 0.9, 0.2)
     >>> verdict

@@ -135,6 +135,7 @@ class Comparison:
 
     Examples
     --------
+    >>> import aria
     >>> d = {name: aria.diagnose(aria.load_scores(aria.examples.path(name)))
     ...      for name in ("bach-knn", "bach-collapsed")}
     >>> c = aria.compare_methods(d)
@@ -302,6 +303,7 @@ def compare_methods(
 
     Examples
     --------
+    >>> import aria
     >>> d = {name: aria.diagnose(aria.load_scores(aria.examples.path(name)))
     ...      for name in ("bach-knn", "bach-collapsed")}
     >>> c = aria.compare_methods(d, lds={"bach-knn": 0.4, "bach-collapsed": 0.1})

@@ -73,6 +73,7 @@ class QueryEvidence:
 
     Examples
     --------
+    >>> import aria
     >>> from aria.groups.setup import HomogeneitySetup
     >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", null_groups=50, seed=0)
     >>> s = aria.load_scores(aria.examples.path("bach-knn"))
@@ -156,6 +157,7 @@ def query_evidence(
 
     Examples
     --------
+    >>> import aria
     >>> from aria.groups.setup import HomogeneitySetup
     >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", null_groups=50, seed=0)
     >>> s = aria.load_scores(aria.examples.path("bach-knn"))

@@ -83,6 +83,7 @@ class ChannelSet:
 
     Examples
     --------
+    >>> import aria
     >>> cs = aria.load_channel_set("symbolic")
     >>> cs.name, cs.channels
     ('symbolic', ('melody', 'harmony', 'rhythm', 'dynamic', 'texture'))
@@ -147,6 +148,7 @@ def load_channel_set(spec: str | os.PathLike[str]) -> ChannelSet:
 
     Examples
     --------
+    >>> import aria
     >>> cs = aria.load_channel_set("audio")
     >>> cs.channels
     ('rhythm', 'harmony', 'timbre')

@@ -405,6 +405,7 @@ class FeatureTable:
 
     Examples
     --------
+    >>> import aria
     >>> ft = aria.load_feature_table(aria.examples.features_path(), aria.load_channel_set("symbolic"))
     >>> ft.track_ids.size, ft.n_rows
     (406, 406)
@@ -486,6 +487,7 @@ def load_feature_table(path: str | os.PathLike[str], channel_set: ChannelSet) ->
 
     Examples
     --------
+    >>> import aria
     >>> ft = aria.load_feature_table(aria.examples.features_path(), aria.load_channel_set("symbolic"))
     >>> ft.channel_set.name, ft.track_ids[:2].tolist()
     ('symbolic', ['bwv1.6', 'bwv10.7'])
@@ -606,6 +608,7 @@ def feature_table_from_frame(frame: pd.DataFrame, channel_set: ChannelSet,
 
     Examples
     --------
+    >>> import aria
     >>> import pandas as pd
     >>> from aria.features.channels import parse_channel_set
     >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {

@@ -286,6 +286,7 @@ class TrackScores:
 
     Examples
     --------
+    >>> import aria
     >>> import numpy as np
     >>> s = aria.scores_from_array(np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 0.0]]),
     ...                            query_ids=["q1", "q2"], segment_track=["a", "a", "b"])
@@ -416,6 +417,7 @@ def track_scores(
 
     Examples
     --------
+    >>> import aria
     >>> import numpy as np
     >>> s = aria.scores_from_array(np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 0.0]]),
     ...                            query_ids=["q1", "q2"], segment_track=["a", "a", "b"])

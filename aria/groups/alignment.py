@@ -47,6 +47,7 @@ class AlignmentResult:
 
     Examples
     --------
+    >>> import aria
     >>> from aria.groups.setup import HomogeneitySetup
     >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
     ...                               null_groups=50, seed=0)
@@ -137,6 +138,7 @@ def axis_alignment(u1: pd.Series, features: FeatureTable) -> AlignmentResult:
 
     Examples
     --------
+    >>> import aria
     >>> import numpy as np, pandas as pd
     >>> from aria.groups.alignment import axis_alignment
     >>> ft = aria.load_feature_table(aria.examples.features_path(), aria.load_channel_set("symbolic"))

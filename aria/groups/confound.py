@@ -37,6 +37,7 @@ class ConfoundResult:
 
     Examples
     --------
+    >>> import aria
     >>> import pandas as pd
     >>> from aria.groups.setup import HomogeneitySetup
     >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
@@ -89,6 +90,7 @@ def confound_analysis(results: Sequence, labels: pd.Series | Mapping) -> Confoun
 
     Examples
     --------
+    >>> import aria
     >>> from aria.groups.setup import HomogeneitySetup
     >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
     ...                               null_groups=50, seed=0)

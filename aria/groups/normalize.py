@@ -251,6 +251,7 @@ def normalize_columns(
 
     Examples
     --------
+    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.normalize import normalize_columns
     >>> x = np.array([[1.0, 10.0], [2.0, 30.0], [3.0, 20.0]])

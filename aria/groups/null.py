@@ -67,6 +67,7 @@ class NullDistribution:
 
     Examples
     --------
+    >>> import aria
     >>> from aria.groups.setup import HomogeneitySetup
     >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
     ...                               null_groups=50, seed=0)
@@ -241,6 +242,7 @@ def null_distributions(
 
     Examples
     --------
+    >>> import aria
     >>> import pandas as pd
     >>> from aria.features.channels import parse_channel_set
     >>> from aria.features.table import feature_table_from_frame

@@ -151,6 +151,7 @@ class MatrixHomogeneity:
 
     Examples
     --------
+    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.normalize import NormalizationReport
     >>> mh = MatrixHomogeneity.from_arrays(
@@ -467,6 +468,7 @@ class HomogeneityResult:
 
     Examples
     --------
+    >>> import aria
     >>> from aria.groups.setup import HomogeneitySetup
     >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
     ...                               null_groups=50, seed=0)

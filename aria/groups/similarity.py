@@ -191,6 +191,7 @@ def lcs_similarity(a: np.ndarray | list, b: np.ndarray | list) -> float:
 
     Examples
     --------
+    >>> import aria
     >>> from aria.groups.similarity import lcs_similarity
     >>> lcs_similarity([5, 7, 5, 2], [5, 5, 2])
     0.75

@@ -78,6 +78,7 @@ def scores_from_array(
 
     Examples
     --------
+    >>> import aria
     >>> import numpy as np
     >>> s = aria.scores_from_array(np.arange(6.0).reshape(3, 2), query_ids=["q1", "q2"],
     ...                            segment_track=["a", "a", "b"])
@@ -275,6 +276,7 @@ def load_scores(
 
     Examples
     --------
+    >>> import aria
     >>> import numpy as np, tempfile, os, aria
     >>> p = os.path.join(tempfile.mkdtemp(), "s.npy")
     >>> np.save(p, np.random.default_rng(0).normal(size=(20, 200)))
