@@ -237,6 +237,16 @@ def diagnose_stats(
     Returns
     -------
     Diagnostics
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.diagnostics.reliability import diagnose_stats
+    >>> from aria.diagnostics.stats import gram_stats
+    >>> s = aria.load_scores(aria.examples.path("query-dependent"))
+    >>> d = diagnose_stats(gram_stats(s), s["query"].values)
+    >>> d.verdict, d.verdict == aria.diagnose(s).verdict
+    ('query-dependent', True)
     """
     thresholds = thresholds or VerdictThresholds()
     n, q = stats.n, stats.mean.shape[0]

@@ -31,6 +31,16 @@ class GramStats:
         Column means, shape (Q,), float64.
     comoment : numpy.ndarray
         Centred co-moment ``sum_i (S_i - mean)(S_i - mean)^T``, shape (Q, Q), float64.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.diagnostics.stats import gram_stats
+    >>> x = np.array([[1.0, 2.0], [3.0, 0.0], [5.0, 4.0]])
+    >>> g = gram_stats(aria.scores_from_array(x))
+    >>> g.n, g.mean.tolist()
+    (3, [3.0, 2.0])
     """
 
     n: int
@@ -78,6 +88,16 @@ def gram_stats(
     Returns
     -------
     GramStats
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.diagnostics.stats import gram_stats
+    >>> x = np.array([[1.0, 2.0], [3.0, 0.0], [5.0, 4.0]])
+    >>> g = gram_stats(aria.scores_from_array(x), block_rows=2)
+    >>> bool(np.allclose(g.comoment, (x - x.mean(0)).T @ (x - x.mean(0))))
+    True
     """
     n_total, q = scores.shape
     qids = np.asarray(scores.coords[QUERY].values) if QUERY in scores.coords else None
