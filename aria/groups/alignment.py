@@ -87,6 +87,20 @@ def feature_alignment(u1: np.ndarray, x: np.ndarray) -> dict:
     -------
     dict
         ``max_abs_corr``, ``best_dim``, ``r2``, ``r2_adjusted``, ``n_params``, ``corr`` (per dim).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.groups.alignment import feature_alignment
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(200, 3))
+    >>> u1 = 2.0 * x[:, 1] + 0.1 * rng.normal(size=200)
+    >>> out = feature_alignment(u1, x)
+    >>> sorted(out)
+    ['best_dim', 'corr', 'max_abs_corr', 'n_params', 'r2', 'r2_adjusted']
+    >>> bool(out["r2"] > 0.99)
+    True
     """
     u = np.asarray(u1, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
