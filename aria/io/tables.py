@@ -19,7 +19,18 @@ __all__ = ["load_track_map", "load_query_metadata", "load_query_labels", "normal
 
 
 def normalize_ids(ids: np.ndarray) -> np.ndarray:
-    """Integer ids stay int64; anything else becomes str."""
+    """Integer ids stay int64; anything else becomes str.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.io.tables import normalize_ids
+    >>> normalize_ids(np.array([3, 1])).dtype
+    dtype('int64')
+    >>> normalize_ids(np.array([b"a", b"b"])).tolist()
+    ['a', 'b']
+    """
     ids = np.asarray(ids)
     if ids.dtype.kind in "iu":
         return ids.astype(np.int64)
