@@ -209,6 +209,8 @@ def diagnose(
     qids = np.asarray(scores.coords[QUERY].values).astype(str)
     result = diagnose_stats(stats, qids, thresholds=thresholds, spectrum_length=spectrum_length)
     result.parameters.update(block_rows=block_rows)
+    if stats.scale_exponent:
+        result.parameters.update(scale_exponent=stats.scale_exponent)
     return result
 
 
@@ -303,6 +305,21 @@ def diagnose_stats(
         sigma1 = 0.0
         v1 = np.full(q, np.nan)
         undefined["energy_ratio_1"] = "the matrix is all zeros (||S||_F = 0)"
+
+    # statistics of 2**-e S (see gram_stats): the ratios above are scale-free; quantities with
+    # units go back to the matrix's own, undefined where they leave the float64 range
+    e = stats.scale_exponent
+    if e:
+        m, std = np.ldexp(m, e), np.ldexp(std, e)
+        tiny = np.finfo(np.float64).tiny
+        with np.errstate(over="ignore", under="ignore"):
+            scaled = {"sigma_1": (sigma1, e), "frobenius_norm_sq": (total, 2 * e)}
+            sigma1, total = (float(np.ldexp(v, p)) for v, p in scaled.values())
+        for (name, (v, p)), value in zip(scaled.items(), (sigma1, total), strict=True):
+            if v > 0 and not tiny <= value < math.inf:
+                undefined[name] = f"{v!r} x 2^{p} is outside the float64 range"
+        if "frobenius_norm_sq" in undefined:
+            total = math.nan
 
     # 3. concentration ratio per query
     nonzero = sumsq > 0

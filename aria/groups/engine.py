@@ -646,5 +646,8 @@ def homogeneity(
         "block_rows": block_rows, "sig_threshold": SIG_THRESHOLD, "null_sd_ddof": 1,
         "feature_scale_ddof": 1, "null_rng": "numpy.random.default_rng([seed, K])",
     }
-    return collect(prep, main, res, nulls, labels=labels, alignment=alignment, parameters=params,
-                   progress=progress)
+    result = collect(prep, main, res, nulls, labels=labels, alignment=alignment, parameters=params,
+                     progress=progress)
+    if store is not None:
+        result.warnings.extend(store.warnings)  # an unwritable cache costs nothing but these lines
+    return result
