@@ -45,6 +45,15 @@ class Diagnostics:
     Attributes mirror the spec's symbols; undefined quantities are NaN and
     explained in ``undefined``. ``to_dict``/``to_json`` give the stable JSON
     contract of spec section 9 (NaN becomes ``null``).
+
+    Examples
+    --------
+    >>> import aria
+    >>> d = aria.diagnose(aria.load_scores(aria.examples.path("collapsed")))
+    >>> d.n_segments, d.n_queries, d.verdict
+    (1000, 40, 'collapsed')
+    >>> round(d.energy_ratio_1, 2)
+    1.0
     """
 
     n_segments: int
@@ -197,6 +206,7 @@ def diagnose(
 
     Examples
     --------
+    >>> import aria
     >>> import numpy as np, aria
     >>> s = aria.scores_from_array(np.random.default_rng(0).normal(size=(500, 20)))
     >>> aria.diagnose(s).verdict
@@ -244,6 +254,16 @@ def diagnose_stats(
     Returns
     -------
     Diagnostics
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.diagnostics.reliability import diagnose_stats
+    >>> from aria.diagnostics.stats import gram_stats
+    >>> s = aria.load_scores(aria.examples.path("query-dependent"))
+    >>> d = diagnose_stats(gram_stats(s), s["query"].values)
+    >>> d.verdict, d.verdict == aria.diagnose(s).verdict
+    ('query-dependent', True)
     """
     thresholds = thresholds or VerdictThresholds()
     n, q = stats.n, stats.mean.shape[0]

@@ -42,6 +42,17 @@ class Rank1Axis:
         Query-side singular vector (unit norm, sign fixed so ``sum(v1) >= 0``).
     segment_track : numpy.ndarray
         Track id of each segment.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.diagnostics.residual import rank1_axis
+    >>> s = aria.load_scores(aria.examples.path("collapsed"))
+    >>> axis = rank1_axis(s, aria.diagnose(s))
+    >>> axis.u1.shape, axis.v1.shape
+    ((1000,), (40,))
+    >>> axis.track_u1().shape
+    (200,)
     """
 
     sigma_1: float
@@ -92,6 +103,19 @@ def rank1_axis(
     Returns
     -------
     Rank1Axis
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.diagnostics.residual import rank1_axis
+    >>> s = aria.load_scores(aria.examples.path("collapsed"))
+    >>> axis = rank1_axis(s, aria.diagnose(s))
+    >>> u, sv, vt = np.linalg.svd(s.values.astype(np.float64), full_matrices=False)
+    >>> bool(np.isclose(axis.sigma_1, sv[0], rtol=1e-4))
+    True
+    >>> bool(np.allclose(np.abs(axis.u1), np.abs(u[:, 0]), atol=1e-4))
+    True
     """
     _check(scores, diag)
     u1 = np.empty(diag.n_segments, dtype=np.float64)
@@ -117,6 +141,19 @@ def residual_scores(scores: xr.DataArray, diag: Diagnostics) -> xr.DataArray:
     -------
     xarray.DataArray
         float64 residual, dims and coords as ``scores``.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.diagnostics.residual import residual_scores
+    >>> s = aria.load_scores(aria.examples.path("collapsed"))
+    >>> r = residual_scores(s, aria.diagnose(s))
+    >>> r.shape == s.shape
+    True
+    >>> sv = np.linalg.svd(s.values.astype(np.float64), compute_uv=False)
+    >>> bool(np.isclose(np.linalg.norm(r.values.astype(np.float64), 2), sv[1], rtol=1e-3))
+    True
     """
     _check(scores, diag)
     s = np.asarray(scores.values, dtype=np.float64)
@@ -159,6 +196,18 @@ def write_residual(
     -------
     Rank1Axis
         ``u_1`` is computed in the same pass.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import tempfile, pathlib, numpy as np
+    >>> from aria.diagnostics.residual import residual_scores, write_residual
+    >>> s = aria.load_scores(aria.examples.path("collapsed"))
+    >>> d = aria.diagnose(s)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "residual.npy"
+    >>> axis = write_residual(s, d, path)
+    >>> bool(np.allclose(np.load(path), residual_scores(s, d).values, atol=1e-5))
+    True
     """
     _check(scores, diag)
     source = scores.attrs.get("source")

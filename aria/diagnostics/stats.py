@@ -38,6 +38,16 @@ class GramStats:
         ``2**-e S``, exactly. 0, i.e. the matrix itself, unless its largest magnitude is outside
         ``[2**-SAFE_EXPONENT, 2**SAFE_EXPONENT)`` (:func:`scale_exponent`); multiply a mean by
         ``2**e`` and a co-moment by ``4**e`` (``numpy.ldexp``) for the matrix's own units.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.diagnostics.stats import gram_stats
+    >>> x = np.array([[1.0, 2.0], [3.0, 0.0], [5.0, 4.0]])
+    >>> g = gram_stats(aria.scores_from_array(x))
+    >>> g.n, g.mean.tolist()
+    (3, [3.0, 2.0])
     """
 
     n: int
@@ -122,6 +132,16 @@ def gram_stats(
     Returns
     -------
     GramStats
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.diagnostics.stats import gram_stats
+    >>> x = np.array([[1.0, 2.0], [3.0, 0.0], [5.0, 4.0]])
+    >>> g = gram_stats(aria.scores_from_array(x), block_rows=2)
+    >>> bool(np.allclose(g.comoment, (x - x.mean(0)).T @ (x - x.mean(0))))
+    True
     """
     n_total, q = scores.shape
     qids = np.asarray(scores.coords[QUERY].values) if QUERY in scores.coords else None

@@ -47,6 +47,16 @@ class VerdictThresholds:
     partial_offset_concentration : float
         Otherwise ``query-dependent``, noted "partial offset" when
         ``C_bar >= partial_offset_concentration``.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.diagnostics.verdict import VerdictThresholds, classify
+    >>> VerdictThresholds().collapsed_corr
+    0.9
+    >>> strict = VerdictThresholds(collapsed_corr=0.99, collapsed_energy=0.99)
+    >>> classify(0.95, 0.9, 0.2)[0], classify(0.95, 0.9, 0.2, strict)[0]
+    ('collapsed', 'query-dependent')
     """
 
     collapsed_corr: float = 0.90
@@ -89,6 +99,16 @@ def classify(
         Which rule fired, with the numbers.
     notes : list of str
         Extra remarks (``"partial offset"``).
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.diagnostics.verdict import classify
+    >>> verdict, reason, flags = classify(0.95, 0.9, 0.2)
+    >>> verdict
+    'collapsed'
+    >>> classify(0.1, 0.2, 0.05)[0]
+    'query-dependent'
     """
     t = thresholds or VerdictThresholds()
     rho, e1, c = (float(x) for x in (mean_abs_corr, energy_ratio_1, mean_concentration))

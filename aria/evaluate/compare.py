@@ -81,6 +81,14 @@ class MethodRow:
         or undefined).
     source : str
         Input file, when known.
+
+    Examples
+    --------
+    >>> import aria
+    >>> d = {"knn": aria.diagnose(aria.load_scores(aria.examples.path("bach-knn")))}
+    >>> row = aria.compare_methods(d, lds={"knn": 0.4}).methods[0]
+    >>> row.name, row.lds, row.excluded
+    ('knn', 0.4, False)
     """
 
     name: str
@@ -120,6 +128,16 @@ class Agreement:
     status : str
         ``"same order"`` (tau = 1), ``"partly"`` (0 < tau < 1), ``"does not"`` (tau <= 0),
         ``"undefined"``.
+
+    Examples
+    --------
+    >>> import aria
+    >>> d = {name: aria.diagnose(aria.load_scores(aria.examples.path(name)))
+    ...      for name in ("bach-knn", "bach-random", "bach-collapsed")}
+    >>> c = aria.compare_methods(d, lds={"bach-knn": 0.4, "bach-random": 0.0, "bach-collapsed": 0.1})
+    >>> a = c.agreement[0]
+    >>> a.diagnostic, a.n_methods
+    ('rho_bar', 2)
     """
 
     diagnostic: str
@@ -131,7 +149,17 @@ class Agreement:
 
 @dataclass
 class Comparison:
-    """Result of :func:`compare_methods`."""
+    """Result of :func:`compare_methods`.
+
+    Examples
+    --------
+    >>> import aria
+    >>> d = {name: aria.diagnose(aria.load_scores(aria.examples.path(name)))
+    ...      for name in ("bach-knn", "bach-collapsed")}
+    >>> c = aria.compare_methods(d)
+    >>> [row.name for row in c.methods]
+    ['bach-knn', 'bach-collapsed']
+    """
 
     methods: list[MethodRow]
     agreement: list[Agreement]
@@ -290,6 +318,15 @@ def compare_methods(
     Returns
     -------
     Comparison
+
+    Examples
+    --------
+    >>> import aria
+    >>> d = {name: aria.diagnose(aria.load_scores(aria.examples.path(name)))
+    ...      for name in ("bach-knn", "bach-collapsed")}
+    >>> c = aria.compare_methods(d, lds={"bach-knn": 0.4, "bach-collapsed": 0.1})
+    >>> [(row.name, row.verdict) for row in c.methods]
+    [('bach-knn', 'query-dependent'), ('bach-collapsed', 'collapsed')]
     """
     lds = dict(lds or {})
     unknown = set(lds) - set(diagnostics)

@@ -70,6 +70,16 @@ class QueryEvidence:
         Seed of the null.
     warnings : list of str
         Caveats (collapsed matrix, tracks without features...).
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", null_groups=50, seed=0)
+    >>> s = aria.load_scores(aria.examples.path("bach-knn"))
+    >>> ev = aria.query_evidence(s, setup, s["query"].values[0].item(), k=5)
+    >>> ev.k, len(ev.tracks)
+    (5, 5)
     """
 
     query: str
@@ -144,6 +154,18 @@ def query_evidence(
     Returns
     -------
     QueryEvidence
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", null_groups=50, seed=0)
+    >>> s = aria.load_scores(aria.examples.path("bach-knn"))
+    >>> q = s["query"].values[0].item()
+    >>> ev = aria.query_evidence(s, setup, q, k=5)
+    >>> top = s.sel(query=q).groupby("track").mean().to_series().nlargest(5).index.tolist()
+    >>> sorted(ev.tracks["track"].tolist()) == sorted(top)
+    True
     """
     from aria.groups.aggregate import track_scores
     from aria.groups.engine import SIG_THRESHOLD, PoolSimilarity, build_pool, homogeneity

@@ -67,6 +67,16 @@ class GroundTruth:
         ``"score"`` (used as is) or ``"loss"`` (negated on load).
     source : str
         Where it was read from.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.evaluate.lds import GroundTruth
+    >>> m = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 1], [0, 0, 1]], dtype=bool)
+    >>> gt = GroundTruth(subsets=m, targets=np.array([[1.0], [3.0], [7.0], [4.0]]), query_ids=np.array(["q"]))
+    >>> gt.subsets.shape, gt.targets.shape
+    ((4, 3), (4, 1))
     """
 
     subsets: np.ndarray
@@ -191,6 +201,17 @@ class LDSResult:
         Number of retrained models.
     undefined_queries : list of str
         Queries whose predicted or target column is constant.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.evaluate.lds import GroundTruth, lds
+    >>> s = aria.scores_from_array(np.array([[1.0], [2.0], [4.0]]), query_ids=["q"])
+    >>> m = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 1], [0, 0, 1]], dtype=bool)
+    >>> r = lds(s, GroundTruth(subsets=m, targets=np.array([[1.0], [3.0], [7.0], [4.0]])))
+    >>> r.mean, r.n_subsets
+    (1.0, 4)
     """
 
     per_query: np.ndarray
@@ -238,6 +259,15 @@ def subset_scores(
     -------
     numpy.ndarray
         float64 (n_subsets, Q).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.evaluate.lds import subset_scores
+    >>> s = aria.scores_from_array(np.array([[1.0, 10.0], [2.0, 20.0], [4.0, 40.0]]))
+    >>> subset_scores(s, np.array([[True, False, True], [False, True, True]])).tolist()
+    [[5.0, 50.0], [6.0, 60.0]]
     """
     n, q = scores.shape
     if subsets.shape[1] != n:
@@ -268,6 +298,20 @@ def spearman_columns(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarr
         (Q,) correlations.
     pvalue : numpy.ndarray
         (Q,) two-sided p-values (Student t with n - 2 degrees of freedom).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from scipy.stats import spearmanr
+    >>> from aria.evaluate.lds import spearman_columns
+    >>> a = np.array([[1.0, 3.0], [2.0, 1.0], [3.0, 2.0], [4.0, 5.0]])
+    >>> b = np.array([[1.0, 2.0], [3.0, 1.0], [2.0, 4.0], [4.0, 3.0]])
+    >>> rho, p = spearman_columns(a, b)
+    >>> rho.round(3).tolist()
+    [0.8, 0.4]
+    >>> bool(np.isclose(rho[1], spearmanr(a[:, 1], b[:, 1]).statistic))
+    True
     """
     ra = stats.rankdata(a, axis=0)
     rb = stats.rankdata(b, axis=0)

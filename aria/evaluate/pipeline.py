@@ -127,6 +127,14 @@ class MethodEvaluation:
         Homogeneity with the shared setup, when one was given and it could be computed.
     homogeneity_error : str or None
         Why homogeneity was skipped for this method (e.g. no track has features).
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.evaluate.pipeline import evaluate_methods
+    >>> ev = list(evaluate_methods([aria.examples.path("bach-knn")], ["knn"]))
+    >>> ev[0].name, ev[0].diagnostics.verdict, ev[0].n_tracks
+    ('knn', 'query-dependent', 406)
     """
 
     name: str
@@ -241,6 +249,16 @@ class FileComparison:
         Files written into ``out``.
     notices : list of str
         Warnings, one line each, as ``aria compare`` prints them on stderr.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.evaluate.pipeline import compare_files
+    >>> fc = compare_files(examples=["bach-knn", "bach-collapsed"])
+    >>> sorted(fc.sources)
+    ['bach-collapsed', 'bach-knn']
+    >>> [row.verdict for row in fc.comparison.methods]
+    ['query-dependent', 'collapsed']
     """
 
     comparison: Comparison

@@ -50,7 +50,14 @@ def _module(name: str):
 
 
 def is_bach(name: str) -> bool:
-    """Whether ``name`` is one of the Bach chorale examples (they come with features and labels)."""
+    """Whether ``name`` is one of the Bach chorale examples (they come with features and labels).
+
+    Examples
+    --------
+    >>> import aria
+    >>> aria.examples.is_bach("bach-random"), aria.examples.is_bach("collapsed")
+    (True, False)
+    """
     return name in BACH_NAMES
 
 
@@ -66,6 +73,14 @@ def path(name: str) -> Path:
     Returns
     -------
     pathlib.Path
+
+    Examples
+    --------
+    >>> import aria
+    >>> aria.examples.path("query-dependent").name
+    'query-dependent.npz'
+    >>> aria.load_scores(aria.examples.path("query-dependent")).shape
+    (1000, 40)
     """
     return _module(name).path(name)
 
@@ -84,13 +99,34 @@ def generate(name: str, seed: int | None = None) -> dict:
     Returns
     -------
     dict of numpy.ndarray
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> ex = aria.examples.generate("collapsed")
+    >>> sorted(ex)
+    ['query_ids', 'scores', 'segment_track']
+    >>> with np.load(aria.examples.path("collapsed")) as f:
+    ...     bool(np.array_equal(f["scores"], ex["scores"]))
+    ...
+    True
     """
     module = _module(name)
     return module.generate(name, module.SEED if seed is None else seed)
 
 
 def features_path() -> Path:
-    """Path of the shipped Bach chorale feature table (Parquet, symbolic channel set)."""
+    """Path of the shipped Bach chorale feature table (Parquet, symbolic channel set).
+
+    Examples
+    --------
+    >>> import aria
+    >>> aria.examples.features_path().name
+    'bach_chorales_symbolic.parquet'
+    >>> aria.load_feature_table(aria.examples.features_path(), aria.load_channel_set("symbolic")).n_rows
+    406
+    """
     from aria.examples.bach import example_path
 
     return example_path()
@@ -98,7 +134,15 @@ def features_path() -> Path:
 
 @validate_params({"name": Options(BACH_NAMES), "column": Options(("mode", "key"))})
 def labels(name: str = "bach-knn", column: str = "mode"):
-    """Query labels (``mode`` or ``key``) of a Bach example, as a pandas Series indexed by query id."""
+    """Query labels (``mode`` or ``key``) of a Bach example, as a pandas Series indexed by query id.
+
+    Examples
+    --------
+    >>> import aria
+    >>> modes = aria.examples.labels("bach-knn")
+    >>> sorted(modes.unique())
+    ['major', 'minor']
+    """
     from aria.examples import bach_scores
 
     return bach_scores.labels(name, column)
@@ -106,7 +150,15 @@ def labels(name: str = "bach-knn", column: str = "mode"):
 
 @validate_params({"n_subsets": Interval(int, 3, None), "seed": "seed", "noise": Interval(float, 0, None)})
 def ground_truth(**kwargs):
-    """Synthetic LDS ground truth over the Bach examples (:func:`aria.examples.bach_scores.ground_truth`)."""
+    """Synthetic LDS ground truth over the Bach examples (:func:`aria.examples.bach_scores.ground_truth`).
+
+    Examples
+    --------
+    >>> import aria
+    >>> gt = aria.examples.ground_truth()
+    >>> gt.subsets.shape[1]
+    812
+    """
     from aria.examples import bach_scores
 
     return bach_scores.ground_truth(**kwargs)

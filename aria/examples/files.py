@@ -19,6 +19,13 @@ def shipped_file(filename: str) -> Path:
     Returns
     -------
     pathlib.Path
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.examples.files import shipped_file
+    >>> shipped_file("collapsed.npz").name
+    'collapsed.npz'
     """
     return Path(str(resources.files("aria.examples") / "data" / filename))
 

@@ -51,6 +51,13 @@ class Feature:
         Name of the extractor that computes it (informational here).
     params : dict
         Extractor parameters.
+
+    Examples
+    --------
+    >>> import aria
+    >>> f = aria.load_channel_set("symbolic").features[0]
+    >>> f.name, f.kind, f.similarity, f.dim
+    ('melodic_interval_hist', 'vector', 'seuclidean', 25)
     """
 
     name: str
@@ -80,6 +87,15 @@ class ChannelSet:
         The file's ``version`` entry.
     descriptions : dict
         Channel name -> description.
+
+    Examples
+    --------
+    >>> import aria
+    >>> cs = aria.load_channel_set("symbolic")
+    >>> cs.name, cs.channels
+    ('symbolic', ('melody', 'harmony', 'rhythm', 'dynamic', 'texture'))
+    >>> cs.features[0].name, cs.features[0].channel
+    ('melodic_interval_hist', 'melody')
     """
 
     name: str
@@ -136,6 +152,13 @@ def load_channel_set(spec: str | os.PathLike[str]) -> ChannelSet:
     ------
     AriaInputError
         Missing or unparsable file, or a schema violation (one-line message).
+
+    Examples
+    --------
+    >>> import aria
+    >>> cs = aria.load_channel_set("audio")
+    >>> cs.channels
+    ('rhythm', 'harmony', 'timbre')
     """
     text = str(spec)
     p = Path(text)
@@ -169,6 +192,15 @@ def parse_channel_set(data: dict, *, source: str = "<dict>", default_name: str =
     Returns
     -------
     ChannelSet
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"name": "tiny", "channels": {"pitch": {}}, "features": {
+    ...     "pc": {"channel": "pitch", "kind": "vector", "dim": 12, "similarity": "seuclidean"}}})
+    >>> cs.name, cs.channels, [f.name for f in cs.features]
+    ('tiny', ('pitch',), ['pc'])
     """
     def err(msg: str) -> AriaInputError:
         return AriaInputError(f"{source}: {msg}")

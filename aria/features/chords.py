@@ -33,6 +33,15 @@ class Sequences:
         All symbols concatenated, uint8 in 0..11.
     offsets : numpy.ndarray
         int64, length ``n + 1``; sequence ``i`` is ``values[offsets[i]:offsets[i+1]]``.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.features.chords import Sequences
+    >>> seqs = Sequences(values=np.array([5, 7, 5, 2, 9]), offsets=np.array([0, 3, 5]))
+    >>> len(seqs.offsets) - 1
+    2
     """
 
     values: np.ndarray
@@ -91,6 +100,13 @@ def chord_root(label: str) -> int | None:
     ------
     AriaInputError
         The label does not start with a note name A-G (a ``ValueError``).
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.features.chords import chord_root
+    >>> chord_root("C"), chord_root("F#:min"), chord_root("Bb7"), chord_root("N")
+    (0, 6, 10, None)
     """
     s = label.strip()
     if s in NO_CHORD:
@@ -115,6 +131,14 @@ def roots_to_motions(roots: np.ndarray) -> np.ndarray:
     -------
     numpy.ndarray
         uint8 motions, one fewer than the merged roots (empty for < 2 roots).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.features.chords import roots_to_motions
+    >>> roots_to_motions(np.array([0, 0, 7, 9, 5])).tolist()
+    [7, 2, 8]
     """
     r = np.asarray(roots, dtype=np.int64)
     if r.size:
@@ -134,13 +158,30 @@ def labels_to_root_motions(labels: list[str]) -> np.ndarray:
     -------
     numpy.ndarray
         uint8 root motions.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.features.chords import labels_to_root_motions
+    >>> labels_to_root_motions(["C", "C", "G", "N", "A:min", "F"]).tolist()
+    [7, 2, 8]
     """
     roots = [r for r in (chord_root(x) for x in labels) if r is not None]
     return roots_to_motions(np.asarray(roots, dtype=np.int64))
 
 
 def ragged_motions(roots: np.ndarray, offsets: np.ndarray) -> Sequences:
-    """Vectorized :func:`roots_to_motions` over many sequences (roots < 0 = no chord)."""
+    """Vectorized :func:`roots_to_motions` over many sequences (roots < 0 = no chord).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.features.chords import ragged_motions
+    >>> m = ragged_motions(np.array([0, 7, 7, 9, 2, -1, 4]), np.array([0, 4, 7]))
+    >>> m.values.tolist(), m.offsets.tolist()
+    ([7, 2, 2], [0, 2, 3])
+    """
     n = offsets.size - 1
     owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
     keep = roots >= 0

@@ -109,6 +109,14 @@ class FeatureSpec:
         Extractor parameters.
     value_type : str
         For sequences, ``"string"`` (chord labels) or ``"int"`` (root motions).
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.features.table import feature_specs, load_channelset
+    >>> spec = feature_specs(load_channelset(aria.load_channel_set("symbolic").source))[0]
+    >>> spec.name, spec.channel, spec.kind, spec.dim
+    ('melodic_interval_hist', 'melody', 'vector', 25)
     """
 
     name: str
@@ -145,6 +153,14 @@ def load_channelset(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[
     ------
     AriaInputError
         Unreadable TOML, or a feature without a valid ``channel``/``kind``/``dim``.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.features.table import load_channelset
+    >>> cs = load_channelset(aria.load_channel_set("symbolic").source)
+    >>> cs["name"], sorted(cs["channels"])
+    ('symbolic', ['dynamic', 'harmony', 'melody', 'rhythm', 'texture'])
     """
     if isinstance(source, Mapping):
         data = json.loads(json.dumps(source))  # deep copy into plain containers
@@ -191,6 +207,14 @@ def feature_specs(channelset: Mapping[str, Any]) -> list[FeatureSpec]:
     Returns
     -------
     list of FeatureSpec
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.features.table import feature_specs, load_channelset
+    >>> specs = feature_specs(load_channelset(aria.load_channel_set("audio").source))
+    >>> [(s.name, s.channel) for s in specs][:2]
+    [('beat_interval_hist', 'rhythm'), ('onset_interval_hist', 'rhythm')]
     """
     out = []
     for name, spec in channelset["features"].items():
@@ -219,6 +243,15 @@ def channelset_fingerprint(channelset: Mapping[str, Any], extra: Mapping[str, An
     Returns
     -------
     str
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.features.table import channelset_fingerprint, load_channelset
+    >>> cs = load_channelset(aria.load_channel_set("symbolic").source)
+    >>> fp = channelset_fingerprint(cs)
+    >>> len(fp), fp == channelset_fingerprint(cs), fp == channelset_fingerprint(cs, {"sr": 22050})
+    (16, True, False)
     """
     blob = json.dumps({"channelset": channelset, "extra": extra or {}}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -243,6 +276,14 @@ def table_schema(
     Returns
     -------
     pyarrow.Schema
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.features.table import feature_specs, load_channelset, table_schema
+    >>> schema = table_schema(feature_specs(load_channelset(aria.load_channel_set("symbolic").source)))
+    >>> schema.names[:3]
+    ['track', 'file', 'start']
     """
     meta_columns = DEFAULT_META_COLUMNS if meta_columns is None else meta_columns
     fields = [pa.field("track", pa.string())]
@@ -265,6 +306,15 @@ def table_metadata(channelset: Mapping[str, Any], fingerprint: str) -> dict[str,
     Returns
     -------
     dict of str to str
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.features.table import channelset_fingerprint, load_channelset, table_metadata
+    >>> cs = load_channelset(aria.load_channel_set("symbolic").source)
+    >>> meta = table_metadata(cs, channelset_fingerprint(cs))
+    >>> sorted(meta)[:3]
+    ['aria.channelset', 'aria.channelset_version', 'aria.fingerprint']
     """
     return {
         "aria.channelset": str(channelset.get("name", "")),
@@ -310,6 +360,16 @@ def rows_to_table(rows: Iterable[Mapping[str, Any]], schema: pa.Schema,
     ------
     ValueError
         A vector value of the wrong length (an extractor bug, not a user error).
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.features.table import rows_to_table, table_schema, FeatureSpec
+    >>> spec = FeatureSpec("density", "rhythm", "vector", 1, "note_density", {}, "float")
+    >>> rows = [{"track": "t1", "density": [2.5]}, {"track": "t2", "density": [1.0]}]
+    >>> t = rows_to_table(rows, table_schema([spec]), [spec])
+    >>> t.num_rows, t.column("density").to_pylist()
+    (2, [2.5, 1.0])
     """
     by_name = {s.name: s for s in specs}
     columns: dict[str, list] = {f.name: [] for f in schema}
@@ -339,6 +399,16 @@ def write_feature_table(table: pa.Table, path: str | os.PathLike[str]) -> Path:
     Returns
     -------
     pathlib.Path
+
+    Examples
+    --------
+    >>> import aria
+    >>> import tempfile, pathlib
+    >>> from aria.features.table import read_feature_table, write_feature_table
+    >>> table, meta = read_feature_table(aria.examples.features_path())
+    >>> out = write_feature_table(table, pathlib.Path(tempfile.mkdtemp()) / "features.parquet")
+    >>> read_feature_table(out)[0].equals(table)
+    True
     """
     p = Path(path)
     with atomic_path(p) as tmp:
@@ -363,6 +433,14 @@ def read_feature_table(path: str | os.PathLike[str]) -> tuple[pa.Table, dict[str
     ------
     AriaInputError
         Missing file, not Parquet, or no ``track`` column.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.features.table import read_feature_table
+    >>> table, meta = read_feature_table(aria.examples.features_path())
+    >>> table.num_rows, "track" in table.column_names
+    (406, True)
     """
     p = Path(path)
     try:
@@ -402,6 +480,15 @@ class FeatureTable:
         Where the table came from.
     metadata : dict
         Key-value metadata of the Parquet schema (e.g. channel set, version).
+
+    Examples
+    --------
+    >>> import aria
+    >>> ft = aria.load_feature_table(aria.examples.features_path(), aria.load_channel_set("symbolic"))
+    >>> ft.track_ids.size, ft.n_rows
+    (406, 406)
+    >>> ft.vectors["pitch_class_hist"].shape
+    (406, 12)
     """
 
     track_ids: np.ndarray
@@ -475,6 +562,13 @@ def load_feature_table(path: str | os.PathLike[str], channel_set: ChannelSet) ->
     AriaInputError
         Unreadable file, missing ``track`` or feature column, duplicate track
         ids, wrong vector length, unparsable chord label.
+
+    Examples
+    --------
+    >>> import aria
+    >>> ft = aria.load_feature_table(aria.examples.features_path(), aria.load_channel_set("symbolic"))
+    >>> ft.channel_set.name, ft.track_ids[:2].tolist()
+    ('symbolic', ['bwv1.6', 'bwv10.7'])
     """
     import pyarrow.parquet as pq
 
@@ -589,6 +683,17 @@ def feature_table_from_frame(frame: pd.DataFrame, channel_set: ChannelSet,
     Returns
     -------
     FeatureTable
+
+    Examples
+    --------
+    >>> import aria
+    >>> import pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": ["t1", "t2"], "x": [0.5, 1.5]}), cs)
+    >>> ft.track_ids.tolist(), ft.vectors["x"].ravel().tolist()
+    (['t1', 't2'], [0.5, 1.5])
     """
     _check_columns(list(frame.columns), channel_set, source)
     wanted = ["track", *channel_set.feature_names] + [c for c in ("status", "error") if c in frame]

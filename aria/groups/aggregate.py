@@ -71,6 +71,15 @@ class TrackIndex:
         int64 position in ``track_ids`` of each segment's track.
     counts : numpy.ndarray
         Number of segments of each track.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.groups.aggregate import TrackIndex
+    >>> idx = TrackIndex.from_segment_track(np.array(["b", "a", "b", "c"]))
+    >>> idx.track_ids.tolist(), idx.codes.tolist(), idx.counts.tolist()
+    (['a', 'b', 'c'], [1, 0, 1, 2], [1, 2, 1])
     """
 
     track_ids: np.ndarray
@@ -124,6 +133,15 @@ def track_mean(values: np.ndarray, index: TrackIndex) -> np.ndarray:
     -------
     numpy.ndarray
         (M, Q) float64 track means, rows in ``index.track_ids`` order.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.groups.aggregate import TrackIndex, track_mean
+    >>> idx = TrackIndex.from_segment_track(np.array(["a", "a", "b"]))
+    >>> track_mean(np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 0.0]]), idx).tolist()
+    [[2.0, 3.0], [5.0, 0.0]]
     """
     v = np.asarray(values, dtype=np.float64)
     if v.ndim == 1:
@@ -200,6 +218,17 @@ class ScoreScan:
         ``S v1`` per segment (= ``sigma_1 u_1``), when an axis was given.
     residual_moments : ColumnMoments or None
         Column moments of ``S (I - v1 v1^T)``, when an axis was given.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.groups.aggregate import scan_scores
+    >>> x = np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 0.0]])
+    >>> s = aria.scores_from_array(x, segment_track=["a", "a", "b"])
+    >>> scan = scan_scores(s)
+    >>> scan.track_sum.tolist(), scan.moments.mean.tolist()
+    ([[4.0, 6.0], [5.0, 0.0]], [3.0, 2.0])
     """
 
     index: TrackIndex
@@ -240,6 +269,16 @@ def scan_scores(
     Returns
     -------
     ScoreScan
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.groups.aggregate import scan_scores
+    >>> x = np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 0.0]])
+    >>> scan = scan_scores(aria.scores_from_array(x, segment_track=["a", "a", "b"]), block_rows=2)
+    >>> bool(np.allclose(scan.moments.std, x.std(axis=0)))
+    True
     """
     index = index or TrackIndex.from_scores(scores)
     n, q = scores.shape
@@ -283,6 +322,18 @@ class TrackScores:
     track_u1 : numpy.ndarray or None
         ``u_1`` averaged over each track's segments (spec section 5), when an
         axis was given (equal to ``rank1_axis(...).track_u1()``).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> s = aria.scores_from_array(np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 0.0]]),
+    ...                            query_ids=["q1", "q2"], segment_track=["a", "a", "b"])
+    >>> t = aria.track_scores(s, method="zscore")
+    >>> t.track_ids.tolist(), t.query_ids.tolist()
+    (['a', 'b'], ['q1', 'q2'])
+    >>> t.values.shape
+    (2, 2)
     """
 
     values: np.ndarray
@@ -402,6 +453,17 @@ def track_scores(
     -------
     TrackScores
         With ``residual`` filled when requested.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> s = aria.scores_from_array(np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 0.0]]),
+    ...                            query_ids=["q1", "q2"], segment_track=["a", "a", "b"])
+    >>> t = aria.track_scores(s, method="zscore")
+    >>> z = (s.values - s.values.mean(0)) / s.values.std(0)
+    >>> bool(np.allclose(t.values, [z[:2].mean(0), z[2]]))
+    True
     """
     if residual and axis is None:
         raise AriaInputError("the residual needs the rank-1 axis v1 (run aria.diagnose first)")

@@ -44,6 +44,18 @@ class AlignmentResult:
         Sequence features (not used).
     n_tracks : int
         Tracks used.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-collapsed")), alignment=True)
+    >>> res.alignment.n_tracks
+    406
+    >>> res.alignment.channels["channel"].tolist()
+    ['melody', 'harmony', 'rhythm', 'dynamic', 'texture']
     """
 
     channels: pd.DataFrame
@@ -75,6 +87,20 @@ def feature_alignment(u1: np.ndarray, x: np.ndarray) -> dict:
     -------
     dict
         ``max_abs_corr``, ``best_dim``, ``r2``, ``r2_adjusted``, ``n_params``, ``corr`` (per dim).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.groups.alignment import feature_alignment
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(200, 3))
+    >>> u1 = 2.0 * x[:, 1] + 0.1 * rng.normal(size=200)
+    >>> out = feature_alignment(u1, x)
+    >>> sorted(out)
+    ['best_dim', 'corr', 'max_abs_corr', 'n_params', 'r2', 'r2_adjusted']
+    >>> bool(out["r2"] > 0.99)
+    True
     """
     u = np.asarray(u1, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
@@ -123,6 +149,20 @@ def axis_alignment(u1: pd.Series, features: FeatureTable) -> AlignmentResult:
     Returns
     -------
     AlignmentResult
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.groups.alignment import axis_alignment
+    >>> ft = aria.load_feature_table(aria.examples.features_path(), aria.load_channel_set("symbolic"))
+    >>> rng = np.random.default_rng(0)
+    >>> density = ft.vectors["note_density"][:, 0]
+    >>> u1 = pd.Series(density + 0.01 * rng.normal(size=density.size), index=ft.track_ids)
+    >>> a = axis_alignment(u1, ft)
+    >>> row = a.channels.set_index("channel").loc["rhythm"]
+    >>> bool(row["a_max"] > 0.9)
+    True
     """
     idx = pd.Index([str(t) for t in u1.index])
     pos = idx.get_indexer(features.track_ids)

@@ -34,6 +34,20 @@ class ConfoundResult:
         ``matrix, k, channel, n_labels, sd_label_means``.
     label_name : str
         Name of the label (column).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import pandas as pd
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), alignment=False)
+    >>> c = aria.confound_analysis([res.scores], aria.examples.labels("bach-knn"))
+    >>> c.label_name
+    'mode'
+    >>> sorted(c.table.columns)[:4]
+    ['channel', 'k', 'label', 'matrix']
     """
 
     table: pd.DataFrame
@@ -73,6 +87,17 @@ def confound_analysis(results: Sequence, labels: pd.Series | Mapping) -> Confoun
     Returns
     -------
     ConfoundResult
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), alignment=False)
+    >>> c = aria.confound_analysis([res.scores], aria.examples.labels("bach-knn"))
+    >>> sorted(set(c.table["label"]))
+    ['major', 'minor']
     """
     from aria.groups.result import summarize
 

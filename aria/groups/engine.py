@@ -118,6 +118,17 @@ def check_parameters(*, normalize: str = "auto", mapping: str = "inverse", null_
     ------
     AriaInputError
         On the first invalid parameter.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.engine import check_parameters
+    >>> check_parameters(normalize="rank", null_groups=100)
+    >>> try:
+    ...     check_parameters(null_groups=0)
+    ... except aria.AriaError as e:
+    ...     print(type(e).__name__)
+    AriaInputError
     """
     check_params(PARAMETERS, {"normalize": normalize, "mapping": mapping, "null_groups": null_groups,
                               "workers": workers}, function="homogeneity")
@@ -230,6 +241,22 @@ class Prepared:
         The K sweep.
     dropped_k : list of int
         Default K values dropped because they are not below the pool size.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> from aria.groups.engine import prepare
+    >>> prep = prepare(s, cs, ft, k=[3])
+    >>> prep.ks, prep.pool.track_ids.tolist()
+    ((3,), ['t0', 't1', 't2', 't3', 't4', 't5', 't6', 't7'])
     """
 
     channel_set: ChannelSet
@@ -299,6 +326,24 @@ def prepare(
     Returns
     -------
     Prepared
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> from aria.groups.engine import prepare
+    >>> prep = prepare(s, cs, ft, k=[3, 5])
+    >>> prep.ks, prep.dropped_k
+    ((3, 5), [])
+    >>> prep.track_scores.values.shape
+    (8, 2)
     """
     if diagnostics is None:
         _report(progress, "diagnose")
@@ -347,6 +392,24 @@ def group_homogeneity(
         Homogeneity of the scores.
     residual : MatrixHomogeneity or None
         Homogeneity of the rank-1 residual, when ``prep`` holds it.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> from aria.groups.engine import group_homogeneity, prepare
+    >>> from aria.groups.null import compute_null
+    >>> prep = prepare(s, cs, ft, k=[3])
+    >>> scores, residual = group_homogeneity(prep, {3: compute_null(prep.similarity, 3, 200, seed=0)})
+    >>> scores.data.groups.sel(query="q1", rank=[1, 2, 3]).values.tolist(), residual is None
+    (['t1', 't0', 't2'], True)
     """
     args = (prep.pool, prep.similarity, nulls, prep.ks)
     _report(progress, "groups and z (scores)")
@@ -376,6 +439,24 @@ def collect_warnings(prep: Prepared, nulls: Mapping[int, NullDistribution]) -> l
     Returns
     -------
     list of str
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> from aria.groups.engine import collect_warnings, prepare
+    >>> from aria.groups.null import compute_null
+    >>> prep = prepare(s, cs, ft, k=[3])
+    >>> warnings = collect_warnings(prep, {3: compute_null(prep.similarity, 3, 200, seed=0)})
+    >>> warnings[0].startswith("diagnostics verdict is 'collapsed'")
+    True
     """
     warnings: list[str] = []
     if prep.diagnostics.verdict == "collapsed":
@@ -430,6 +511,26 @@ def collect(
     Returns
     -------
     HomogeneityResult
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> from aria.groups.engine import collect, group_homogeneity, prepare
+    >>> from aria.groups.null import compute_null
+    >>> prep = prepare(s, cs, ft, k=[3])
+    >>> nulls = {3: compute_null(prep.similarity, 3, 200, seed=0)}
+    >>> scores, residual = group_homogeneity(prep, nulls)
+    >>> res = collect(prep, scores, residual, nulls, alignment=False)
+    >>> res.k_values, res.verdict
+    ((3,), 'collapsed')
     """
     tsc, pool = prep.track_scores, prep.pool
     align = None

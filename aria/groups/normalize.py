@@ -57,6 +57,18 @@ class ColumnMoments:
         Second central moment (population variance).
     m3, m4 : numpy.ndarray or None
         Third and fourth central moments, when computed.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.groups.normalize import ColumnMoments
+    >>> x = np.array([[1.0, 0.0], [2.0, 0.0], [6.0, 3.0]])
+    >>> m = ColumnMoments.from_array(x)
+    >>> m.n, m.mean.tolist()
+    (3, [3.0, 1.0])
+    >>> bool(np.allclose(m.std, x.std(axis=0)))
+    True
     """
 
     n: int
@@ -111,6 +123,16 @@ class NormalizationReport:
         tied after ``rank``): their top-K groups follow track order only.
     reason : str
         One sentence explaining the choice.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.groups.normalize import normalize_columns
+    >>> x = np.array([[1.0, 5.0], [2.0, 5.0], [4.0, 5.0]])
+    >>> _, report = normalize_columns(x, "zscore", query_ids=np.array(["q1", "q2"]))
+    >>> report.method, report.zero_std_columns
+    ('zscore', ['q2'])
     """
 
     requested: str
@@ -148,6 +170,14 @@ def zero_std_mask(moments: ColumnMoments, reference_rms: np.ndarray | None = Non
     -------
     numpy.ndarray
         Boolean mask.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.groups.normalize import ColumnMoments, zero_std_mask
+    >>> zero_std_mask(ColumnMoments.from_array(np.array([[1.0, 7.0], [2.0, 7.0], [4.0, 7.0]]))).tolist()
+    [False, True]
     """
     rms = np.sqrt(moments.mean ** 2 + np.maximum(moments.m2, 0.0))
     if reference_rms is not None:
@@ -180,6 +210,16 @@ def choose_method(
         Median excess kurtosis over the non-constant columns.
     reason : str
         Explanation.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.groups.normalize import choose_method
+    >>> choose_method("auto", np.array([0.5, 1.0, 2.0]))[0]
+    'zscore'
+    >>> choose_method("auto", np.array([10.0, 12.0, 30.0]))[0]
+    'rank'
     """
     stat = None
     if kurtosis is not None:
@@ -209,6 +249,19 @@ def average_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ``argsort(x)`` (the order among tied values is irrelevant: they share one rank).
     ranks_sorted : numpy.ndarray
         float64; ``ranks_sorted[k]`` is the average rank of ``x[order[k]]``.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from scipy.stats import rankdata
+    >>> from aria.groups.normalize import average_ranks
+    >>> x = np.array([3.0, 1.0, 3.0, 2.0])
+    >>> order, ranks = average_ranks(x)
+    >>> order.tolist(), ranks.tolist()
+    ([1, 3, 0, 2], [1.0, 2.0, 3.5, 3.5])
+    >>> bool(np.array_equal(ranks, np.sort(rankdata(x))))
+    True
     """
     order = np.argsort(x)
     xs = x[order]
@@ -248,6 +301,16 @@ def normalize_columns(
     normalized : numpy.ndarray
         float64 array of the same shape.
     report : NormalizationReport
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.groups.normalize import normalize_columns
+    >>> x = np.array([[1.0, 10.0], [2.0, 30.0], [3.0, 20.0]])
+    >>> z, report = normalize_columns(x, "zscore")
+    >>> z.round(3).tolist()
+    [[-1.225, -1.225], [0.0, 1.225], [1.225, 0.0]]
     """
     x = np.asarray(x, dtype=np.float64)
     qids = np.asarray(query_ids if query_ids is not None else [f"q{j}" for j in range(x.shape[1])])

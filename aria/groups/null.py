@@ -64,6 +64,19 @@ class NullDistribution:
         Cache key (None when not cacheable).
     from_cache : bool
         Whether it was read from the cache.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), alignment=False)
+    >>> null = res.nulls[10]
+    >>> null.k, null.n_groups, null.seed
+    (10, 50, 0)
+    >>> null.channels
+    ('melody', 'harmony', 'rhythm', 'dynamic', 'texture')
     """
 
     k: int
@@ -117,7 +130,26 @@ class NullDistribution:
 
 
 def null_key(psim: PoolSimilarity, k: int, n_groups: int, seed: int) -> str:
-    """Cache key of a null: hash of (pool fingerprint, K, R, seed, algorithm version)."""
+    """Cache key of a null: hash of (pool fingerprint, K, R, seed, algorithm version).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> from aria.groups.engine import prepare
+    >>> from aria.groups.null import null_key
+    >>> prep = prepare(s, cs, ft, k=[3])
+    >>> key = null_key(prep.similarity, 3, 200, 0)
+    >>> key == null_key(prep.similarity, 3, 200, 0), key == null_key(prep.similarity, 3, 200, 1)
+    (True, False)
+    """
     payload = json.dumps({"pool": psim.fingerprint(), "k": int(k), "n_groups": int(n_groups),
                           "seed": int(seed), "version": NULL_ALGORITHM_VERSION}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
@@ -153,6 +185,25 @@ def compute_null(psim: PoolSimilarity, k: int, n_groups: int = 1000, *, seed: in
     Returns
     -------
     NullDistribution
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> from aria.groups.engine import prepare
+    >>> from aria.groups.null import compute_null
+    >>> prep = prepare(s, cs, ft, k=[3])
+    >>> a = compute_null(prep.similarity, 3, 200, seed=0)
+    >>> b = compute_null(prep.similarity, 3, 200, seed=0)
+    >>> a.channel_values.shape, bool(np.array_equal(a.channel_values, b.channel_values))
+    ((200, 1), True)
     """
     if k > psim.n:
         raise AriaInputError(f"k must lie in 2..{psim.n} (the pool size), got {k}", parameter="k")
@@ -173,6 +224,34 @@ class NullStore(Protocol):
     """Where computed nulls are kept between runs (the engine's only view of the null cache).
 
     :class:`NullCache` keeps them on disk; any object with these two methods will do.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> from aria.groups.engine import prepare
+    >>> from aria.groups.null import NullDistribution, compute_null, null_key
+    >>> class MemoryStore:
+    ...     def __init__(self):
+    ...         self.nulls = {}
+    ...     def load(self, key, k, n_groups, seed, features, channels):
+    ...         return self.nulls.get(key)
+    ...     def save(self, null):
+    ...         self.nulls[null.key] = null
+    ...
+    >>> prep = prepare(s, cs, ft, k=[3])
+    >>> store = MemoryStore()
+    >>> null = compute_null(prep.similarity, 3, 200, seed=0)
+    >>> store.save(null)
+    >>> store.load(null.key, 3, 200, 0, null.features, null.channels) is null
+    True
     """
 
     def load(self, key: str, k: int, n_groups: int, seed: int, features: tuple[str, ...],
@@ -229,6 +308,7 @@ def null_distributions(
 
     Examples
     --------
+    >>> import aria
     >>> import pandas as pd
     >>> from aria.features.channels import parse_channel_set
     >>> from aria.features.table import feature_table_from_frame
@@ -263,6 +343,17 @@ def default_cache_dir() -> Path:
     Returns
     -------
     pathlib.Path
+
+    Examples
+    --------
+    >>> import aria
+    >>> import os
+    >>> from unittest import mock
+    >>> from aria.groups.null import default_cache_dir
+    >>> with mock.patch.dict(os.environ, {"ARIA_CACHE_DIR": "/tmp/aria-nulls"}):
+    ...     print(default_cache_dir())
+    ...
+    /tmp/aria-nulls
     """
     env = os.environ.get("ARIA_CACHE_DIR")
     if env:
@@ -278,6 +369,27 @@ class NullCache:
     ----------
     directory : path-like
         Cache directory (created on first write).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> import tempfile
+    >>> from aria.groups.engine import homogeneity
+    >>> d = tempfile.mkdtemp()
+    >>> first = homogeneity(s, ft, cs, k=[3], null_groups=200, seed=0, cache_dir=d, alignment=False)
+    >>> again = homogeneity(s, ft, cs, k=[3], null_groups=200, seed=0, cache_dir=d, alignment=False)
+    >>> first.nulls[3].from_cache, again.nulls[3].from_cache
+    (False, True)
+    >>> bool(np.array_equal(first.nulls[3].channel_values, again.nulls[3].channel_values))
+    True
     """
 
     @validate_params({"directory": "path"})

@@ -35,6 +35,22 @@ class PoolCounts:
         ... of which have a null or non-finite feature.
     unmatched_feature_rows : int
         Usable feature-table rows whose track is not in the score matrix.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> from aria.groups.pool import build_pool
+    >>> c = build_pool(np.array(["t0", "t1", "t9"]), ft).counts
+    >>> c.score_tracks, c.pool, c.without_features
+    (3, 2, 1)
     """
 
     score_tracks: int
@@ -66,6 +82,22 @@ class Pool:
         Exclusion counts.
     excluded : pandas.DataFrame
         Score-matrix tracks left out, with columns ``track`` and ``reason``.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> from aria.groups.pool import build_pool
+    >>> pool = build_pool(np.array(["t0", "t1", "t9"]), ft)
+    >>> pool.track_ids.tolist(), pool.counts.pool
+    (['t0', 't1'], 2)
     """
 
     track_ids: np.ndarray
@@ -93,6 +125,22 @@ def build_pool(track_ids: np.ndarray, features: FeatureTable) -> Pool:
     Returns
     -------
     Pool
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> from aria.groups.pool import build_pool
+    >>> pool = build_pool(np.array(["t2", "t0", "nope"]), ft)
+    >>> pool.track_ids.tolist(), pool.counts.without_features
+    (['t2', 't0'], 1)
     """
     tids = np.asarray([str(t) for t in track_ids], dtype=object).astype(str)
     ft_pos = pd.Index(features.track_ids).get_indexer(tids)
@@ -124,6 +172,22 @@ class PoolSimilarity:
         Pool-aligned features.
     mapping : str
         Distance -> similarity mapping of vector features (``"inverse"`` or ``"exp"``).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> from aria.groups.pool import PoolSimilarity, build_pool
+    >>> psim = PoolSimilarity(build_pool(ft.track_ids, ft).features)
+    >>> psim.pairs("x", np.array([0, 0]), np.array([1, 7])).round(3).tolist()
+    [0.71, 0.259]
     """
 
     def __init__(self, features: FeatureTable, mapping: str = "inverse") -> None:

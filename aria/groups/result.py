@@ -151,6 +151,7 @@ class MatrixHomogeneity:
 
     Examples
     --------
+    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.normalize import NormalizationReport
     >>> mh = MatrixHomogeneity.from_arrays(
@@ -420,6 +421,26 @@ def matrix_homogeneity(
     Returns
     -------
     MatrixHomogeneity
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> from aria.groups.engine import prepare
+    >>> from aria.groups.null import compute_null
+    >>> from aria.groups.result import matrix_homogeneity
+    >>> prep = prepare(s, cs, ft, k=[3])
+    >>> nulls = {3: compute_null(prep.similarity, 3, 200, seed=0)}
+    >>> m = matrix_homogeneity(prep.track_scores, prep.pool, prep.similarity, nulls, [3])
+    >>> m.data.groups.sel(query="q2", rank=[1, 2, 3]).values.tolist()
+    ['t6', 't5', 't7']
     """
     ks = tuple(int(k) for k in ks)
     ranked = top_k_groups(tscores.values, pool.rows, max(ks))
@@ -469,6 +490,19 @@ class HomogeneityResult:
         Caveats to show next to the numbers (e.g. the collapsed-matrix warning).
     dropped_dimensions : dict
         Vector feature -> dimensions dropped because their scale ``s_j`` is 0.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), alignment=False)
+    >>> res.k_values
+    (10,)
+    >>> z = res.scores.data.z.sel(k=10).mean("query")
+    >>> z.idxmax().item()
+    'harmony'
     """
 
     scores: MatrixHomogeneity

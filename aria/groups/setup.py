@@ -57,6 +57,17 @@ def homogeneity_summary(
     -------
     dict
         ``{channel: {"z_bar", "pos", "sig", "n_queries"}}``.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup, homogeneity_summary
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), alignment=False)
+    >>> summary = homogeneity_summary(res)
+    >>> sorted(summary), sorted(summary["harmony"])
+    (['dynamic', 'harmony', 'melody', 'rhythm', 'texture'], ['n_queries', 'pos', 'sig', 'z_bar'])
     """
     from aria.groups.result import summarize
 
@@ -105,6 +116,18 @@ class HomogeneitySetup:
         Null cache directory (None = no on-disk cache).
     features_path : str
         Source of the feature table.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
+    ...                               null_groups=50, seed=0)
+    >>> setup.channel_set.name, setup.features.n_rows
+    ('symbolic', 406)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), alignment=False)
+    >>> res.k_values
+    (10,)
     """
 
     channel_set: ChannelSet

@@ -61,6 +61,16 @@ def distance_to_similarity(d: np.ndarray, mapping: str = "inverse") -> np.ndarra
     -------
     numpy.ndarray
         Similarities in (0, 1].
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.groups.similarity import distance_to_similarity
+    >>> distance_to_similarity(np.array([0.0, 1.0, 3.0])).tolist()
+    [1.0, 0.5, 0.25]
+    >>> distance_to_similarity(np.array([0.0, 1.0]), "exp").round(4).tolist()
+    [1.0, 0.3679]
     """
     if mapping == "inverse":
         return 1.0 / (1.0 + d)
@@ -98,6 +108,18 @@ class VectorSimilarity:
         ``s_j`` per dimension (``ddof = 1``), shape (dim,).
     kept : numpy.ndarray
         Indices of the dimensions with ``s_j > 0`` (the others are dropped).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.groups.similarity import VectorSimilarity
+    >>> v = VectorSimilarity(np.array([[0.0], [1.0], [2.0]]))
+    >>> d = v.distances(np.array([0, 0]), np.array([1, 2]))
+    >>> d.round(3).tolist()
+    [1.0, 2.0]
+    >>> bool(np.allclose(v.pairs(np.array([0, 0]), np.array([1, 2])), 1 / (1 + d)))
+    True
     """
 
     def __init__(self, values: np.ndarray, mapping: str = "inverse") -> None:
@@ -156,6 +178,13 @@ def lcs_length(a: np.ndarray | list, b: np.ndarray | list) -> int:
     Returns
     -------
     int
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.similarity import lcs_length
+    >>> lcs_length([5, 7, 5, 2], [5, 5, 2]), lcs_length("ABCBDAB", "BDCABA")
+    (3, 4)
     """
     a = list(a)
     b = list(b)
@@ -188,6 +217,15 @@ def lcs_similarity(a: np.ndarray | list, b: np.ndarray | list) -> float:
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.similarity import lcs_similarity
+    >>> lcs_similarity([5, 7, 5, 2], [5, 5, 2])
+    0.75
+    >>> lcs_similarity([], [1, 2])
+    0.0
     """
     la, lb = len(a), len(b)
     if la == 0 or lb == 0:
@@ -215,6 +253,16 @@ class LCSSimilarity:
     ----------
     sequences : Sequences
         Root motions (symbols 0..11) per pool track.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.features.chords import Sequences
+    >>> from aria.groups.similarity import LCSSimilarity
+    >>> seqs = Sequences(values=np.array([5, 7, 5, 2, 5, 5, 2, 1]), offsets=np.array([0, 4, 7, 8]))
+    >>> LCSSimilarity(seqs).pairs(np.array([0, 0]), np.array([1, 2])).tolist()
+    [0.75, 0.0]
     """
 
     def __init__(self, sequences: Sequences) -> None:
@@ -330,5 +378,15 @@ def lcs_lengths(sequences: Sequences, ia: np.ndarray, ib: np.ndarray, *, workers
     -------
     numpy.ndarray
         int64 LCS lengths.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.features.chords import Sequences
+    >>> from aria.groups.similarity import lcs_lengths
+    >>> seqs = Sequences(values=np.array([5, 7, 5, 2, 5, 5, 2, 1]), offsets=np.array([0, 4, 7, 8]))
+    >>> lcs_lengths(seqs, np.array([0, 0, 1]), np.array([1, 2, 2])).tolist()
+    [3, 0, 0]
     """
     return LCSSimilarity(sequences).lengths(ia, ib, workers=workers)

@@ -43,6 +43,15 @@ def top_k_groups(values: np.ndarray, rows: np.ndarray, k: int, *, column_block: 
     -------
     numpy.ndarray
         (Q, k) int64 pool indices.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.groups.topk import top_k_groups
+    >>> values = np.array([[0.1, 0.9], [0.5, 0.5], [0.9, 0.1], [0.5, 0.0]])
+    >>> top_k_groups(values, np.arange(4), 2).tolist()
+    [[2, 1], [0, 1]]
     """
     n_pool = rows.size
     q = values.shape[1]
@@ -78,6 +87,15 @@ def random_groups(n_pool: int, k: int, n_groups: int, rng: np.random.Generator) 
     -------
     numpy.ndarray
         (n_groups, k) int64.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.groups.topk import random_groups
+    >>> g = random_groups(10, 3, 4, np.random.default_rng(0))
+    >>> g.shape, all(len(set(row)) == 3 for row in g.tolist())
+    ((4, 3), True)
     """
     out = np.empty((n_groups, k), dtype=np.int64)
     for r in range(n_groups):
@@ -111,6 +129,24 @@ def group_similarity(psim: PoolSimilarity, groups: np.ndarray, *, workers: int =
     -------
     numpy.ndarray
         (G, F) within-group mean pairwise similarity per feature.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> from aria.groups.pool import PoolSimilarity
+    >>> from aria.groups.topk import group_similarity
+    >>> psim = PoolSimilarity(ft)
+    >>> h = group_similarity(psim, np.array([[0, 1, 2], [0, 4, 7]]))
+    >>> h.shape, bool(h[0, 0] > h[1, 0])
+    ((2, 1), True)
     """
     g, k = groups.shape
     iu = np.triu_indices(k, 1)
@@ -145,6 +181,27 @@ def nested_group_similarity(psim: PoolSimilarity, ranked: np.ndarray, ks: Sequen
     -------
     numpy.ndarray
         (len(ks), Q, F).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=ft.track_ids)
+    >>> from aria.groups.pool import PoolSimilarity
+    >>> from aria.groups.topk import group_similarity, nested_group_similarity
+    >>> psim = PoolSimilarity(ft)
+    >>> ranked = np.array([[1, 0, 2, 3], [6, 5, 7, 4]])
+    >>> h = nested_group_similarity(psim, ranked, [2, 4])
+    >>> h.shape
+    (2, 2, 1)
+    >>> bool(np.allclose(h[1], group_similarity(psim, ranked)))
+    True
     """
     q, kmax = ranked.shape
     iu = np.triu_indices(kmax, 1)

@@ -28,6 +28,18 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     pathlib.Path
         A temporary file in the same directory (so the final rename is atomic).
         On an exception the temporary file is removed and ``path`` is untouched.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import tempfile, pathlib
+    >>> from aria.io.atomic import atomic_path
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "table.csv"
+    >>> with atomic_path(p) as tmp:
+    ...     _ = tmp.write_text("complete")
+    ...
+    >>> p.read_text(), sorted(f.name for f in p.parent.iterdir())
+    ('complete', ['table.csv'])
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +71,26 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Iter
         ``"w"`` (text) or ``"wb"`` (binary).
     **kwargs
         Passed to :func:`open` (e.g. ``encoding``).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import tempfile, pathlib
+    >>> from aria.io.atomic import atomic_open
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
+    >>> with atomic_open(p) as f:
+    ...     _ = f.write("done")
+    ...
+    >>> p.read_text()
+    'done'
+    >>> try:
+    ...     with atomic_open(p) as f:
+    ...         _ = f.write("half")
+    ...         raise RuntimeError("interrupted")
+    ... except RuntimeError:
+    ...     pass
+    >>> p.read_text()
+    'done'
     """
     if "w" not in mode:
         raise AriaInputError(f"mode must be a writing mode ('w' or 'wb'), got {mode!r}", parameter="mode",

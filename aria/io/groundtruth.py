@@ -161,6 +161,16 @@ def load_lds_values(path: str | os.PathLike[str]) -> dict[str, float]:
     -------
     dict
         Method name -> LDS (NaN for null).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import json, tempfile, pathlib
+    >>> from aria.io.groundtruth import load_lds_values
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "lds.json"
+    >>> _ = p.write_text(json.dumps({"trak": 0.31, "knn": 0.12}))
+    >>> load_lds_values(p)
+    {'trak': 0.31, 'knn': 0.12}
     """
     p = Path(path)
     try:

@@ -32,6 +32,14 @@ def json_safe(obj: object) -> object:
     -------
     object
         Something :func:`json.dumps` accepts with ``allow_nan=False``.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.io.output import json_safe
+    >>> json_safe({"n": np.int64(3), "x": np.array([1.5, np.nan]), "inf": float("inf")})
+    {'n': 3, 'x': [1.5, None], 'inf': None}
     """
     if isinstance(obj, dict):
         return {str(k): json_safe(v) for k, v in obj.items()}
@@ -63,6 +71,15 @@ def write_json(path: str | os.PathLike[str], obj: object) -> Path:
     -------
     pathlib.Path
         The written path.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import json, tempfile, pathlib, numpy as np
+    >>> from aria.io.output import write_json
+    >>> p = write_json(pathlib.Path(tempfile.mkdtemp()) / "r.json", {"rho": np.float32(0.5), "e": np.nan})
+    >>> json.loads(p.read_text())
+    {'rho': 0.5, 'e': None}
     """
     with atomic_open(path, "w") as fh:
         json.dump(json_safe(obj), fh, indent=2, allow_nan=False, sort_keys=False)
@@ -85,6 +102,18 @@ def write_table(path: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
     -------
     pathlib.Path
         The written path.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import tempfile, pathlib, pandas as pd
+    >>> from aria.io.output import write_table
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> frame = pd.DataFrame({"query": ["q1", "q2"], "z": [1.5, -0.25]})
+    >>> write_table(d / "z.csv", frame).read_text().splitlines()
+    ['query,z', 'q1,1.5', 'q2,-0.25']
+    >>> pd.read_parquet(write_table(d / "z.parquet", frame)).equals(frame)
+    True
     """
     p = Path(path)
     suffix = p.suffix.lower()
@@ -182,6 +211,26 @@ def groups_frame(result: Any) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> from aria.groups.engine import homogeneity
+    >>> from aria.io.output import groups_frame
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> feats = pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x})
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=feats["track"].to_numpy())
+    >>> res = homogeneity(s, feats, cs, k=[3], null_groups=100, seed=0, alignment=False)
+    >>> g = groups_frame(res)
+    >>> list(g.columns)
+    ['matrix', 'query', 'rank', 'track']
+    >>> g[g["query"] == "q2"]["track"].tolist()
+    ['t6', 't5', 't7']
     """
     frames = []
     for m in (result.scores, result.residual):
@@ -210,6 +259,24 @@ def homogeneity_files(result: Any, summary: Mapping[str, object],
     -------
     dict
         For :func:`write_result_set` (add ``provenance.json`` to it).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np, pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> from aria.groups.engine import homogeneity
+    >>> from aria.io.output import homogeneity_files
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> feats = pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x})
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=feats["track"].to_numpy())
+    >>> res = homogeneity(s, feats, cs, k=[3], null_groups=100, seed=0, alignment=False)
+    >>> sorted(homogeneity_files(res, {"verdict": res.verdict}, "csv"))
+    ['excluded_tracks.csv', 'groups.csv', 'homogeneity.json', 'null.csv', 'per_query.csv',
+     'per_query_features.csv', 'summary.csv']
     """
     ext = "." + table_format
     files: dict[str, object] = {

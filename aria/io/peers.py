@@ -73,6 +73,18 @@ class PeerScores:
         Anything else the user should know (experiment chosen, modules summed...).
     array : numpy.ndarray or None
         The stored array; None when only described (:func:`read_peer` with ``load=False``).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import tempfile, pathlib, numpy as np
+    >>> from safetensors.numpy import save_file
+    >>> from aria.io.peers import read_peer
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> save_file({"all_modules": np.ones((2, 5), np.float32)}, str(d / "pairwise_scores.safetensors"))
+    >>> ps = read_peer(d, "kronfluence", load=False)
+    >>> ps.fmt, ps.shape, ps.array is None
+    ('kronfluence', (2, 5), True)
     """
 
     fmt: str
@@ -153,6 +165,22 @@ def read_peer(p: Path, fmt: str, *, variable: str | None = None, experiment: str
     ------
     AriaInputError
         Incomplete, inconsistent or ambiguous input (one line).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import tempfile, pathlib, numpy as np
+    >>> from safetensors.numpy import save_file
+    >>> from aria.io.peers import detect_peer, read_peer
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> q_by_train = np.arange(10, dtype=np.float32).reshape(2, 5)
+    >>> save_file({"all_modules": q_by_train}, str(d / "pairwise_scores.safetensors"))
+    >>> fmt = detect_peer(d)
+    >>> ps = read_peer(d, fmt)
+    >>> fmt, ps.shape
+    ('kronfluence', (2, 5))
+    >>> ps.reason
+    'Kronfluence pairwise scores are query x train (transposed on read)'
     """
     if fmt == "trak":
         return _read_trak(p, experiment, load)
@@ -179,6 +207,21 @@ def peer_runs(p: Path, fmt: str) -> list[str]:
     -------
     list of str
         Sorted names; empty for a single file or another format.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import tempfile, pathlib, numpy as np
+    >>> from safetensors.numpy import save_file
+    >>> from aria.io.peers import peer_runs
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("ekfac", "identity"):
+    ...     (d / f"scores_{name}").mkdir()
+    ...     save_file({"all_modules": np.ones((2, 5), np.float32)},
+    ...               str(d / f"scores_{name}" / "pairwise_scores.safetensors"))
+    ...
+    >>> peer_runs(d, "kronfluence")
+    ['ekfac', 'identity']
     """
     if fmt == "trak" and p.is_dir():
         try:

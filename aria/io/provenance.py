@@ -40,6 +40,16 @@ def sha256_path(path: str | os.PathLike[str], block_size: int = 8 * 2**20) -> st
     -------
     str
         Hex digest.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import hashlib, tempfile, pathlib
+    >>> from aria.io.provenance import sha256_path
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = p.write_bytes(b"aria")
+    >>> sha256_path(p) == hashlib.sha256(b"aria").hexdigest()
+    True
     """
     p = Path(path)
     if p.is_dir():
@@ -76,6 +86,14 @@ def package_versions(extra: Iterable[str] = ()) -> dict[str, str]:
     -------
     dict
         ``{name: version}``; packages that are not installed are omitted.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.io.provenance import package_versions
+    >>> v = package_versions()
+    >>> v["aria"] == aria.__version__, "numpy" in v
+    (True, True)
     """
     out = {"python": platform.python_version(), "aria": __version__}
     for name in (*_CORE_PACKAGES, *_OPTIONAL_PACKAGES, *extra):
@@ -117,6 +135,16 @@ def provenance_record(
     dict
         ``{"aria_version", "created", "command", "inputs": {role: {"path", "sha256",
         "bytes"}}, "parameters", "seeds", "versions", "platform"}``.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.io.provenance import provenance_record
+    >>> rec = provenance_record({"scores": aria.examples.path("collapsed")}, {"k": 10}, seeds={"null": 0})
+    >>> sorted(rec)[:4]
+    ['aria_version', 'command', 'created', 'inputs']
+    >>> rec["parameters"], len(rec["inputs"]["scores"]["sha256"])
+    ({'k': 10}, 64)
     """
     files = {}
     for role, path in inputs.items():

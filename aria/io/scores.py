@@ -75,6 +75,17 @@ def scores_from_array(
     xarray.DataArray
         Dims ``("segment", "query")``; coords ``segment`` (row index),
         ``query`` and ``track`` (on ``segment``).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> s = aria.scores_from_array(np.arange(6.0).reshape(3, 2), query_ids=["q1", "q2"],
+    ...                            segment_track=["a", "a", "b"])
+    >>> s.dims, s.shape
+    (('segment', 'query'), (3, 2))
+    >>> s["query"].values.tolist(), s["track"].values.tolist()
+    (['q1', 'q2'], ['a', 'a', 'b'])
     """
     if not isinstance(array, np.ndarray):
         raise AriaInputError(f"{source}: expected a numpy array, got {type(array).__name__}")
@@ -265,6 +276,7 @@ def load_scores(
 
     Examples
     --------
+    >>> import aria
     >>> import numpy as np, tempfile, os, aria
     >>> p = os.path.join(tempfile.mkdtemp(), "s.npy")
     >>> np.save(p, np.random.default_rng(0).normal(size=(20, 200)))

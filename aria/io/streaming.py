@@ -40,6 +40,15 @@ def chunk_rows_for(n_queries: int, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     -------
     int
         Rows per chunk (at least ``block_rows``).
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.io.streaming import chunk_rows_for
+    >>> chunk_rows_for(1000), chunk_rows_for(1000) % 2048
+    (16384, 0)
+    >>> chunk_rows_for(10**7)
+    2048
     """
     rows = max(1, chunk_bytes // (8 * max(1, n_queries)))
     return max(block_rows, (rows // block_rows) * block_rows)
@@ -91,6 +100,15 @@ def iter_blocks(
     ------
     tuple of (int, numpy.ndarray)
         Index of the block's first row and the block as float64.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.io.streaming import iter_blocks
+    >>> s = aria.scores_from_array(np.arange(10.0).reshape(5, 2))
+    >>> [(start, block.shape) for start, block in iter_blocks(s, block_rows=2)]
+    [(0, (2, 2)), (2, (2, 2)), (4, (1, 2))]
     """
     n, q = scores.shape
     if chunk_rows is None:

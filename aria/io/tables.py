@@ -19,7 +19,18 @@ __all__ = ["load_track_map", "load_query_metadata", "load_query_labels", "normal
 
 
 def normalize_ids(ids: np.ndarray) -> np.ndarray:
-    """Integer ids stay int64; anything else becomes str."""
+    """Integer ids stay int64; anything else becomes str.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.io.tables import normalize_ids
+    >>> normalize_ids(np.array([3, 1])).dtype
+    dtype('int64')
+    >>> normalize_ids(np.array([b"a", b"b"])).tolist()
+    ['a', 'b']
+    """
     ids = np.asarray(ids)
     if ids.dtype.kind in "iu":
         return ids.astype(np.int64)
@@ -69,6 +80,14 @@ def load_track_map(source: str | os.PathLike[str] | np.ndarray, n_segments: int)
     -------
     numpy.ndarray
         N track ids in row order (int64 when all ids are integers, else str).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.io.tables import load_track_map
+    >>> load_track_map(np.array(["a", "a", "b"]), 3).tolist()
+    ['a', 'a', 'b']
     """
     if isinstance(source, np.ndarray):
         track = normalize_ids(source)
@@ -143,6 +162,16 @@ def load_query_metadata(source: str | os.PathLike[str], query_ids: np.ndarray) -
         Indexed by query id, in the score matrix's query order. Rows for
         queries absent from the score matrix are dropped; a query without a
         row raises :class:`AriaInputError`.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import tempfile, pathlib, numpy as np, pandas as pd
+    >>> from aria.io.tables import load_query_metadata
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"query": ["q2", "q1"], "genre": ["jazz", "folk"]}).to_csv(d / "meta.csv", index=False)
+    >>> load_query_metadata(d / "meta.csv", np.array(["q1", "q2"]))["genre"].tolist()
+    ['folk', 'jazz']
     """
     p = Path(source)
     df = _read_table(p, "query metadata")

@@ -27,6 +27,18 @@ def validate_dtype(dtype: np.dtype, what: str = "score matrix") -> None:
         The array's dtype.
     what : str
         Name used in the message.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.io.validate import validate_dtype
+    >>> validate_dtype(np.dtype("float32"))
+    >>> try:
+    ...     validate_dtype(np.dtype("complex128"))
+    ... except aria.AriaInputError as e:
+    ...     print(e)
+    score matrix: must hold real numbers (integer or float), got dtype complex128
     """
     dtype = np.dtype(dtype)
     if dtype.hasobject:
@@ -58,6 +70,18 @@ def validate_scores(scores: xr.DataArray) -> None:
     AriaInputError
         Wrong dims, empty, non-numeric, duplicate query ids, or a track
         coordinate of the wrong length.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.io.validate import validate_scores
+    >>> validate_scores(aria.scores_from_array(np.ones((3, 2))))
+    >>> try:
+    ...     validate_scores(aria.scores_from_array(np.ones((3, 1))).expand_dims("extra"))
+    ... except aria.AriaInputError as e:
+    ...     print(type(e).__name__)
+    AriaInputError
     """
     if not isinstance(scores, xr.DataArray):
         raise AriaInputError(
@@ -103,6 +127,17 @@ def check_unique(ids: Sequence | np.ndarray, what: str) -> None:
         Identifiers.
     what : str
         Singular noun used in the message (e.g. ``"query id"``).
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.io.validate import check_unique
+    >>> check_unique(["q1", "q2"], "query id")
+    >>> try:
+    ...     check_unique(["q1", "q2", "q1"], "query id")
+    ... except aria.AriaInputError as e:
+    ...     print(e)
+    duplicate query ids: 'q1' (1 duplicated)
     """
     _check_unique(ids, what)
 
@@ -122,6 +157,19 @@ def check_finite(
         Query labels, used to name the offending column.
     source : str
         File name used as the message's prefix.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.io.validate import check_finite
+    >>> check_finite(np.ones((2, 2)), 0)
+    >>> try:
+    ...     check_finite(np.array([[1.0, np.nan]]), 41, np.array(["q1", "q2"]))
+    ... except aria.AriaInputError as e:
+    ...     print(e)
+    score matrix has a NaN at segment 41, query 'q2' (1 non-finite value(s) in rows 41..41);
+    fix or drop those entries first
     """
     finite = np.isfinite(block)
     if finite.all():
@@ -150,6 +198,18 @@ def validate_track_map(track: np.ndarray, n_segments: int, source: str = "track 
         Number of rows of the score matrix.
     source : str
         Name used in messages.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import numpy as np
+    >>> from aria.io.validate import validate_track_map
+    >>> validate_track_map(np.array(["a", "a", "b"]), 3)
+    >>> try:
+    ...     validate_track_map(np.array(["a", "b"]), 3)
+    ... except aria.AriaInputError as e:
+    ...     print(e)
+    track map has 2 entries but the score matrix has 3 segments
     """
     track = np.asarray(track)
     if track.ndim != 1:

@@ -158,7 +158,16 @@ _MAX_DETAIL_ROWS = 500
 
 @dataclass
 class Cell:
-    """A table cell: text, optional definition key (link), numeric alignment."""
+    """A table cell: text, optional definition key (link), numeric alignment.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.report.html import Cell
+    >>> c = Cell("0.93", ref="rho_bar", num=True)
+    >>> c.text, c.ref, c.num
+    ('0.93', 'rho_bar', True)
+    """
 
     text: str
     ref: str | None = None
@@ -167,7 +176,16 @@ class Cell:
 
 @dataclass
 class Row:
-    """A table row."""
+    """A table row.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.report.html import Cell, Row
+    >>> row = Row([Cell("knn"), Cell("0.40", num=True)], css="best")
+    >>> [c.text for c in row.cells], row.css
+    (['knn', '0.40'], 'best')
+    """
 
     cells: list[Cell]
     css: str | None = None
@@ -175,7 +193,17 @@ class Row:
 
 @dataclass
 class Table:
-    """A captioned table."""
+    """A captioned table.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.report.html import Cell, Row, Table
+    >>> header = [Cell("method"), Cell("LDS", num=True)]
+    >>> t = Table("LDS per method", header, [Row([Cell("knn"), Cell("0.40", num=True)])])
+    >>> t.caption, len(t.rows)
+    ('LDS per method', 1)
+    """
 
     caption: str
     header: list[Cell]
@@ -184,7 +212,21 @@ class Table:
 
 @dataclass
 class Figure:
-    """An inline figure (``data:`` URI) and its SVG rendering (for saving it beside the report)."""
+    """An inline figure (``data:`` URI) and its SVG rendering (for saving it beside the report).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import matplotlib.pyplot as plt
+    >>> from aria.report.html import Figure
+    >>> from aria.report.plot import figure_to_data_uri
+    >>> fig, ax = plt.subplots(figsize=(2, 1.5))
+    >>> _ = ax.plot([0, 1], [1, 0])
+    >>> f = Figure(figure_to_data_uri(fig, dpi=40), "a line", "A falling line.")
+    >>> plt.close(fig)
+    >>> f.uri.startswith("data:image/png;base64,")
+    True
+    """
 
     uri: str
     alt: str
@@ -194,7 +236,20 @@ class Figure:
 
 @dataclass
 class Block:
-    """A titled report section with paragraphs, tables, figures and collapsible text."""
+    """A titled report section with paragraphs, tables, figures and collapsible text.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.io.provenance import provenance_record
+    >>> from aria.report.html import Block, Cell, ReportData, Row, Table, render_html
+    >>> header = [Cell("method"), Cell("LDS", num=True)]
+    >>> table = Table("Scores", header, [Row([Cell("knn"), Cell("0.40", num=True)])])
+    >>> block = Block("lds", "LDS", paragraphs=["Higher is better."], tables=[table])
+    >>> html = render_html(ReportData("Demo", [], [], provenance_record({}, {}), top_blocks=[block]))
+    >>> "Higher is better." in html, 'id="lds"' in html
+    (True, True)
+    """
 
     id: str
     title: str
@@ -206,7 +261,16 @@ class Block:
 
 @dataclass
 class ReportWarning:
-    """A warning shown at the top of the report."""
+    """A warning shown at the top of the report.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.report.html import method_warnings
+    >>> w = method_warnings("collapsed", aria.diagnose(aria.load_scores(aria.examples.path("collapsed"))))
+    >>> w[0].method, w[0].kind
+    ('collapsed', 'collapsed')
+    """
 
     method: str
     kind: str
@@ -216,7 +280,19 @@ class ReportWarning:
 
 @dataclass
 class MethodSection:
-    """Everything the report shows about one method."""
+    """Everything the report shows about one method.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.io.provenance import provenance_record
+    >>> from aria.report.html import build_report
+    >>> d = {"knn": aria.diagnose(aria.load_scores(aria.examples.path("bach-knn")))}
+    >>> data = build_report(d, provenance=provenance_record({}, {}), figures=False)
+    >>> m = data.methods[0]
+    >>> m.name, m.slug, m.verdict
+    ('knn', 'knn', 'query-dependent')
+    """
 
     name: str
     slug: str
@@ -230,7 +306,19 @@ class MethodSection:
 
 @dataclass
 class ReportData:
-    """Content of a report, ready to render."""
+    """Content of a report, ready to render.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.io.provenance import provenance_record
+    >>> from aria.report.html import build_report
+    >>> d = {name: aria.diagnose(aria.load_scores(aria.examples.path(name)))
+    ...      for name in ("bach-knn", "bach-collapsed")}
+    >>> data = build_report(d, provenance=provenance_record({}, {}), figures=False)
+    >>> data.title, [m.name for m in data.methods]
+    ('Aria report', ['bach-knn', 'bach-collapsed'])
+    """
 
     title: str
     methods: list[MethodSection]
@@ -281,6 +369,15 @@ def diagnostics_block(slug: str, diag: Diagnostics, *, figures: bool = True, dpi
     Returns
     -------
     Block
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.report.html import diagnostics_block
+    >>> d = aria.diagnose(aria.load_scores(aria.examples.path("bach-knn")))
+    >>> block = diagnostics_block("knn", d, dpi=30)
+    >>> len(block.figures), block.tables[0].caption
+    (3, 'Diagnostics of the raw score matrix')
     """
     excluded = ", ".join(diag.excluded_columns) if diag.excluded_columns else "none"
     rows = [
@@ -344,6 +441,16 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
     Returns
     -------
     Block
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.report.html import comparison_block
+    >>> d = {name: aria.diagnose(aria.load_scores(aria.examples.path(name)))
+    ...      for name in ("bach-knn", "bach-collapsed")}
+    >>> block = comparison_block(aria.compare_methods(d), figures=False)
+    >>> block.title, len(block.tables) > 0
+    ('Method comparison', True)
     """
     has_lds = comparison.has_lds
     header = _hdr("method", ("verdict", "verdict"), ("ρ̄", "rho_bar"), ("E1", "E1"), ("E2:5", "E2_5"),
@@ -418,6 +525,18 @@ def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = 
     Returns
     -------
     list of Block
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(5, 10),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), residual=True,
+    ...                 labels=aria.examples.labels("bach-knn"))
+    >>> from aria.report.html import homogeneity_blocks
+    >>> [b.title for b in homogeneity_blocks("knn", res, figures=False)]
+    ['Musical homogeneity', 'Residual homogeneity', 'Axis-channel alignment', 'Confound analysis by mode']
     """
     from aria.groups.result import summarize
     from aria.groups.setup import pick_k
@@ -558,6 +677,18 @@ def evidence_block(slug: str, ev: QueryEvidence, *, figures: bool = True, dpi: i
     Returns
     -------
     Block
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> from aria.report.html import evidence_block
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", null_groups=50, seed=0)
+    >>> s = aria.load_scores(aria.examples.path("bach-knn"))
+    >>> ev = aria.query_evidence(s, setup, s["query"].values[0].item(), k=5)
+    >>> block = evidence_block("knn", ev, figures=False)
+    >>> block.title
+    'Evidence for query q-bwv110.7'
     """
     chans = list(ev.channels["channel"])
     header = _hdr(("rank", "K"), "track", ("track score", "track_score"), ("rank among all tracks", "K"))
@@ -607,6 +738,18 @@ def homogeneity_warnings(name: str, result: HomogeneityResult) -> list[ReportWar
     Returns
     -------
     list of ReportWarning
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(5, 10),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), residual=True,
+    ...                 labels=aria.examples.labels("bach-knn"))
+    >>> from aria.report.html import homogeneity_warnings
+    >>> [w.kind for w in homogeneity_warnings("knn", res)]
+    ['homogeneity']
     """
     from aria.groups.engine import COLLAPSED_WARNING
 
@@ -647,6 +790,16 @@ def method_warnings(name: str, diag: Diagnostics) -> list[ReportWarning]:
     Returns
     -------
     list of ReportWarning
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.report.html import method_warnings
+    >>> d = aria.diagnose(aria.load_scores(aria.examples.path("offset-dominated")))
+    >>> [w.kind for w in method_warnings("offset", d)]
+    ['offset-dominated']
+    >>> method_warnings("qd", aria.diagnose(aria.load_scores(aria.examples.path("query-dependent"))))
+    []
     """
     out = []
     if diag.verdict == "collapsed":
@@ -731,6 +884,20 @@ def build_report(
     Returns
     -------
     ReportData
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.io.provenance import provenance_record
+    >>> from aria.report.html import build_report, render_html
+    >>> d = {name: aria.diagnose(aria.load_scores(aria.examples.path(name)))
+    ...      for name in ("bach-knn", "bach-collapsed")}
+    >>> data = build_report(d, provenance=provenance_record({}, {"seed": 0}),
+    ...                     comparison=aria.compare_methods(d), figures=False)
+    >>> [m.verdict for m in data.methods]
+    ['query-dependent', 'collapsed']
+    >>> render_html(data).startswith("<!DOCTYPE html>")
+    True
     """
     from aria.evaluate.compare import compare_methods
 
@@ -790,6 +957,15 @@ def render_html(data: ReportData) -> str:
     -------
     str
         The HTML text.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.io.provenance import provenance_record
+    >>> from aria.report.html import ReportData, render_html
+    >>> html = render_html(ReportData("<Demo>", [], [], provenance_record({}, {})))
+    >>> "&lt;Demo&gt;" in html, "<Demo>" in html
+    (True, False)
     """
     env = _environment()
     text = (resources.files("aria.report") / "templates" / "report.html.j2").read_text(encoding="utf-8")
@@ -845,6 +1021,18 @@ def write_figures(data: ReportData, out_dir: str | os.PathLike[str]) -> list[Pat
     -------
     list of pathlib.Path
         The written files.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.io.provenance import provenance_record
+    >>> import tempfile
+    >>> from aria.report.html import build_report, write_figures
+    >>> d = {"knn": aria.diagnose(aria.load_scores(aria.examples.path("bach-knn")))}
+    >>> data = build_report(d, provenance=provenance_record({}, {}), dpi=30)
+    >>> paths = write_figures(data, tempfile.mkdtemp())
+    >>> sorted({p.suffix for p in paths}), paths[0].parent.name
+    (['.png', '.svg'], 'figures')
     """
     import base64
 
@@ -881,6 +1069,17 @@ def write_report(html: str, out_dir: str | os.PathLike[str], name: str = "report
     -------
     pathlib.Path
         Path of the written file.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.io.provenance import provenance_record
+    >>> import tempfile
+    >>> from aria.report.html import ReportData, render_html, write_report
+    >>> html = render_html(ReportData("Demo", [], [], provenance_record({}, {})))
+    >>> p = write_report(html, tempfile.mkdtemp())
+    >>> p.name, p.read_text().count("<html")
+    ('report.html', 1)
     """
     from aria.io.atomic import atomic_open
 

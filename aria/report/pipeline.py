@@ -61,6 +61,17 @@ class Report:
         The provenance record.
     notices : list of str
         Messages, one line each, as ``aria report`` prints them on stderr.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import tempfile
+    >>> from aria.report.pipeline import make_report
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     report = make_report(examples=["query-dependent", "collapsed"], out=out, figures=False)
+    ...     print(report.path.name, report.provenance_path.name, sorted(report.diagnostics))
+    ...
+    report.html provenance.json ['collapsed', 'query-dependent']
     """
 
     data: ReportData

@@ -114,6 +114,16 @@ def channel_colors(channels: Sequence[str]) -> dict[str, str]:
     -------
     dict
         ``{channel: hex colour}``.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.report.plot import channel_colors
+    >>> colors = channel_colors(["melody", "harmony"])
+    >>> colors
+    {'melody': '#0072B2', 'harmony': '#E69F00'}
+    >>> channel_colors(["melody", "harmony"]) == colors
+    True
     """
     return {c: _CYCLE[i % len(_CYCLE)] for i, c in enumerate(channels)}
 
@@ -141,6 +151,14 @@ def plot_energy_spectrum(diag: Diagnostics, *, title: str | None = None) -> Figu
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.report.plot import plot_energy_spectrum
+    >>> fig = plot_energy_spectrum(aria.diagnose(aria.load_scores(aria.examples.path("collapsed"))))
+    >>> len(fig.axes[0].patches) > 0 or len(fig.axes[0].lines) > 0
+    True
     """
     spectrum = np.asarray(diag.energy_spectrum, dtype=float)
     fig, axes = _figure()
@@ -186,6 +204,15 @@ def plot_interquery_correlations(diag: Diagnostics, *, bins: int = 40, title: st
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.report.plot import plot_interquery_correlations
+    >>> d = aria.diagnose(aria.load_scores(aria.examples.path("query-dependent")))
+    >>> fig = plot_interquery_correlations(d, bins=20)
+    >>> fig.axes[0].get_xlabel()
+    "Pearson correlation R[q, q'] between two queries' score columns"
     """
     values = diag.interquery_correlations()
     fig, axes = _figure()
@@ -222,6 +249,15 @@ def plot_concentration(diag: Diagnostics, *, bins: int = 20, title: str | None =
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.report.plot import plot_concentration
+    >>> d = aria.diagnose(aria.load_scores(aria.examples.path("offset-dominated")))
+    >>> fig = plot_concentration(d, bins=10)
+    >>> fig.axes[0].get_xlabel()
+    'concentration C_q = (Σ_i S[i,q])² / (N Σ_i S[i,q]²) (fraction of energy in the mean)'
     """
     conc = np.asarray(diag.concentration, dtype=float)
     conc = conc[np.isfinite(conc)]
@@ -283,6 +319,19 @@ def plot_z_distribution(result: HomogeneityResult, *, matrix: str = "scores",
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(5, 10),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), residual=True,
+    ...                 labels=aria.examples.labels("bach-knn"))
+    >>> from aria.report.plot import plot_z_distribution
+    >>> fig = plot_z_distribution(res)
+    >>> len(fig.axes)
+    2
     """
     mh = _matrix(result, matrix)
     ks, chans = mh.k_values, list(mh.channels)
@@ -330,6 +379,19 @@ def plot_k_sweep(result: HomogeneityResult, *, matrix: str = "scores", title: st
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(5, 10),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), residual=True,
+    ...                 labels=aria.examples.labels("bach-knn"))
+    >>> from aria.report.plot import plot_k_sweep
+    >>> fig = plot_k_sweep(res)
+    >>> len(fig.axes)
+    3
     """
     from aria.groups.result import summarize
 
@@ -377,6 +439,19 @@ def plot_residual_comparison(result: HomogeneityResult, *, k: int | None = None,
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(5, 10),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), residual=True,
+    ...                 labels=aria.examples.labels("bach-knn"))
+    >>> from aria.report.plot import plot_residual_comparison
+    >>> fig = plot_residual_comparison(res, k=10)
+    >>> len(fig.axes) >= 1
+    True
     """
     from aria.groups.setup import homogeneity_summary, pick_k
 
@@ -421,6 +496,19 @@ def plot_alignment(alignment: AlignmentResult, *, title: str | None = None) -> F
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(5, 10),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), residual=True,
+    ...                 labels=aria.examples.labels("bach-knn"))
+    >>> from aria.report.plot import plot_alignment
+    >>> fig = plot_alignment(res.alignment)
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ['melody', 'harmony', 'rhythm', 'dynamic', 'texture']
     """
     tab = alignment.channels
     chans = [str(c) for c in tab["channel"]]
@@ -463,6 +551,19 @@ def plot_confound(confound: ConfoundResult, *, k: int | None = None, matrix: str
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(5, 10),
+    ...                               null_groups=50, seed=0)
+    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), residual=True,
+    ...                 labels=aria.examples.labels("bach-knn"))
+    >>> from aria.report.plot import plot_confound
+    >>> fig = plot_confound(res.confound, k=10)
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['major', 'minor']
     """
     from aria.groups.setup import pick_k
 
@@ -515,6 +616,17 @@ def plot_evidence(evidence: QueryEvidence, *, title: str | None = None) -> Figur
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.groups.setup import HomogeneitySetup
+    >>> from aria.report.plot import plot_evidence
+    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", null_groups=50, seed=0)
+    >>> s = aria.load_scores(aria.examples.path("bach-knn"))
+    >>> fig = plot_evidence(aria.query_evidence(s, setup, s["query"].values[0].item(), k=5))
+    >>> len(fig.axes) >= 1
+    True
     """
     chans = list(evidence.channels["channel"])
     colors = channel_colors(chans)
@@ -560,6 +672,16 @@ def plot_compare(comparison: Comparison, *, title: str | None = None) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.report.plot import plot_compare
+    >>> d = {name: aria.diagnose(aria.load_scores(aria.examples.path(name)))
+    ...      for name in ("bach-knn", "bach-collapsed")}
+    >>> fig = plot_compare(aria.compare_methods(d))
+    >>> len(fig.axes) >= 1
+    True
     """
     from aria.evaluate.compare import DIAGNOSTIC_KEYS
 
@@ -620,6 +742,18 @@ def figure_to_bytes(fig: Figure, fmt: str = "png", *, dpi: int = 100) -> bytes:
     Returns
     -------
     bytes
+
+    Examples
+    --------
+    >>> import aria
+    >>> import matplotlib.pyplot as plt
+    >>> from aria.report.plot import figure_to_bytes
+    >>> fig, ax = plt.subplots(figsize=(2, 1.5))
+    >>> _ = ax.plot([0, 1], [1, 0])
+    >>> png = figure_to_bytes(fig, dpi=40)
+    >>> png[1:4], figure_to_bytes(fig, "svg") == figure_to_bytes(fig, "svg")
+    (b'PNG', True)
+    >>> plt.close(fig)
     """
     matplotlib, _, _ = _mpl()
     fmt = fmt.lower()
@@ -647,6 +781,16 @@ def figure_to_data_uri(fig: Figure, fmt: str = "png", *, dpi: int = 100) -> str:
     Returns
     -------
     str
+
+    Examples
+    --------
+    >>> import aria
+    >>> import matplotlib.pyplot as plt
+    >>> from aria.report.plot import figure_to_data_uri
+    >>> fig, ax = plt.subplots(figsize=(2, 1.5))
+    >>> figure_to_data_uri(fig, "svg", dpi=40)[:26]
+    'data:image/svg+xml;base64,'
+    >>> plt.close(fig)
     """
     mime = {"png": "image/png", "svg": "image/svg+xml"}[fmt]
     data = base64.b64encode(figure_to_bytes(fig, fmt, dpi=dpi)).decode("ascii")
@@ -669,6 +813,18 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 100) ->
     Returns
     -------
     pathlib.Path
+
+    Examples
+    --------
+    >>> import aria
+    >>> import tempfile, pathlib
+    >>> import matplotlib.pyplot as plt
+    >>> from aria.report.plot import save_figure
+    >>> fig, ax = plt.subplots(figsize=(2, 1.5))
+    >>> p = save_figure(fig, pathlib.Path(tempfile.mkdtemp()) / "line.svg")
+    >>> p.name, p.read_text().lstrip().startswith("<?xml")
+    ('line.svg', True)
+    >>> plt.close(fig)
     """
     from aria.io.atomic import atomic_open
 

@@ -292,7 +292,25 @@ def _shape_text(shape) -> str:
 
 
 def format_inspection(info: dict) -> str:
-    """Text block for one :func:`aria.io.inspect.inspect_scores` result (``aria inspect``)."""
+    """Text block for one :func:`aria.io.inspect.inspect_scores` result (``aria inspect``).
+
+    Examples
+    --------
+    >>> import aria
+    >>> import tempfile, os, numpy as np
+    >>> from aria.io.inspect import inspect_scores
+    >>> from aria.report.text import format_inspection
+    >>> p = os.path.join(tempfile.mkdtemp(), "s.npy")
+    >>> np.save(p, np.zeros((200, 20), np.float32))
+    >>> lines = format_inspection(inspect_scores(p)).splitlines()
+    >>> lines[0] == p
+    True
+    >>> for line in lines[1:3]:
+    ...     print(line)
+    ...
+      format       npy
+      size         15.8 KiB
+    """
     lines = [info["path"]]
 
     def row(label: str, text: str) -> None:
