@@ -67,7 +67,7 @@ def path(name: str) -> Path:
     -------
     pathlib.Path
     """
-    return _module(name).path(name)
+    return shipped_file(f"{name}.npz")
 
 
 @validate_params({"name": Options(NAMES), "seed": [None, "seed"]})
