@@ -32,8 +32,7 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-
+from aria._lazy import attach
 from aria._version import __version__
 from aria.errors import AriaDependencyError, AriaError, AriaInputError
 
@@ -89,19 +88,6 @@ _MODULES = {
 }
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-    elif name in _MODULES:
-        value = importlib.import_module(_MODULES[name])
-    else:
-        raise AttributeError(f"module 'aria' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY) | set(_MODULES))
-
+__getattr__, __dir__ = attach(__name__, _LAZY, _MODULES)
 
 __all__ = ["__version__", "AriaDependencyError", "AriaError", "AriaInputError", *_LAZY, *_MODULES]

@@ -81,14 +81,14 @@ def main() -> None:
 
     r = {}
     with measure(r):
-        setup = HomogeneitySetup.load(bach.features_path(), "symbolic")
-        s = aria.load_scores(bach.path("bach-knn"))
+        setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic")
+        s = aria.load_scores(aria.examples.path("bach-knn"))
         d = aria.diagnose(s)
         t0 = time.perf_counter()
         result = setup.run(s, d, residual=True, labels=bach.labels())
         r["homogeneity_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        prov = provenance_record({"scores": bach.path("bach-knn")}, {})
+        prov = provenance_record({"scores": aria.examples.path("bach-knn")}, {})
         html = render_html(build_report({"bach-knn": d}, provenance=prov,
                                         extra_blocks={"bach-knn": homogeneity_blocks("bach-knn", result)}))
         write_report(html, out)

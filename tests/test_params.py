@@ -272,8 +272,8 @@ PUBLIC = {
                          "homogeneity_warnings", "method_warnings", "build_report", "render_html",
                          "write_figures", "write_report"],
     "aria.examples": ["path", "generate", "labels", "ground_truth"],
-    "aria.examples.synthetic": ["path", "generate"],
-    "aria.examples.bach_scores": ["path", "generate", "labels", "ground_truth"],
+    "aria.examples.synthetic": ["generate"],
+    "aria.examples.bach_scores": ["generate", "labels", "ground_truth"],
 }
 
 

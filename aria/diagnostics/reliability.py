@@ -188,10 +188,8 @@ def diagnose(
     spectrum_length : int
         Number of leading energy ratios ``E_k`` to report (at least 10
         recommended; capped at ``min(N, Q)``).
-    block_rows, chunk_rows : int
-        Streaming parameters (see :func:`gram_stats`).
-    progress : callable, optional
-        Called with the number of rows processed after each block.
+    block_rows, chunk_rows, progress
+        Streaming parameters, as in :func:`aria.io.streaming.iter_blocks`.
     scheduler : str, optional
         Run on a dask cluster: ``"local"``, ``"local:N"`` (N worker processes, started and
         stopped here) or a scheduler address ``"HOST:PORT"`` (see :mod:`aria.scale`). The result

@@ -78,6 +78,20 @@ def _check(scores: xr.DataArray, diag: Diagnostics) -> None:
         raise AriaInputError("the score matrix is all zeros: it has no rank-1 axis")
 
 
+def _rank1_pass(scores: xr.DataArray, diag: Diagnostics,
+                write_residual: Callable[[np.ndarray], object] | None, **streaming) -> Rank1Axis:
+    """One pass over the row blocks: ``u_1 = S v_1 / sigma_1``; each residual block to ``write_residual``."""
+    u1 = np.empty(diag.n_segments, dtype=np.float64)
+    for start, block in iter_blocks(scores, **streaming):
+        proj = block @ diag.v1
+        u1[start:start + block.shape[0]] = proj
+        if write_residual is not None:
+            block -= np.outer(proj, diag.v1)
+            write_residual(block)
+    u1 /= diag.sigma_1
+    return Rank1Axis(diag.sigma_1, u1, diag.v1.copy(), np.asarray(scores.coords[TRACK].values))
+
+
 @validate_params({"scores": "scores", "diag": Diagnostics, **STREAMING})
 def rank1_axis(
     scores: xr.DataArray,
@@ -95,10 +109,8 @@ def rank1_axis(
         The matrix the diagnostics were computed on.
     diag : Diagnostics
         Output of :func:`aria.diagnose` for ``scores``.
-    block_rows, chunk_rows : int
-        Streaming parameters.
-    progress : callable, optional
-        Called with the number of rows processed.
+    block_rows, chunk_rows, progress
+        Streaming parameters, as in :func:`aria.io.streaming.iter_blocks`.
 
     Returns
     -------
@@ -118,12 +130,7 @@ def rank1_axis(
     True
     """
     _check(scores, diag)
-    u1 = np.empty(diag.n_segments, dtype=np.float64)
-    for start, block in iter_blocks(scores, block_rows=block_rows, chunk_rows=chunk_rows,
-                                    progress=progress):
-        u1[start:start + block.shape[0]] = block @ diag.v1
-    u1 /= diag.sigma_1
-    return Rank1Axis(diag.sigma_1, u1, diag.v1.copy(), np.asarray(scores.coords[TRACK].values))
+    return _rank1_pass(scores, diag, None, block_rows=block_rows, chunk_rows=chunk_rows, progress=progress)
 
 
 @validate_params({"scores": "scores", "diag": Diagnostics})
@@ -179,18 +186,14 @@ def write_residual(
 
     Parameters
     ----------
-    scores : xarray.DataArray
-        The matrix the diagnostics were computed on.
-    diag : Diagnostics
-        Its diagnostics.
+    scores, diag
+        As in :func:`rank1_axis`.
     path : path-like
         Destination ``.npy`` (segments x queries, same orientation as ``scores``).
     dtype : dtype, optional
         Output dtype; default: the input's float dtype (float64 for integer input).
-    block_rows, chunk_rows : int
-        Streaming parameters.
-    progress : callable, optional
-        Called with the number of rows processed.
+    block_rows, chunk_rows, progress
+        Streaming parameters, as in :func:`aria.io.streaming.iter_blocks`.
 
     Returns
     -------
@@ -217,20 +220,16 @@ def write_residual(
     if dtype is None:
         dtype = scores.dtype if np.dtype(scores.dtype).kind == "f" else np.float64
     dtype = np.dtype(dtype)
-    n, q = scores.shape
-    u1 = np.empty(n, dtype=np.float64)
     header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
-              "shape": (n, q)}
+              "shape": tuple(scores.shape)}
     with atomic_path(Path(path)) as tmp:
         with open(tmp, "wb") as fh:
             np.lib.format.write_array_header_1_0(fh, header)
-            for start, block in iter_blocks(scores, block_rows=block_rows,
-                                            chunk_rows=chunk_rows, progress=progress):
-                proj = block @ diag.v1
-                u1[start:start + block.shape[0]] = proj
-                block -= np.outer(proj, diag.v1)
-                fh.write(np.ascontiguousarray(block, dtype=dtype).tobytes())
+            def write(res: np.ndarray) -> None:
+                fh.write(np.ascontiguousarray(res, dtype=dtype).tobytes())
+
+            axis = _rank1_pass(scores, diag, write, block_rows=block_rows, chunk_rows=chunk_rows,
+                               progress=progress)
             fh.flush()
             os.fsync(fh.fileno())
-    u1 /= diag.sigma_1
-    return Rank1Axis(diag.sigma_1, u1, diag.v1.copy(), np.asarray(scores.coords[TRACK].values))
+    return axis

@@ -250,10 +250,8 @@ def subset_scores(
         Score matrix (N x Q).
     subsets : numpy.ndarray
         Boolean mask or membership counts (n_subsets, N).
-    block_rows, chunk_rows : int
-        Streaming parameters (see :func:`aria.io.streaming.iter_blocks`).
-    progress : callable, optional
-        Called with the rows processed after each block.
+    block_rows, chunk_rows, progress
+        Streaming parameters, as in :func:`aria.io.streaming.iter_blocks`.
 
     Returns
     -------
@@ -350,10 +348,8 @@ def lds(
         Subsets and targets. With ``query_ids``, LDS is evaluated on those
         queries (each must be a query of ``scores``); without, ``targets``
         must have one column per query of ``scores``.
-    block_rows, chunk_rows : int
-        Streaming parameters.
-    progress : callable, optional
-        Progress callback.
+    block_rows, chunk_rows, progress
+        Streaming parameters, as in :func:`aria.io.streaming.iter_blocks`.
     scheduler : str, optional
         Compute the subset scores on a dask cluster (``"local:N"`` or ``"HOST:PORT"``, see
         :mod:`aria.scale`); equal to the single process to rounding.

@@ -82,7 +82,7 @@ def path(name: str) -> Path:
     >>> aria.load_scores(aria.examples.path("query-dependent")).shape
     (1000, 40)
     """
-    return _module(name).path(name)
+    return shipped_file(f"{name}.npz")
 
 
 @validate_params({"name": Options(NAMES), "seed": [None, "seed"]})

@@ -32,44 +32,19 @@ generation.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from aria.examples import features_path, path
 from aria.params import Interval, Options, validate_params
 
-__all__ = ["NAMES", "SEED", "path", "generate", "labels", "ground_truth", "features_path", "write_all"]
+__all__ = ["NAMES", "SEED", "generate", "labels", "ground_truth"]
 
 NAMES = ("bach-knn", "bach-random", "bach-collapsed")
 #: Seed of the generator.
 SEED = 20251124
 _SEGMENTS_PER_TRACK, _N_QUERIES, _RANK = 2, 32, 8
-
-
-def features_path() -> Path:
-    """Path of the shipped Bach chorale feature table (Parquet)."""
-    from aria.examples.bach import example_path
-
-    return example_path()
-
-
-@validate_params({"name": Options(NAMES)})
-def path(name: str) -> Path:
-    """Path of a shipped Bach example score matrix ``.npz``.
-
-    Parameters
-    ----------
-    name : str
-        One of :data:`NAMES`.
-
-    Returns
-    -------
-    pathlib.Path
-    """
-    from aria.examples.files import shipped_file
-
-    return shipped_file(f"{name}.npz")
 
 
 def _feature_matrix(frame: pd.DataFrame) -> np.ndarray:
@@ -201,27 +176,7 @@ def ground_truth(n_subsets: int = 64, seed: int = SEED, *, noise: float = 0.5):
     return GroundTruth(mask, targets, query_ids=qids, source="aria.examples_bach_scores.ground_truth")
 
 
-def write_all(directory: str | os.PathLike[str], seed: int = SEED) -> list[Path]:
-    """Write every Bach example to ``directory`` (used to build the shipped files).
-
-    Parameters
-    ----------
-    directory : path-like
-        Output folder.
-    seed : int
-        Generator seed.
-
-    Returns
-    -------
-    list of pathlib.Path
-    """
-    from aria.examples.files import write_npz_examples
-
-    return write_npz_examples(directory, NAMES, generate, seed)
-
-
 if __name__ == "__main__":  # pragma: no cover - build helper
-    import sys
+    from aria.examples.files import build_examples_main
 
-    for p in write_all(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "data" / "examples"):
-        print(p)
+    build_examples_main(NAMES, generate, SEED)

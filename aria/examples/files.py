@@ -61,3 +61,15 @@ def write_npz_examples(directory: str | Path, names, generate_one, seed: int) ->
                 np.savez(fh, **generate_one(name, seed))
         out.append(target)
     return out
+
+
+def build_examples_main(names, generate_one, seed: int) -> None:
+    """Command-line build helper of an example module: write its examples, print their paths.
+
+    The output folder is ``sys.argv[1]`` or the shipped ``aria/examples/data``.
+    """
+    import sys
+
+    directory = sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "data"
+    for p in write_npz_examples(directory, names, generate_one, seed):
+        print(p)

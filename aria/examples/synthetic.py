@@ -19,36 +19,16 @@ checks that the shipped files equal a fresh generation.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from aria.params import Options, validate_params
 
-__all__ = ["NAMES", "SEED", "path", "generate", "write_all"]
+__all__ = ["NAMES", "SEED", "generate"]
 
 NAMES = ("query-dependent", "collapsed", "offset-dominated")
 #: Seed of the example generator.
 SEED = 20251124
 _N_TRACKS, _SEGMENTS_PER_TRACK, _N_QUERIES, _RANK = 200, 5, 40, 8
-
-
-@validate_params({"name": Options(NAMES)})
-def path(name: str) -> Path:
-    """Path of a shipped example ``.npz`` (arrays ``scores``, ``segment_track``, ``query_ids``).
-
-    Parameters
-    ----------
-    name : str
-        One of :data:`NAMES`.
-
-    Returns
-    -------
-    pathlib.Path
-    """
-    from aria.examples.files import shipped_file
-
-    return shipped_file(f"{name}.npz")
 
 
 @validate_params({"name": Options(NAMES), "seed": "seed"})
@@ -92,20 +72,7 @@ def generate(name: str, seed: int = SEED) -> dict[str, np.ndarray]:
     }
 
 
-def write_all(directory: str | Path, seed: int = SEED) -> list[Path]:
-    """Write every example to ``directory`` (used to build the shipped files).
+if __name__ == "__main__":  # pragma: no cover - build helper
+    from aria.examples.files import build_examples_main
 
-    Parameters
-    ----------
-    directory : path-like
-        Output folder.
-    seed : int
-        Generator seed.
-
-    Returns
-    -------
-    list of pathlib.Path
-    """
-    from aria.examples.files import write_npz_examples
-
-    return write_npz_examples(directory, NAMES, generate, seed)
+    build_examples_main(NAMES, generate, SEED)

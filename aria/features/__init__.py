@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-import importlib
+from aria._lazy import attach
 
 _LAZY = {
     "extract_symbolic": "aria.features.extract.symbolic",
@@ -16,7 +16,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'aria.features' has no attribute {name!r}")
+__getattr__, __dir__ = attach(__name__, _LAZY)

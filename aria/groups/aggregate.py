@@ -261,10 +261,8 @@ def scan_scores(
         the residual's column moments.
     higher_moments : bool
         Also accumulate third and fourth moments (for the ``auto`` rule).
-    block_rows, chunk_rows : int
-        Streaming parameters.
-    progress : callable, optional
-        Called with the number of rows processed.
+    block_rows, chunk_rows, progress
+        Streaming parameters, as in :func:`aria.io.streaming.iter_blocks`.
 
     Returns
     -------

@@ -30,7 +30,7 @@ each on first use.
 
 from __future__ import annotations
 
-import importlib
+from aria._lazy import attach
 
 #: Public name -> submodule that defines it (imported lazily, PEP 562).
 _LAZY = {
@@ -44,13 +44,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'aria.io' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = attach(__name__, _LAZY)

@@ -54,10 +54,8 @@ def torch_load_mapped(path: str | Path, *, what: str = ".pt files") -> tuple[Any
 
     Parameters
     ----------
-    path : path-like
-        A file written by ``torch.save`` (zip format).
-    what : str
-        Named in the message when torch is missing.
+    path, what
+        As in :func:`torch_load`.
 
     Returns
     -------

@@ -17,7 +17,7 @@ The HTML functions are imported on first use (they need jinja2 and matplotlib).
 
 from __future__ import annotations
 
-import importlib
+from aria._lazy import attach
 
 _LAZY = {
     "ReportData": "aria.report.html",
@@ -40,7 +40,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'aria.report' has no attribute {name!r}")
+__getattr__, __dir__ = attach(__name__, _LAZY)

@@ -55,14 +55,18 @@ def fmt_number(x: object, digits: int = 3, missing: str = "-") -> str:
     return f"{v:.{digits}f}"
 
 
-def _table(header: list[str], rows: list[list[str]], rule: bool = True) -> list[str]:
-    """Left-aligned columns two spaces apart (with a dashed rule under the header)."""
+def _table(header: list[str], rows: list[list[str]], rule: bool = True, strip: bool = True) -> list[str]:
+    """Left-aligned columns two spaces apart (``rule``: dashes under the header; ``strip``: no end blanks)."""
     widths = [max(len(h), *(len(r[j]) for r in rows)) if rows else len(h) for j, h in enumerate(header)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+
+    def line(cells: list[str]) -> str:
+        text = "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
+        return text.rstrip() if strip else text
+
+    out = [line(header)]
     if rule:
         out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    return out
+    return out + [line(r) for r in rows]
 
 
 def format_diagnostics(diag: Diagnostics, source: str = "", n_tracks: int | None = None) -> str:
@@ -208,9 +212,7 @@ def format_evidence(ev: QueryEvidence) -> str:
     header = ["rank", "track", "score", "overall"] + [f"{c}" for c in chans]
     rows = [[str(r["rank"]), str(r["track"]), fmt_number(r["track_score"], 3), str(r["overall_rank"])]
             + [fmt_number(r[f"sim_to_rest_{c}"], 3) for c in chans] for r in ev.tracks.to_dict("records")]
-    widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(header)]
-    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines += _table(header, rows, rule=False, strip=False)
     lines += ["", "(per channel: mean similarity of the track to the other tracks of the group)", "",
               f"group vs {ev.null_groups} random groups of {ev.k} tracks (seed {ev.seed}):"]
     for r in ev.channels.to_dict("records"):

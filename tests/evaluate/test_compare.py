@@ -136,9 +136,7 @@ def test_cli_compare_lds_json_and_errors(tmp_path, capsys):
 
 
 def test_reliability_rank_orders_by_verdict_class_then_rho():
-    from aria.examples import bach_scores as bach
-
-    with np.load(bach.path("bach-random")) as z:
+    with np.load(aria.examples.path("bach-random")) as z:
         s = z["scores"].astype(float)
     partial = aria.diagnose(aria.scores_from_array(s + 0.8 * s.std()))
     assert any(n.startswith("partial offset") for n in partial.notes)

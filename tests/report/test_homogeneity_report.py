@@ -26,12 +26,12 @@ R = 200
 
 @pytest.fixture(scope="module")
 def setup():
-    return HomogeneitySetup.load(B.features_path(), "symbolic", null_groups=R, seed=3)
+    return HomogeneitySetup.load(aria.examples.features_path(), "symbolic", null_groups=R, seed=3)
 
 
 @pytest.fixture(scope="module")
 def knn(setup):
-    scores = aria.load_scores(B.path("bach-knn"))
+    scores = aria.load_scores(aria.examples.path("bach-knn"))
     diag = aria.diagnose(scores)
     result = setup.run(scores, diag, residual=True, labels=B.labels())
     return scores, diag, result
@@ -49,15 +49,15 @@ def _render(fig, tmp_path, stem):
 def test_shipped_bach_examples_match_generator():
     for name in B.NAMES:
         fresh = B.generate(name)
-        with np.load(B.path(name), allow_pickle=False) as z:
+        with np.load(aria.examples.path(name), allow_pickle=False) as z:
             for key, value in fresh.items():
                 np.testing.assert_array_equal(z[key], value)
-    tracks = set(pd.read_parquet(B.features_path())["track"].astype(str))
+    tracks = set(pd.read_parquet(aria.examples.features_path())["track"].astype(str))
     assert set(fresh["segment_track"]) == tracks
 
 
 def test_bach_examples_diagnose_as_documented(knn):
-    verdicts = {n: aria.diagnose(aria.load_scores(B.path(n))).verdict for n in B.NAMES}
+    verdicts = {n: aria.diagnose(aria.load_scores(aria.examples.path(n))).verdict for n in B.NAMES}
     assert verdicts == {"bach-knn": "query-dependent", "bach-random": "query-dependent",
                         "bach-collapsed": "collapsed"}
     summ = homogeneity_summary(knn[2], 10)
@@ -136,7 +136,7 @@ def _independent_channel_sims(group, channel):
     """Mean similarity of each track to the rest of the group, from the Parquet file with numpy."""
     from aria.features.channels import load_channel_set
 
-    frame = pd.read_parquet(B.features_path()).set_index("track")
+    frame = pd.read_parquet(aria.examples.features_path()).set_index("track")
     cset = load_channel_set("symbolic")
     mats = []
     for f in cset.features_of(channel):
@@ -185,10 +185,10 @@ def test_query_evidence_against_independent_computation(knn, setup, tmp_path):
 
 
 def test_evidence_cli_json_matches_api(setup, capsys):
-    scores = aria.load_scores(B.path("bach-knn"))
+    scores = aria.load_scores(aria.examples.path("bach-knn"))
     q = str(scores.coords["query"].values[2])
-    code = main(["evidence", "--example", "bach-knn", "--features", str(B.features_path()), "--query", q,
-                 "--null-groups", str(R), "--seed", "3", "--json"])
+    code = main(["evidence", "--example", "bach-knn", "--features", str(aria.examples.features_path()),
+                 "--query", q, "--null-groups", str(R), "--seed", "3", "--json"])
     obj = json.loads(capsys.readouterr().out)
     assert code == 0
     ev = query_evidence(scores, setup, q, k=10)
@@ -200,12 +200,12 @@ def test_evidence_cli_json_matches_api(setup, capsys):
 def test_compare_with_homogeneity_columns(setup, tmp_path, capsys):
     out = tmp_path / "cmp"
     code = main(["compare", "--example", "bach-knn", "--example", "bach-random", "--example",
-                 "bach-collapsed", "--features", str(B.features_path()), "--null-groups", str(R),
+                 "bach-collapsed", "--features", str(aria.examples.features_path()), "--null-groups", str(R),
                  "--seed", "3", "--out", str(out)])
     text = capsys.readouterr().out
     assert code == 0 and "harmony z" in text and "excluded bach-collapsed" in text
     table = pd.read_csv(out / "comparison.csv")
-    summ = setup.summary(aria.load_scores(B.path("bach-random")), k=10)
+    summ = setup.summary(aria.load_scores(aria.examples.path("bach-random")), k=10)
     row = table.set_index("method").loc["bach-random"]
     assert row["harmony_z_bar"] == pytest.approx(summ["harmony"]["z_bar"])
     assert row["melody_sig"] == pytest.approx(summ["melody"]["sig"])
@@ -217,7 +217,7 @@ def test_bach_report_end_to_end(tmp_path):
     from test_html import check_html
 
     out = tmp_path / "rep"
-    scores = aria.load_scores(B.path("bach-knn"))
+    scores = aria.load_scores(aria.examples.path("bach-knn"))
     q = str(scores.coords["query"].values[0])
     run = subprocess.run([sys.executable, "-m", "aria", "report", "--example", "bach-knn", "--example",
                           "bach-collapsed", "--null-groups", str(R), "--query", q, "--out", str(out)],
@@ -238,4 +238,4 @@ def test_bach_report_end_to_end(tmp_path):
     assert "Confound analysis by mode" in text
     from aria.io.provenance import sha256_path
 
-    assert sha256_path(B.features_path()) in text
+    assert sha256_path(aria.examples.features_path()) in text

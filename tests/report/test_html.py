@@ -149,18 +149,17 @@ def test_warnings_partial_offset_excluded_columns_failed_tracks(tmp_path):
     import numpy as np
     import pandas as pd
 
-    from aria.examples import bach_scores as bach
     from aria.groups.setup import HomogeneitySetup
     from aria.report.html import build_report, homogeneity_warnings, render_html
 
-    with np.load(bach.path("bach-random")) as z:
+    with np.load(aria.examples.path("bach-random")) as z:
         s, track, qids = z["scores"].astype(float), z["segment_track"], z["query_ids"]
     s = s + 0.8 * s.std()  # a moderate common offset: 0.3 <= C_bar < 0.5
     s[:, 3] = 1.0  # a constant column
     scores = aria.scores_from_array(s, query_ids=qids, segment_track=track)
     diag = aria.diagnose(scores)
     assert 0.3 <= diag.mean_concentration < 0.5 and diag.verdict == "query-dependent"
-    frame = pd.read_parquet(bach.features_path())
+    frame = pd.read_parquet(aria.examples.features_path())
     failed = frame["track"].iloc[:4].tolist()
     feats = frame.columns[6:18]
     frame.loc[frame.index[:4], "status"] = "failed"

@@ -73,13 +73,14 @@ def test_notebook_numbers_match_cli(executed, tmp_path):
     for line in table.splitlines()[2:9]:
         assert line.split(":")[-1].strip() in text
 
+    import aria.examples
     from aria.examples import bach_scores as bach
 
     gt = bach.ground_truth()
     gt_path = tmp_path / "gt.npz"
     np.savez(gt_path, subsets=gt.subsets, targets=gt.targets, query_ids=gt.query_ids)
     cmp_out = _cli("compare", "--example", "bach-knn", "--example", "bach-random", "--example",
-                   "bach-collapsed", "--features", str(bach.features_path()), "--k", "10",
+                   "bach-collapsed", "--features", str(aria.examples.features_path()), "--k", "10",
                    "--lds-gt", str(gt_path), cwd=tmp_path)
     lines = [ln for ln in cmp_out.splitlines() if ln.strip()]
     assert any(ln.startswith("bach-knn") for ln in lines)

@@ -90,11 +90,8 @@ def find_audio_files(paths: Sequence[str | os.PathLike[str]],
 
     Parameters
     ----------
-    paths : sequence of path-like
-        Files (taken whatever their suffix) and directories (searched recursively for files whose
-        suffix, lower-cased, is in ``extensions``; hidden files and folders are skipped).
-    extensions : iterable of str
-        Suffixes (with the dot) picked up inside directories.
+    paths, extensions
+        As in :func:`scan_audio_inputs`.
 
     Returns
     -------
