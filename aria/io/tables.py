@@ -10,6 +10,7 @@ import pandas as pd
 
 from aria.errors import AriaDependencyError, AriaInputError
 from aria.io.validate import (
+    check_input_path,
     check_unique,
     validate_track_map,
 )
@@ -34,8 +35,7 @@ def normalize_ids(ids: np.ndarray) -> np.ndarray:
 
 
 def _read_table(p: Path, what: str) -> pd.DataFrame:
-    if not p.exists():
-        raise AriaInputError(f"{p}: no such file")
+    check_input_path(p, what)
     suffix = p.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
