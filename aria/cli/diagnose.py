@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from aria.cli._common import (
     BLOCK_ROWS,
@@ -16,7 +15,6 @@ from aria.cli._common import (
     reader_options,
     score_source,
 )
-from aria.errors import AriaInputError
 
 EPILOG = """\
 examples:
@@ -61,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
     from aria.diagnostics.reliability import VerdictThresholds, diagnose
     from aria.diagnostics.residual import write_residual
-    from aria.io.output import check_out_dir, write_result_set
+    from aria.io.output import check_out_dir, check_out_file, write_result_set
     from aria.io.provenance import provenance_record
     from aria.io.scores import load_scores
     from aria.report.text import format_diagnostics
@@ -76,10 +74,7 @@ def run(args: argparse.Namespace) -> int:
         partial_offset_concentration=args.partial_offset_concentration,
     )
     inputs = [source, args.tracks]
-    if args.residual:
-        res = Path(args.residual).resolve()
-        if any(p and Path(p).resolve() == res for p in inputs):
-            raise AriaInputError("--residual would overwrite an input file")
+    check_out_file(args.residual, inputs, "residual")  # before the pass, not after it
     out_dir = check_out_dir(args.out, inputs)
     scores = load_scores(source, **reader_options(args))
     n = scores.sizes["segment"]
