@@ -95,7 +95,9 @@ def _check_unique(ids: Sequence | np.ndarray, what: str) -> None:
     if uniq.size != ids.size:
         dup = uniq[counts > 1][:3]
         shown = ", ".join(repr(x.item() if hasattr(x, "item") else x) for x in dup)
-        raise AriaInputError(f"duplicate {what}s: {shown} ({int((counts > 1).sum())} duplicated)")
+        noun, sep, where = what.partition(" in ")  # "segment id in map.csv" -> "segment ids in map.csv"
+        raise AriaInputError(
+            f"duplicate {noun}s{sep}{where}: {shown} ({int((counts > 1).sum())} duplicated)")
 
 
 def check_unique(ids: Sequence | np.ndarray, what: str) -> None:

@@ -257,3 +257,44 @@ def test_input_gate_on_every_reader(tmp_path):
 
     with pytest.raises(AriaInputError, match="named pipe"):
         load_feature_table(fifo, load_channel_set("symbolic"))
+
+
+# --- item 13: one line per library warning, plain wording --------------------------------------
+
+def test_library_warning_is_one_line(tmp_path):
+    code = ("import sys, warnings; from aria.cli import main\n"
+            "import aria.cli.diagnose as d\n"
+            "real = d.run\n"
+            "def run(args):\n"
+            "    warnings.warn('first line of advice\\n1. more\\n2. more', RuntimeWarning)\n"
+            "    return real(args)\n"
+            "d.run = run\n"
+            "sys.exit(main(['diagnose', '--example', 'query-dependent', '--json']))\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         env=env, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr.strip().splitlines() == [
+        "aria: warning: first line of advice (RuntimeWarning)"], res.stderr
+
+
+@pytest.mark.parametrize("rows, needle", [
+    ("".join(f"{i},{i // 4}\n" for i in range(39)) + "0,1\n", "duplicate segment ids in map.csv: 0"),
+    ("".join(f"{i},{i // 4}\n" for i in range(39)) + "1e30,1\n", "found 0..1e+30"),
+])
+def test_track_map_wording(tmp_path, rows, needle):
+    np.save(tmp_path / "s.npy", np.random.default_rng(8).normal(size=(40, 6)))
+    (tmp_path / "map.csv").write_text("segment,track\n" + rows)
+    res = run_aria("diagnose", "s.npy", "--tracks", "map.csv", cwd=tmp_path)
+    line = assert_one_line_error(res, needle)
+    assert "9223372036854775808" not in line and "csvs" not in line
+
+
+def test_missing_query_metadata_names_plain_string(tmp_path):
+    from aria.errors import AriaInputError
+    from aria.io.tables import load_query_metadata
+
+    (tmp_path / "meta.csv").write_text("query,genre\nq-1,rock\n")
+    with pytest.raises(AriaInputError) as info:
+        load_query_metadata(tmp_path / "meta.csv", np.array(["q-1", "q-2"]))
+    assert "(e.g. 'q-2')" in str(info.value) and "np.str_" not in str(info.value)
