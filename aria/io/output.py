@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from aria.io.atomic import atomic_open, atomic_path, clean_stale, temp_prefix
 from aria.params import InstanceOf, validate_params
 
 __all__ = ["json_safe", "write_json", "write_table", "check_out_dir", "check_out_file",
-           "write_result_set", "homogeneity_files",
+           "write_result_set", "staged_result_set", "homogeneity_files",
            "groups_frame"]
 
 
@@ -231,6 +232,51 @@ def write_result_set(out_dir: str | os.PathLike[str], files: Mapping[str, object
     ...     [p.name for p in paths]
     ['t.csv', 'r.json']
     """
+    names = []
+    with staged_result_set(out_dir) as stage:
+        for name, content in files.items():
+            if content is None:
+                continue
+            target = stage / name
+            if Path(name).suffix.lower() == ".json":
+                write_json(target, content)
+            elif isinstance(content, bytes | str):
+                with atomic_open(target, "wb" if isinstance(content, bytes) else "w") as fh:
+                    fh.write(content)
+            else:
+                write_table(target, content)
+            names.append(name)
+    return [Path(out_dir) / n for n in names]
+
+
+@contextlib.contextmanager
+def staged_result_set(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary folder to write a result set into; move it onto ``out_dir`` on success.
+
+    What :func:`write_result_set` uses; for writers that produce their own files (the HTML
+    report and its figures). On an exception (or Ctrl-C) the folder is removed and ``out_dir``
+    is untouched; files of ``out_dir`` that the result set does not name are kept.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Destination directory (created if needed).
+
+    Yields
+    ------
+    pathlib.Path
+        The staging folder, ``.aria-tmp-<pid>-<name>.<random>`` next to ``out_dir``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     out = pathlib.Path(d) / "res"
+    ...     with staged_result_set(out) as stage:
+    ...         _ = (stage / "a.txt").write_text("x")
+    ...     sorted(p.name for p in pathlib.Path(d).iterdir()), (out / "a.txt").read_text()
+    (['res'], 'x')
+    """
     import shutil
     import tempfile
 
@@ -240,28 +286,16 @@ def write_result_set(out_dir: str | os.PathLike[str], files: Mapping[str, object
     clean_stale(parent)
     tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out.name), dir=parent))
     try:
-        names = []
-        for name, content in files.items():
-            if content is None:
-                continue
-            target = tmp / name
-            if Path(name).suffix.lower() == ".json":
-                write_json(target, content)
-            elif isinstance(content, bytes | str):
-                with atomic_open(target, "wb" if isinstance(content, bytes) else "w") as fh:
-                    fh.write(content)
-            else:
-                write_table(target, content)
-            names.append(name)
+        yield tmp
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)  # mkdtemp creates 0700
+        names = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if not p.is_dir())
         _publish(tmp, out, names)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     shutil.rmtree(tmp, ignore_errors=True)  # empty unless files were moved one by one
-    return [out / n for n in names]
 
 
 def _publish(tmp: Path, out: Path, names: list[str]) -> None:

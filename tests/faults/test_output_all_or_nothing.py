@@ -155,3 +155,24 @@ def test_sigkill_during_residual_leaves_no_result_and_is_cleaned(tmp_path):
     res = run_aria("diagnose", "missing.npy", "--residual", "r.npy", cwd=tmp_path)
     assert res.returncode == 2
     assert not list(tmp_path.glob(".aria-tmp-*")), list(tmp_path.iterdir())
+
+
+def test_staged_result_set_with_subfolders_into_existing_out(tmp_path):
+    from aria.io.output import staged_result_set
+
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "old.txt").write_text("kept")
+    with staged_result_set(out) as stage:
+        (stage / "figures").mkdir()
+        (stage / "figures" / "f.svg").write_text("<svg/>")
+        (stage / "report.html").write_text("<html/>")
+    assert (out / "figures" / "f.svg").read_text() == "<svg/>"
+    assert (out / "report.html").read_text() == "<html/>"
+    assert (out / "old.txt").read_text() == "kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
+    with pytest.raises(KeyboardInterrupt), staged_result_set(out) as stage:
+        (stage / "report.html").write_text("half")
+        raise KeyboardInterrupt
+    assert (out / "report.html").read_text() == "<html/>"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
