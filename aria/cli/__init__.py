@@ -21,6 +21,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from aria._version import __version__
@@ -82,6 +83,36 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: object = None, line: str | None = None) -> None:
+    r"""Print a library warning as one ``aria: warning:`` line (a :func:`warnings.showwarning`).
+
+    numpy, zarr, librosa... warn with the source line and multi-line advice; a user of the CLI
+    gets the first line of the message and the warning's class, nothing else.
+
+    Parameters
+    ----------
+    message : Warning or str
+        The warning.
+    category : type
+        Its class.
+    filename, lineno, file, line
+        Ignored (the :func:`warnings.showwarning` signature).
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     show_warning(RuntimeWarning("overflow encountered\n  more advice"), RuntimeWarning, "x.py", 1)
+    >>> err.getvalue()
+    'aria: warning: overflow encountered (RuntimeWarning)\n'
+    """
+    lines = str(message).strip().splitlines()
+    text = " ".join(lines[0].split()) if lines else category.__name__
+    print(f"aria: warning: {text} ({category.__name__})", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``aria`` console script.
 
@@ -104,6 +135,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_INPUT
     debug = os.environ.get("ARIA_DEBUG") == "1"
+    with warnings.catch_warnings():
+        if not debug:
+            warnings.showwarning = show_warning  # restored on exit (main() is also called in-process)
+        return _run(args, parser, debug)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, debug: bool) -> int:
+    """Run the parsed command; map every failure to one stderr line and an exit code."""
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -44,6 +44,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_homogeneity_options(p, k="one", channels_default="symbolic")
     add_output_options(p, "write comparison.csv, comparison.json, agreement.csv, provenance.json here")
     add_progress_flags(p, "show progress on stderr")
+    p.add_argument("--query-subset", action="store_true",
+                   help="accept methods scored on different query sets when each is a subset of "
+                        "the largest (default: every matrix must have the same segments and "
+                        "query ids)")
     p.set_defaults(func=run)
 
 
@@ -58,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         features=args.features, channels=args.channels, k=args.k, null_groups=args.null_groups,
         seed=args.seed, normalize=args.normalize, cache_dir=args.cache_dir, out=args.out,
         command=args.command_line, progress=progress_factory(args.progress),
-        log=lambda line: print(line, file=sys.stderr))
+        log=lambda line: print(line, file=sys.stderr), query_subset=args.query_subset)
     if args.json:
         print_json(result.comparison.to_dict())
     else:

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
     from aria.diagnostics.reliability import VerdictThresholds, diagnose
     from aria.diagnostics.residual import write_residual
-    from aria.io.output import check_out_dir, write_result_set
+    from aria.io.output import check_out_dir, check_out_file, write_result_set
     from aria.io.provenance import provenance_record
     from aria.io.scores import load_scores
     from aria.report.text import format_diagnostics
@@ -80,10 +80,7 @@ def run(args: argparse.Namespace) -> int:
         partial_offset_concentration=args.partial_offset_concentration,
     )
     inputs = [source, args.tracks]
-    if args.residual:
-        res = Path(args.residual).resolve()
-        if any(p and Path(p).resolve() == res for p in inputs):
-            raise AriaInputError("--residual would overwrite an input file")
+    check_out_file(args.residual, inputs, "residual")  # before the pass, not after it
     out_dir = check_out_dir(args.out, inputs)
     scores = load_scores(source, **reader_options(args))
     n = scores.sizes["segment"]

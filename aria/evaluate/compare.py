@@ -39,7 +39,8 @@ from aria.evaluate.lds import LDSResult
 from aria.io.output import json_safe
 from aria.params import Interval, MappingOf, validate_params
 
-__all__ = ["DIAGNOSTIC_KEYS", "SHORT_NAMES", "MethodRow", "Agreement", "Comparison", "compare_methods"]
+__all__ = ["DIAGNOSTIC_KEYS", "SHORT_NAMES", "MethodRow", "Agreement", "Comparison", "check_comparable",
+           "compare_methods"]
 
 #: Diagnostics used for ranking (attribute of Diagnostics -> label); lower = more reliable.
 DIAGNOSTIC_KEYS = {
@@ -287,6 +288,67 @@ def _status(tau: float) -> str:
     return "does not"
 
 
+def check_comparable(diagnostics: Mapping[str, Diagnostics], *, query_subset: bool = False) -> None:
+    """Refuse to rank matrices that do not score the same segments for the same queries.
+
+    Every method must have the same number of training segments and the same set of query ids
+    (in any order). Ranking a matrix against, e.g., its own transpose compares diagnostics of
+    different things. With ``query_subset`` the query sets may differ when each one is a subset
+    of the largest (a method scored on fewer queries); the segment counts must still agree.
+
+    Parameters
+    ----------
+    diagnostics : mapping
+        Method name -> :class:`~aria.diagnostics.reliability.Diagnostics`.
+    query_subset : bool
+        Allow query sets that are subsets of the largest one.
+
+    Raises
+    ------
+    AriaInputError
+        One line naming the first method that differs from the first one.
+
+    Examples
+    --------
+    >>> import numpy as np, aria
+    >>> rng = np.random.default_rng(0)
+    >>> a = aria.diagnose(aria.scores_from_array(rng.normal(size=(60, 8))))
+    >>> b = aria.diagnose(aria.scores_from_array(rng.normal(size=(60, 5))))
+    >>> check_comparable({"a": a, "b": a})
+    >>> try:
+    ...     check_comparable({"a": a, "b": b})
+    ... except aria.AriaInputError as e:
+    ...     print(str(e)[:40])
+    cannot compare 'b' with 'a': different q
+    >>> check_comparable({"a": a, "b": b}, query_subset=True)
+    """
+    from aria.errors import AriaInputError
+
+    items = list(diagnostics.items())
+    if len(items) < 2:
+        return
+    first, d0 = items[0]
+    for name, d in items[1:]:
+        if d.n_segments != d0.n_segments:
+            raise AriaInputError(
+                f"cannot compare {name!r} with {first!r}: different segment counts "
+                f"({d.n_segments} vs {d0.n_segments}); every matrix must score the same training "
+                "segments (is one of them transposed?)")
+    sets = {name: {str(q) for q in np.asarray(d.query_ids).tolist()} for name, d in items}
+    largest = max(sets, key=lambda n: len(sets[n]))
+    for name, s in sets.items():
+        same = s == sets[first]
+        if same or (query_subset and s <= sets[largest]):
+            continue
+        only = sorted(s - sets[first]) or sorted(sets[first] - s)
+        hint = ("; pass query_subset=True to compare methods scored on a subset "
+                "of the queries" if not query_subset else " and is not a subset of "
+                f"{largest!r}'s queries")
+        raise AriaInputError(
+            f"cannot compare {name!r} with {first!r}: different query ids ({len(s)} vs "
+            f"{len(sets[first])} queries, e.g. {only[0]!r} is not in both){hint}")
+
+
 @validate_params({"diagnostics": MappingOf(Diagnostics, min_len=1),
                   "lds": [None, MappingOf([None, "real", LDSResult])], "homogeneity": [None, MappingOf()],
                   "homogeneity_k": [None, Interval(int, 2, None)], "sources": [None, MappingOf()]})
@@ -318,6 +380,12 @@ def compare_methods(
     Returns
     -------
     Comparison
+
+    Notes
+    -----
+    The diagnostics are ranked as given; :func:`check_comparable` (which ``aria compare`` and
+    :func:`~aria.evaluate.pipeline.compare_files` apply) refuses matrices that do not score the
+    same segments for the same queries.
 
     Examples
     --------

@@ -292,6 +292,7 @@ def compare_files(
     command: Sequence[str] | None = None,
     progress: ProgressFactory | None = None,
     log: Callable[[str], None] | None = None,
+    query_subset: bool = False,
 ) -> FileComparison:
     """Compare attribution methods given as score files: what ``aria compare`` runs.
 
@@ -332,6 +333,9 @@ def compare_files(
         :data:`ProgressFactory` for the diagnostics passes.
     log : callable, optional
         Called with each warning line as it happens (they are also in ``notices``).
+    query_subset : bool
+        Accept methods scored on subsets of the queries (:func:`~aria.evaluate.compare.check_comparable`);
+        different segment counts are always refused.
 
     Returns
     -------
@@ -343,7 +347,7 @@ def compare_files(
     >>> [m.name for m in run.comparison.ranked], list(run.comparison.to_dict()["excluded"])
     (['query-dependent', 'offset-dominated'], ['collapsed'])
     """
-    from aria.evaluate.compare import compare_methods
+    from aria.evaluate.compare import check_comparable, compare_methods
     from aria.features.table import resolve_channel_set
     from aria.groups.setup import HomogeneitySetup, homogeneity_summary
     from aria.io.groundtruth import load_lds_values
@@ -373,6 +377,7 @@ def compare_files(
                                    lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
                                    alignment=False, progress=progress):
             diags[ev.name] = ev.diagnostics
+            check_comparable(diags, query_subset=query_subset)  # refuse at the first mismatch
             if ev.lds is not None:
                 lds_values[ev.name] = ev.lds
             if ev.homogeneity is not None:

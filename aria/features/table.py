@@ -573,8 +573,11 @@ def load_feature_table(path: str | os.PathLike[str], channel_set: ChannelSet) ->
     import pyarrow.parquet as pq
 
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise AriaInputError(f"{p}: no such feature table")
+    from aria.io.validate import check_input_path
+
+    check_input_path(p, "feature table")  # a pipe or device would block
     try:
         pf = pq.ParquetFile(p)
         schema = pf.schema_arrow

@@ -12,6 +12,92 @@ from typing import IO
 from aria.errors import AriaInputError
 from aria.params import validate_params
 
+#: Prefix of every temporary file or folder Aria writes; the writer's pid follows, so that
+#: :func:`clean_stale` can tell a killed run's leftovers from a running one's.
+TEMP_PREFIX = ".aria-tmp-"
+
+
+def temp_prefix(name: str = "") -> str:
+    """The prefix of this process's temporary entries: ``.aria-tmp-<pid>-<name>.``.
+
+    Parameters
+    ----------
+    name : str
+        The final file's name (kept in the temporary name, for a human reading the folder).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import os
+    >>> temp_prefix("x.csv") == f".aria-tmp-{os.getpid()}-x.csv."
+    True
+    """
+    return f"{TEMP_PREFIX}{os.getpid()}-{name}."
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def clean_stale(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove temporary files and folders left in ``folder`` by killed Aria runs.
+
+    Only entries named ``.aria-tmp-<pid>-...`` whose process no longer exists on this machine
+    are removed (a SIGKILL skips every cleanup handler, so the next run does it). Entries of a
+    live process, and anything else, are left alone. Errors are ignored: cleaning is a courtesy.
+
+    Parameters
+    ----------
+    folder : path-like
+        The folder to clean (not recursively).
+
+    Returns
+    -------
+    list of pathlib.Path
+        What was removed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / ".aria-tmp-999999999-r.csv.x.part").write_text("left by a killed run")
+    >>> [p.name for p in clean_stale(d)]
+    ['.aria-tmp-999999999-r.csv.x.part']
+    """
+    import shutil
+
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(TEMP_PREFIX):
+            continue
+        pid_text = entry.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _pid_alive(int(pid_text)):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
+
 
 @contextlib.contextmanager
 @validate_params({"path": "path"})
@@ -43,7 +129,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(final.name), suffix=".part", dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     umask = os.umask(0)

@@ -42,6 +42,7 @@ import numpy as np
 from aria.errors import AriaInputError
 from aria.evaluate.lds import GroundTruth
 from aria.io.torchfile import tensor_to_numpy, torch_load
+from aria.io.validate import check_input_path
 from aria.params import Interval, Options, validate_params
 
 __all__ = ["load_ground_truth", "load_lds_values"]
@@ -78,8 +79,7 @@ def load_ground_truth(
     """
     p = Path(path)
     src = str(p)
-    if not p.is_file():
-        raise AriaInputError(f"{src}: no such file")
+    check_input_path(p, "ground-truth file")
     if _is_torch_file(p):
         return _load_torch_ground_truth(p, n_rows, target_kind)
     try:
@@ -173,6 +173,7 @@ def load_lds_values(path: str | os.PathLike[str]) -> dict[str, float]:
     {'trak': 0.31, 'knn': 0.12}
     """
     p = Path(path)
+    check_input_path(p, "LDS values file")
     try:
         obj = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:

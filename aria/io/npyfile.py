@@ -6,6 +6,7 @@ file is refused with a one-line message instead of failing later in the middle o
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,9 @@ from aria.errors import AriaInputError
 from aria.io.validate import validate_dtype
 
 __all__ = ["NPY_MAGIC", "npy_header", "open_npy"]
+
+#: Largest data size a header may declare (2**63 - 1: what a file offset can address).
+_MAX_NPY_BYTES = 2**63 - 1
 
 #: First bytes of every ``.npy`` file.
 NPY_MAGIC = b"\x93NUMPY"
@@ -62,7 +66,15 @@ def npy_header(path: str | Path) -> tuple[tuple[int, ...], np.dtype, bool, int]:
     except OSError as exc:
         raise AriaInputError(f"{p}: cannot read ({exc.strerror or exc})") from None
     validate_dtype(dtype, str(p))
-    expected = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if any(not isinstance(s, int) or s < 0 for s in shape):
+        raise AriaInputError(f"{p}: corrupt .npy header (negative or non-integer shape {shape})")
+    n_items = math.prod(int(s) for s in shape)  # Python ints: no int64 overflow
+    if n_items * dtype.itemsize > _MAX_NPY_BYTES:
+        raise AriaInputError(
+            f"{p}: corrupt .npy header: shape {tuple(shape)} would need {n_items * dtype.itemsize} "
+            "bytes, more than any file can hold"
+        )
+    expected = offset + n_items * dtype.itemsize
     actual = p.stat().st_size
     if actual < expected:
         raise AriaInputError(
@@ -95,7 +107,7 @@ def open_npy(path: str | Path) -> np.ndarray:
     """
     p = Path(path)
     shape, dtype, _, _ = npy_header(p)
-    if int(np.prod(shape)) == 0:
+    if math.prod(shape) == 0:
         return np.zeros(shape, dtype=dtype)
     try:
         return np.load(p, mmap_mode="r", allow_pickle=False)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+import stat
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from aria.errors import AriaInputError
-from aria.io.atomic import atomic_open, atomic_path
+from aria.io.atomic import atomic_open, atomic_path, clean_stale, temp_prefix
 from aria.params import InstanceOf, validate_params
 
-__all__ = ["json_safe", "write_json", "write_table", "check_out_dir", "write_result_set", "homogeneity_files",
+__all__ = ["json_safe", "write_json", "write_table", "check_out_dir", "check_out_file",
+           "write_result_set", "staged_result_set", "homogeneity_files",
            "groups_frame"]
 
 
@@ -128,12 +131,42 @@ def write_table(path: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
     return p
 
 
+def _check_out_path(out: Path, inputs: Sequence[str | os.PathLike[str] | None], flag: str,
+                    *, folder: bool) -> None:
+    """Shared checks of an output path: kind, not an input, a writable existing ancestor."""
+    try:
+        st = os.stat(out)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise AriaInputError(f"{flag}: {out}: {exc.strerror or exc}", parameter=flag) from None
+    if st is not None:
+        if folder and not stat.S_ISDIR(st.st_mode):
+            raise AriaInputError(f"{flag}: {out} exists and is not a directory", parameter=flag)
+        if not folder and not stat.S_ISREG(st.st_mode):
+            kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise AriaInputError(f"{flag}: {out} exists and is {kind}", parameter=flag)
+    resolved = out.resolve()
+    if resolved in {Path(p).resolve() for p in inputs if p}:
+        raise AriaInputError(f"{flag}: {out} is one of the inputs; it would overwrite an input file",
+                             parameter=flag)
+    ancestor = resolved if (folder and st is not None) else resolved.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise AriaInputError(f"{flag}: {ancestor} is not a directory", parameter=flag)
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise AriaInputError(f"{flag}: cannot write in {ancestor} (permission denied)", parameter=flag)
+
+
 def check_out_dir(path: str | os.PathLike[str] | None,
                   inputs: Sequence[str | os.PathLike[str] | None]) -> Path | None:
     """Check an output directory up front; it is created only when results are written.
 
-    Refuses a path that is an existing file or one of the inputs, so that a bad output
-    directory fails before any work and a failed run leaves nothing behind.
+    Refuses, before any work: a path that exists and is not a directory (a file, a pipe), one
+    of the inputs, and a folder whose nearest existing ancestor is not
+    writable. Leftovers of killed runs (``.aria-tmp-<dead pid>-*``) next to it and inside it are
+    removed (:func:`~aria.io.atomic.clean_stale`).
 
     Parameters
     ----------
@@ -154,15 +187,56 @@ def check_out_dir(path: str | os.PathLike[str] | None,
     if path is None:
         return None
     out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise AriaInputError(f"out: {out} exists and is not a directory", parameter="out")
-    if out.resolve() in {Path(p).resolve() for p in inputs if p}:
-        raise AriaInputError(f"out: {out} is one of the inputs", parameter="out")
+    _check_out_path(out, inputs, "out", folder=True)
+    clean_stale(out.resolve().parent)
+    if out.is_dir():
+        clean_stale(out)
+    return out
+
+
+def check_out_file(path: str | os.PathLike[str] | None,
+                   inputs: Sequence[str | os.PathLike[str] | None], flag: str = "out") -> Path | None:
+    """Check a single output file (e.g. ``--residual``) up front, before any work.
+
+    Refuses a path that exists and is not a regular file (a folder, a pipe, a device), one of
+    the inputs, and a file whose nearest existing ancestor folder is not writable; removes
+    leftovers of killed runs in its folder (:func:`~aria.io.atomic.clean_stale`).
+
+    Parameters
+    ----------
+    path : path-like or None
+        The output file (None: nothing is written).
+    inputs : sequence of path-like
+        Input paths that must not be overwritten (None entries are ignored).
+    flag : str
+        Parameter name used in messages (the CLI maps it to its flag).
+
+    Returns
+    -------
+    pathlib.Path or None
+
+    Examples
+    --------
+    >>> str(check_out_file("residual.npy", ["scores.npy"], "path"))
+    'residual.npy'
+    """
+    if path is None:
+        return None
+    out = Path(path)
+    _check_out_path(out, inputs, flag, folder=False)
+    clean_stale(out.resolve().parent)
     return out
 
 
 def write_result_set(out_dir: str | os.PathLike[str], files: Mapping[str, object]) -> list[Path]:
-    """Write named results into a directory, each file atomically, in the given order.
+    """Write a result set all or nothing: into a temporary folder, then moved into place.
+
+    Every file is first written into ``.aria-tmp-<pid>-<name>.<random>/`` next to
+    ``out_dir``. Only when all of them are written: a missing or empty ``out_dir`` is replaced
+    by that folder in one rename; an existing ``out_dir`` receives the files by one rename each
+    (same file system, so no copy and no disk-full in between). On any error, or Ctrl-C, the
+    temporary folder is removed and ``out_dir`` is left as it was; after a SIGKILL the next
+    run removes it (:func:`~aria.io.atomic.clean_stale`).
 
     Parameters
     ----------
@@ -170,12 +244,13 @@ def write_result_set(out_dir: str | os.PathLike[str], files: Mapping[str, object
         Destination directory (created if needed).
     files : mapping
         File name -> content: a DataFrame for ``.csv``/``.parquet`` (:func:`write_table`),
-        anything JSON-ready for ``.json`` (:func:`write_json`). None entries are skipped.
+        anything JSON-ready for ``.json`` (:func:`write_json`), a ``bytes`` or ``str`` for any
+        other name (written as is). None entries are skipped.
 
     Returns
     -------
     list of pathlib.Path
-        The written paths.
+        The written paths (in ``out_dir``).
 
     Examples
     --------
@@ -186,17 +261,87 @@ def write_result_set(out_dir: str | os.PathLike[str], files: Mapping[str, object
     ...     [p.name for p in paths]
     ['t.csv', 'r.json']
     """
+    names = []
+    with staged_result_set(out_dir) as stage:
+        for name, content in files.items():
+            if content is None:
+                continue
+            target = stage / name
+            if Path(name).suffix.lower() == ".json":
+                write_json(target, content)
+            elif isinstance(content, bytes | str):
+                with atomic_open(target, "wb" if isinstance(content, bytes) else "w") as fh:
+                    fh.write(content)
+            else:
+                write_table(target, content)
+            names.append(name)
+    return [Path(out_dir) / n for n in names]
+
+
+@contextlib.contextmanager
+def staged_result_set(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary folder to write a result set into; move it onto ``out_dir`` on success.
+
+    What :func:`write_result_set` uses; for writers that produce their own files (the HTML
+    report and its figures). On an exception (or Ctrl-C) the folder is removed and ``out_dir``
+    is untouched; files of ``out_dir`` that the result set does not name are kept.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Destination directory (created if needed).
+
+    Yields
+    ------
+    pathlib.Path
+        The staging folder, ``.aria-tmp-<pid>-<name>.<random>`` next to ``out_dir``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     out = pathlib.Path(d) / "res"
+    ...     with staged_result_set(out) as stage:
+    ...         _ = (stage / "a.txt").write_text("x")
+    ...     sorted(p.name for p in pathlib.Path(d).iterdir()), (out / "a.txt").read_text()
+    (['res'], 'x')
+    """
+    import shutil
+    import tempfile
+
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, content in files.items():
-        if content is None:
-            continue
-        if Path(name).suffix.lower() == ".json":
-            written.append(write_json(out / name, content))
-        else:
-            written.append(write_table(out / name, content))
-    return written
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(parent)
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out.name), dir=parent))
+    try:
+        yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp creates 0700
+        names = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if not p.is_dir())
+        _publish(tmp, out, names)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(tmp, ignore_errors=True)  # empty unless files were moved one by one
+
+
+def _publish(tmp: Path, out: Path, names: list[str]) -> None:
+    """Move a finished result set into place: one rename of the folder when possible."""
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    try:
+        out.rmdir()  # an empty folder: replace it whole
+    except OSError:
+        pass
+    else:
+        os.rename(tmp, out)
+        return
+    for name in names:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp / name, out / name)
 
 
 def groups_frame(result: Any) -> pd.DataFrame:

@@ -14,6 +14,7 @@ rows than columns is refused unless the caller says how it is laid out (``orient
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -30,7 +31,9 @@ from aria.io.validate import (
     QUERY,
     SEGMENT,
     TRACK,
+    check_input_path,
     check_unique,
+    check_zarr_store,
     validate_dtype,
     validate_scores,
     validate_track_map,
@@ -291,8 +294,7 @@ def load_scores(
         return _finish(_load_xarray(path, "zarr", variable), path, "zarr", "dims named in the file", tracks)
     p = Path(path)
     src = str(p)
-    if not p.exists():
-        raise AriaInputError(f"{src}: no such file or directory")
+    check_input_path(p, "score file", folder_ok=True)  # a pipe or device would block
     suffix = p.suffix.lower()
     if suffix in _PICKLE_SUFFIXES:
         raise AriaInputError(
@@ -529,10 +531,24 @@ def _load_npz(p: Path, *, variable: str | None) -> tuple[np.ndarray, np.ndarray 
     return array, query_ids, segment_track
 
 
+def _zarr_consolidated(p: Path) -> bool:
+    """Whether the store has consolidated metadata (asking avoids zarr's fallback warning)."""
+    if (p / ".zmetadata").is_file():
+        return True
+    try:
+        meta = json.loads((p / "zarr.json").read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and isinstance(meta.get("consolidated_metadata"), dict)
+
+
 def _load_xarray(p: Path | str, fmt: str, variable: str | None) -> xr.DataArray:
+    local = isinstance(p, Path)  # else an fsspec URL (its metadata is not pre-checked: docs/security.md)
+    if fmt == "zarr" and local and p.is_dir():
+        check_zarr_store(p)  # refuse object/pickle codecs before any array is decoded
     try:
         if fmt == "zarr":
-            ds = xr.open_zarr(p, consolidated=None)
+            ds = xr.open_zarr(p, consolidated=_zarr_consolidated(p) if local else None)
         else:
             ds = xr.open_dataset(p, cache=False)  # read row blocks lazily, never cache the whole
     except ImportError as exc:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from aria.errors import AriaDependencyError, AriaInputError
 from aria.io.validate import (
+    check_input_path,
     check_unique,
     validate_track_map,
 )
@@ -45,8 +46,7 @@ def normalize_ids(ids: np.ndarray) -> np.ndarray:
 
 
 def _read_table(p: Path, what: str) -> pd.DataFrame:
-    if not p.exists():
-        raise AriaInputError(f"{p}: no such file")
+    check_input_path(p, what)
     suffix = p.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
@@ -112,9 +112,14 @@ def load_track_map(source: str | os.PathLike[str] | np.ndarray, n_segments: int)
         )
     seg_raw = df[cols["segment"]]
     seg = pd.to_numeric(seg_raw, errors="coerce")
-    if seg.isna().any() or (seg != seg.round()).any():
-        bad = seg_raw[seg.isna() | (seg != seg.round())].iloc[0]
+    invalid = seg.isna() | ~np.isfinite(seg.fillna(0)) | (seg != seg.round())
+    if invalid.any():
+        bad = seg_raw[invalid].iloc[0]
         raise AriaInputError(f"{p}: segment ids must be row indices 0..N-1, found {bad!r}")
+    if seg.size and (seg.min() < 0 or seg.max() >= n_segments):  # before int64 (no wrap-around)
+        raise AriaInputError(
+            f"{p}: segment ids must lie in 0..{n_segments - 1}, found {seg.min():g}..{seg.max():g}"
+        )
     seg = seg.astype(np.int64).to_numpy()
     if seg.size != n_segments:
         raise AriaInputError(
@@ -183,7 +188,7 @@ def load_query_metadata(source: str | os.PathLike[str], query_ids: np.ndarray) -
     missing = np.setdiff1d(qids, df["query"].to_numpy())
     if missing.size:
         raise AriaInputError(
-            f"{p}: no metadata for {missing.size} queries (e.g. {missing[0]!r})"
+            f"{p}: no metadata for {missing.size} queries (e.g. {str(missing[0])!r})"
         )
     return df.set_index("query").loc[qids]
 

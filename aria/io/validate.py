@@ -7,7 +7,11 @@ offending file, position or id. Computation modules trust their input.
 
 from __future__ import annotations
 
+import json
+import os
+import stat
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -115,7 +119,9 @@ def _check_unique(ids: Sequence | np.ndarray, what: str) -> None:
     if uniq.size != ids.size:
         dup = uniq[counts > 1][:3]
         shown = ", ".join(repr(x.item() if hasattr(x, "item") else x) for x in dup)
-        raise AriaInputError(f"duplicate {what}s: {shown} ({int((counts > 1).sum())} duplicated)")
+        noun, sep, where = what.partition(" in ")  # "segment id in map.csv" -> "segment ids in map.csv"
+        raise AriaInputError(
+            f"duplicate {noun}s{sep}{where}: {shown} ({int((counts > 1).sum())} duplicated)")
 
 
 def check_unique(ids: Sequence | np.ndarray, what: str) -> None:
@@ -226,3 +232,191 @@ def validate_track_map(track: np.ndarray, n_segments: int, source: str = "track 
         raise AriaInputError(
             f"{source} has no track for segment {int(np.flatnonzero(~np.isfinite(track))[0])}"
         )
+
+
+#: numcodecs / zarr codec ids that decode to Python objects by running a deserialiser; a store
+#: naming one is refused before anything is decoded (``pickle`` runs arbitrary code).
+_OBJECT_CODECS = frozenset({
+    "pickle", "msgpack", "msgpack2", "json", "json2", "vlen-array", "categorize",
+})
+#: Codecs that turn an object (``|O``) array into plain strings or bytes and nothing else.
+_STRING_CODECS = frozenset({"vlen-utf8", "vlen-bytes"})
+#: Metadata file names of zarr v2 (array, consolidated) and zarr v3 stores.
+_ZARR_META = (".zarray", ".zmetadata", "zarr.json")
+#: Upper bound on metadata files walked in one store (a store is a handful of arrays).
+_MAX_ZARR_META = 10_000
+
+
+def _codec_id(codec: object) -> str:
+    """The lower-case id of a zarr v2 (``{"id": ...}``) or v3 (``{"name": ...}``) codec entry."""
+    if isinstance(codec, dict):
+        name = codec.get("id", codec.get("name", ""))
+        return str(name).lower().removeprefix("numcodecs.")
+    return str(codec).lower().removeprefix("numcodecs.")
+
+
+def _check_zarr_array_meta(meta: dict, where: str) -> None:
+    """Refuse one array's metadata (v2 ``.zarray`` or v3 ``zarr.json``) that decodes objects."""
+    codecs: list[object] = []
+    for key in ("filters", "codecs"):
+        value = meta.get(key)
+        if isinstance(value, list):
+            codecs.extend(value)
+    comp = meta.get("compressor")
+    if comp is not None:
+        codecs.append(comp)
+    # sharding nests its own codec chains (v3 "sharding_indexed": configuration.codecs)
+    stack = list(codecs)
+    ids: list[str] = []
+    while stack:
+        c = stack.pop()
+        ids.append(_codec_id(c))
+        if isinstance(c, dict) and isinstance(c.get("configuration"), dict):
+            for key in ("codecs", "index_codecs"):
+                inner = c["configuration"].get(key)
+                if isinstance(inner, list):
+                    stack.extend(inner)
+    bad = sorted({i for i in ids if i in _OBJECT_CODECS or "pickle" in i})
+    if bad:
+        raise AriaInputError(
+            f"{where}: uses the object codec {bad[0]!r}, which can run code when decoded; "
+            "Aria refuses it (store numbers, and ids as fixed-width or vlen-utf8 strings)"
+        )
+    dtype = meta.get("dtype", meta.get("data_type"))
+    text = json.dumps(dtype) if not isinstance(dtype, str) else dtype
+    if "|O" in text or text.strip('"').lower() in ("object", "o"):
+        if not ids or not set(ids) & _STRING_CODECS or set(ids) - _STRING_CODECS - _SAFE_BYTES:
+            raise AriaInputError(
+                f"{where}: holds Python objects (dtype {text}) without a plain string codec; "
+                "Aria never decodes objects (store fixed-width or vlen-utf8 strings)"
+            )
+
+
+#: Byte-level compressors and checksums that may follow a string codec on an object array.
+_SAFE_BYTES = frozenset({
+    "blosc", "zstd", "lz4", "gzip", "zlib", "bz2", "lzma", "crc32", "crc32c", "adler32",
+    "fletcher32", "shuffle", "bytes",
+})
+
+
+def check_zarr_store(path: str | os.PathLike[str]) -> None:
+    """Refuse a zarr store whose metadata names an object or pickle codec, before decoding.
+
+    Reads the JSON metadata files itself (zarr v2 ``.zarray`` and consolidated ``.zmetadata``,
+    zarr v3 ``zarr.json``), so no array of the store is opened or decoded here. Refused: any
+    codec that deserialises Python objects (``pickle``, ``msgpack``, ``json``, ``vlen-array``,
+    ``categorize``), and any object dtype (``|O``, v3 ``object``) that is not decoded by a
+    plain string codec (``vlen-utf8``/``vlen-bytes``) alone.
+
+    Parameters
+    ----------
+    path : path-like
+        The store's root folder.
+
+    Raises
+    ------
+    AriaInputError
+        A refused codec or dtype, or metadata that is not valid JSON, naming the file.
+
+    Examples
+    --------
+    >>> import json, os, tempfile
+    >>> root = tempfile.mkdtemp(suffix=".zarr")
+    >>> os.mkdir(os.path.join(root, "query"))
+    >>> meta = {"zarr_format": 2, "dtype": "|O", "filters": [{"id": "pickle"}], "compressor": None}
+    >>> with open(os.path.join(root, "query", ".zarray"), "w") as f:
+    ...     json.dump(meta, f)
+    >>> try:
+    ...     check_zarr_store(root)
+    ... except AriaInputError as e:
+    ...     print("refused" if "pickle" in str(e) else e)
+    refused
+    """
+    root = Path(path)
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name not in _ZARR_META:
+                continue
+            seen += 1
+            if seen > _MAX_ZARR_META:
+                raise AriaInputError(f"{root}: more than {_MAX_ZARR_META} zarr metadata files")
+            f = Path(dirpath) / name
+            try:
+                meta = json.loads(f.read_bytes())
+            except (OSError, ValueError) as exc:
+                raise AriaInputError(f"{f}: unreadable zarr metadata ({type(exc).__name__})") from None
+            if not isinstance(meta, dict):
+                raise AriaInputError(f"{f}: zarr metadata is not a JSON object")
+            if name == ".zmetadata":
+                entries = meta.get("metadata", {})
+                for key, sub in (entries.items() if isinstance(entries, dict) else ()):
+                    if isinstance(sub, dict) and key.endswith((".zarray", "zarr.json")):
+                        _check_zarr_array_meta(sub, f"{f} [{key}]")
+            elif name == "zarr.json":
+                if meta.get("node_type") == "array":
+                    _check_zarr_array_meta(meta, str(f))
+                # v3 consolidated metadata lives in the group's zarr.json
+                cons = meta.get("consolidated_metadata")
+                nodes = cons.get("metadata", {}) if isinstance(cons, dict) else {}
+                for key, sub in (nodes.items() if isinstance(nodes, dict) else ()):
+                    if isinstance(sub, dict) and sub.get("node_type") == "array":
+                        _check_zarr_array_meta(sub, f"{f} [{key}]")
+            else:
+                _check_zarr_array_meta(meta, str(f))
+
+
+def check_input_path(path: str | os.PathLike[str], what: str = "input", *,
+                     folder_ok: bool = False) -> os.stat_result:
+    """Refuse an input that is not a regular file (or, if allowed, a folder), before opening it.
+
+    A named pipe, socket or device would block (or never end) on ``open``/``read``; it is
+    refused from :func:`os.stat` alone, without opening anything.
+
+    Parameters
+    ----------
+    path : path-like
+        The input.
+    what : str
+        What the file is, used in the message (``"score file"``, ``"track map"``...).
+    folder_ok : bool
+        Whether a folder is acceptable (score stores and peer libraries' folders).
+
+    Returns
+    -------
+    os.stat_result
+        The file's status (follows symbolic links).
+
+    Raises
+    ------
+    AriaInputError
+        Missing, unreadable status, or not a regular file / folder.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> p = os.path.join(d, "pipe")
+    >>> os.mkfifo(p)
+    >>> try:
+    ...     check_input_path(p, "score file")
+    ... except AriaInputError as e:
+    ...     print(str(e).split(": ", 1)[1])
+    score file is a named pipe; Aria reads regular files only
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise AriaInputError(f"{path}: no such file or directory") from None
+    except OSError as exc:
+        raise AriaInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    mode = st.st_mode
+    if stat.S_ISREG(mode) or (folder_ok and stat.S_ISDIR(mode)):
+        return st
+    if stat.S_ISDIR(mode):
+        raise AriaInputError(f"{path}: {what} is a folder; expected a file")
+    kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+    only = "regular files and folders" if folder_ok else "regular files"
+    raise AriaInputError(f"{path}: {what} is {kind}; Aria reads {only} only")

@@ -230,7 +230,7 @@ def make_report(
     from aria.features.table import resolve_channel_set
     from aria.groups.setup import HomogeneitySetup, homogeneity_summary, pick_k
     from aria.io.groundtruth import load_lds_values
-    from aria.io.output import check_out_dir, write_json
+    from aria.io.output import check_out_dir, staged_result_set, write_json
     from aria.io.provenance import provenance_record
     from aria.io.tables import load_query_labels
     from aria.report.html import (
@@ -335,9 +335,11 @@ def make_report(
                         comparison=comparison, n_tracks=n_tracks, title=title, extra_blocks=blocks,
                         extra_warnings=warnings, figures=figures, dpi=dpi)
     html = render_html(data)
-    path = write_report(html, out_dir)
-    figure_paths = write_figures(data, out_dir) if save_figures else []
-    prov_path = write_json(out_dir / "provenance.json", prov)
+    with staged_result_set(out_dir) as stage:  # all or nothing (docs/security.md)
+        path = out_dir / write_report(html, stage).relative_to(stage)
+        figure_paths = [out_dir / f.relative_to(stage)
+                        for f in (write_figures(data, stage) if save_figures else [])]
+        prov_path = out_dir / write_json(stage / "provenance.json", prov).relative_to(stage)
     return Report(data=data, html=html, path=path, provenance_path=prov_path, figure_paths=figure_paths,
                   diagnostics=diags, summaries=summaries, summary_k=chosen_k,
                   comparison=comparison, provenance=prov, notices=notices)
