@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from aria.diagnostics.bootstrap import DiagnosticsBootstrap, bootstrap_diagnostics
 from aria.diagnostics.stats import GramStats, gram_stats
 from aria.diagnostics.verdict import _EXPLAIN, VerdictThresholds, classify
 from aria.io.streaming import DEFAULT_BLOCK_ROWS
@@ -71,6 +72,7 @@ class Diagnostics:
     undefined: dict[str, str] = field(default_factory=dict)
     correlation: np.ndarray | None = field(default=None, repr=False)
     parameters: dict = field(default_factory=dict)
+    bootstrap: DiagnosticsBootstrap | None = field(default=None, repr=False)
 
     @property
     def explanation(self) -> str:
@@ -125,6 +127,8 @@ class Diagnostics:
             "thresholds": asdict(self.thresholds),
             "parameters": dict(self.parameters),
         }
+        if self.bootstrap is not None:  # <key>_ci: [low, high] and a "bootstrap" record
+            d.update(self.bootstrap.to_dict())
         return d
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -161,6 +165,9 @@ def diagnose(
     block_rows: int = DEFAULT_BLOCK_ROWS,
     chunk_rows: int | None = None,
     progress: Callable[[int], None] | None = None,
+    bootstrap: int = 0,
+    bootstrap_seed: int | None = 0,
+    confidence: float = 0.95,
 ) -> Diagnostics:
     """Compute the reliability diagnostics of a score matrix in one streaming pass.
 
@@ -178,6 +185,15 @@ def diagnose(
         Streaming parameters (see :func:`gram_stats`).
     progress : callable, optional
         Called with the number of rows processed after each block.
+    bootstrap : int
+        Bootstrap replicates over queries (0 = none). With ``B > 0``, ``result.bootstrap`` holds
+        percentile intervals of rho_bar, C_bar and E1, computed from the Gram statistics without
+        a second pass (:func:`aria.diagnostics.bootstrap.bootstrap_diagnostics`), and
+        ``to_dict()`` gains ``<key>_ci: [low, high]`` keys.
+    bootstrap_seed : int or None
+        Seed of the bootstrap's ``numpy.random.default_rng``.
+    confidence : float
+        Coverage of the bootstrap intervals.
 
     Returns
     -------
@@ -196,6 +212,10 @@ def diagnose(
     qids = np.asarray(scores.coords[QUERY].values).astype(str)
     result = diagnose_stats(stats, qids, thresholds=thresholds, spectrum_length=spectrum_length)
     result.parameters.update(block_rows=block_rows)
+    if bootstrap:
+        result.bootstrap = bootstrap_diagnostics(stats, result, replicates=bootstrap, seed=bootstrap_seed,
+                                                 confidence=confidence)
+        result.parameters.update(bootstrap=bootstrap, bootstrap_seed=bootstrap_seed, confidence=confidence)
     return result
 
 
