@@ -15,6 +15,7 @@ removals change the generations more, so its similarities are lower.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -37,21 +38,26 @@ def _rankdata(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ranks, sizes
 
 
+#: Largest ``n1 * n2`` for the exact p-value (exact integer arithmetic; time grows as ``min(n1, n2) n1 n2``).
+EXACT_MAX_PAIRS = 20_000
+
+
 def _exact_sf(u: float, n1: int, n2: int) -> float:
-    """``P(U >= u)`` under the null without ties (coefficients of the Gaussian binomial)."""
+    """``P(U >= u)`` under the null without ties, in exact integer arithmetic.
+
+    The number of arrangements with statistic ``t`` is the coefficient of ``x^t`` in the Gaussian
+    binomial ``prod_{i=1..m} (1 - x^(n+i)) / (1 - x^i)``, ``m = min(n1, n2)``, ``n = max(n1, n2)``.
+    """
     m, n = min(n1, n2), max(n1, n2)
-    # number of arrangements with statistic t: coefficients of prod_{i=1..m} (1 - x^(n+i)) / (1 - x^i)
-    coef = np.zeros(m * n + 1)
-    coef[0] = 1.0
+    coef = [0] * (m * n + 1)
+    coef[0] = 1
     for i in range(1, m + 1):
-        shifted = coef.copy()
-        shifted[n + i:] -= coef[: coef.size - (n + i)]
-        for t in range(i, coef.size):  # divide by (1 - x^i): running sum with stride i
-            shifted[t] += shifted[t - i]
-        coef = shifted
-    total = coef.sum()
-    k = math.ceil(u - 1e-9)
-    return float(coef[max(k, 0):].sum() / total)
+        for t in range(len(coef) - 1, n + i - 1, -1):  # multiply by (1 - x^(n+i))
+            coef[t] -= coef[t - n - i]
+        for t in range(i, len(coef)):  # divide by (1 - x^i)
+            coef[t] += coef[t - i]
+    k = max(math.ceil(u - 1e-9), 0)
+    return float(Fraction(sum(coef[k:]), sum(coef)))
 
 
 def mann_whitney_u(x: np.ndarray, y: np.ndarray, method: str = "auto") -> tuple[float, float]:
@@ -82,6 +88,9 @@ def mann_whitney_u(x: np.ndarray, y: np.ndarray, method: str = "auto") -> tuple[
     if method == "exact":
         if has_ties:
             raise AriaInputError("the exact Mann-Whitney p-value needs samples without ties")
+        if n1 * n2 > EXACT_MAX_PAIRS:
+            raise AriaInputError(f"the exact p-value is limited to n1 * n2 <= {EXACT_MAX_PAIRS} "
+                                 f"(got {n1} x {n2}); use method='asymptotic'")
         return u, _exact_sf(u, n1, n2)
     if method != "asymptotic":
         raise AriaInputError(f"unknown method {method!r} (auto, exact or asymptotic)")
