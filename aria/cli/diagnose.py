@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from aria import examples
+from aria.cli._bootstrap import add_bootstrap_flags, check_bootstrap_args
 from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
 from aria.diagnostics.reliability import VerdictThresholds, diagnose
 from aria.diagnostics.residual import write_residual
@@ -25,6 +26,7 @@ examples:
   aria diagnose scores.npy --tracks segment_track.csv --json
   aria diagnose scores_test_x_train.pt --transpose --out results/
   aria diagnose scores.npy --residual residual.npy --out results/
+  aria diagnose scores.npy --bootstrap 1000 --seed 0 --json   # 95% CIs over queries
 
 exit status: 0 success, 2 bad input (one-line message on stderr), 1 internal error.
 """
@@ -72,6 +74,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    metavar="X")
     g.add_argument("--partial-offset-concentration", type=float,
                    default=t.partial_offset_concentration, metavar="X")
+    add_bootstrap_flags(p, seed_flags=("--seed", "--bootstrap-seed"))
     add_progress_flags(p, "always show a progress bar")
     p.set_defaults(func=run)
 
@@ -85,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             raise AriaInputError(f"--{name.replace('_', '-')} must be >= 1")
     if args.chunk_rows is not None and args.chunk_rows < 1:
         raise AriaInputError("--chunk-rows must be >= 1")
+    check_bootstrap_args(args)
     try:
         thresholds = VerdictThresholds(
             collapsed_corr=args.collapsed_corr,
@@ -107,7 +111,9 @@ def run(args: argparse.Namespace) -> int:
     n = scores.sizes["segment"]
     with progress_bar(n, "diagnose", args.progress) as update:
         diag = diagnose(scores, thresholds=thresholds, spectrum_length=args.spectrum_length,
-                        block_rows=args.block_rows, chunk_rows=args.chunk_rows, progress=update)
+                        block_rows=args.block_rows, chunk_rows=args.chunk_rows, progress=update,
+                        bootstrap=args.bootstrap, bootstrap_seed=args.bootstrap_seed,
+                        confidence=args.confidence)
     axis = None
     if args.residual:
         with progress_bar(n, "residual", args.progress) as update:
@@ -124,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             "transpose": args.transpose, "variable": args.variable,
             "spectrum_length": args.spectrum_length, "block_rows": args.block_rows,
             "chunk_rows": args.chunk_rows, "thresholds": result["thresholds"],
-            "residual": args.residual,
+            "residual": args.residual, "bootstrap": args.bootstrap, "confidence": args.confidence,
         }
         frame = diag.to_frame()
         write_table(out_dir / "per_query.csv", frame)
@@ -133,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
                         axis.track_u1().reset_index())
         write_json(out_dir / "diagnostics.json", result)
         prov = provenance_record({"scores": source, "tracks": args.tracks}, parameters,
+                                 seeds={"bootstrap": args.bootstrap_seed} if args.bootstrap else None,
                                  command=args.command_line)
         write_json(out_dir / "provenance.json", prov)
     if args.json:

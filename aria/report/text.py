@@ -13,6 +13,15 @@ def _f(x: float, digits: int = 3) -> str:
     return "undefined" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
 
+def _ci(diag: Diagnostics, name: str) -> str:
+    """``"  [low, high]"`` when the diagnostics carry a bootstrap, else ``""``."""
+    boot = getattr(diag, "bootstrap", None)
+    if boot is None:
+        return ""
+    low, high = boot.interval(name)
+    return f"  [{_f(low)}, {_f(high)}]"
+
+
 def format_diagnostics(diag: Diagnostics, source: str = "", n_tracks: int | None = None) -> str:
     """Render diagnostics as a readable table with the verdict and a one-line explanation.
 
@@ -36,17 +45,21 @@ def format_diagnostics(diag: Diagnostics, source: str = "", n_tracks: int | None
     pairs = f"  over {diag.n_correlation_pairs} query pairs" if diag.n_correlation_pairs else ""
     rows = [
         ("segments x queries", shape),
-        ("mean |inter-query corr|", _f(diag.mean_abs_interquery_corr) + pairs),
-        ("energy ratio E1", _f(diag.energy_ratio_1)),
+        ("mean |inter-query corr|", _f(diag.mean_abs_interquery_corr) + _ci(diag, "rho_bar") + pairs),
+        ("energy ratio E1", _f(diag.energy_ratio_1) + _ci(diag, "e1")),
         ("energy ratio E2:5", _f(diag.energy_ratio_2_5)),
         ("v1 uniformity U1", _f(diag.v1_uniformity)),
-        ("mean concentration C", _f(diag.mean_concentration)),
+        ("mean concentration C", _f(diag.mean_concentration) + _ci(diag, "c_bar")),
         ("leading spectrum E1..", spectrum),
     ]
     width = max(len(k) for k, _ in rows)
     lines = [f"Aria diagnose{': ' + source if source else ''}", ""]
     lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
     lines += ["", f"verdict: {diag.verdict.upper()}  ({diag.verdict_reason})", f"  {diag.explanation}"]
+    boot = getattr(diag, "bootstrap", None)
+    if boot is not None:
+        lines.append(f"  [..]: {boot.confidence:.0%} percentile bootstrap intervals over queries "
+                     f"(B = {boot.replicates}, seed {boot.seed}; queries resampled with replacement)")
     for key, why in diag.undefined.items():
         lines.append(f"  note: {key} undefined: {why}")
     if diag.excluded_columns:
