@@ -97,7 +97,8 @@ def _as_matrix(x: object, name: str) -> np.ndarray:
     arr = np.asarray(getattr(x, "values", x))
     validate_dtype(arr.dtype, name)
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise AriaInputError(f"{name}: must be a non-empty 2-D array (items x dimensions), got shape {arr.shape}")
+        raise AriaInputError(f"{name}: must be a non-empty 2-D array (items x dimensions), "
+                             f"got shape {arr.shape}")
     return arr
 
 

@@ -90,7 +90,8 @@ class HomogeneityBootstrap:
     confidence: float
     intervals: dict = field(default_factory=dict)
 
-    def interval(self, channel: str, k: int, stat: str = "z_mean", matrix: str = "scores") -> tuple[float, float]:
+    def interval(self, channel: str, k: int, stat: str = "z_mean",
+                 matrix: str = "scores") -> tuple[float, float]:
         """``(low, high)`` of one summary (``stat`` in ``z_mean``, ``pos``, ``sig``)."""
         lo, hi = self.intervals[matrix][channel][str(k)][f"{stat}_ci"]
         return (math.nan if lo is None else lo, math.nan if hi is None else hi)
@@ -128,7 +129,8 @@ class HomogeneityBootstrap:
 
 
 def homogeneity_bootstrap(result, *, replicates: int = 1000, seed: int | None = 0,
-                          confidence: float = 0.95, rng: np.random.Generator | None = None) -> HomogeneityBootstrap:
+                          confidence: float = 0.95,
+                          rng: np.random.Generator | None = None) -> HomogeneityBootstrap:
     """Bootstrap the homogeneity summaries over queries.
 
     Parameters
@@ -169,7 +171,8 @@ def homogeneity_bootstrap(result, *, replicates: int = 1000, seed: int | None = 
                 z = np.asarray(m.z_channel[ki, :, ci], dtype=np.float64)
                 d = (m.included & np.isfinite(z)).astype(np.float64)
                 zz = np.where(d > 0, z, 0.0)
-                for stat, v in zip(_STATS, (zz, (zz > 0).astype(float), (zz > _SIG).astype(float)), strict=True):
+                series = (zz, (zz > 0).astype(float), (zz > _SIG).astype(float))
+                for stat, v in zip(_STATS, series, strict=True):
                     cols.append((m.matrix, ch, str(k), stat))
                     vals.append(v)
                     wts.append(d)
@@ -178,7 +181,8 @@ def homogeneity_bootstrap(result, *, replicates: int = 1000, seed: int | None = 
     intervals: dict = {}
     for j, (matrix, ch, k, stat) in enumerate(cols):
         lo, hi = percentile_interval(reps[:, j], confidence)
-        intervals.setdefault(matrix, {}).setdefault(ch, {}).setdefault(k, {})[f"{stat}_ci"] = [_num(lo), _num(hi)]
+        cell = intervals.setdefault(matrix, {}).setdefault(ch, {}).setdefault(k, {})
+        cell[f"{stat}_ci"] = [_num(lo), _num(hi)]
     return HomogeneityBootstrap(replicates, seed if rng is None else None, confidence, intervals)
 
 

@@ -1,5 +1,6 @@
-"""Top-k overlap between queries and between methods (MUCS paper ``002``, App. B.2/B.3), and
-quanda's top-k cardinality (spec section 8).
+"""Top-k overlap between queries and between methods, and quanda's top-k cardinality.
+
+MUCS paper ``002``, App. B.2/B.3; spec section 8.
 
 ``top_k(S[:, q])`` is the set of the k training rows with the highest scores for query ``q``,
 ties broken by row order (the lower row wins), as everywhere in Aria.
@@ -137,7 +138,7 @@ def _cardinality(sets: np.ndarray) -> float:
 
 
 def topk_cardinality(scores: object, k: int) -> float:
-    """quanda's top-k cardinality: distinct items in the queries' top-k sets over ``Q k``.
+    """Quanda's top-k cardinality: distinct items in the queries' top-k sets over ``Q k``.
 
     Parameters
     ----------

@@ -18,7 +18,8 @@ from aria.evaluate._checks import as_real_array, as_score_matrix
 __all__ = ["mucs_skew", "unlearning_difference", "self_influence_rank"]
 
 
-def _pair(loss_original: object, loss_unlearned: object, ndim: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _pair(loss_original: object, loss_unlearned: object,
+          ndim: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     l1 = as_real_array(loss_original, "loss_original", ndim)
     l2 = as_real_array(loss_unlearned, "loss_unlearned", ndim)
     if l1.shape != l2.shape:
