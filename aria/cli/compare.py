@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from aria import examples
+from aria.cli._bootstrap import add_bootstrap_flags, check_bootstrap_args
 from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
 from aria.errors import AriaInputError
 from aria.examples import bach_scores as examples_bach_scores
@@ -65,6 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--out", metavar="DIR",
                    help="write comparison.csv, comparison.json, agreement.csv, provenance.json here")
+    add_bootstrap_flags(p, what="each method's LDS (with --lds-gt) and rho_bar, C_bar, E1")
     add_progress_flags(p, "show progress on stderr")
     p.set_defaults(func=run)
 
@@ -112,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
     from aria.io.scores import load_scores
     from aria.report.render import format_comparison
 
+    check_bootstrap_args(args)
     sources, names = method_sources(args)
     inputs = {f"scores[{n}]": s for n, s in zip(names, sources, strict=True)}
     inputs.update(tracks=args.tracks, lds=args.lds, lds_gt=args.lds_gt, features=args.features)
@@ -137,7 +140,8 @@ def run(args: argparse.Namespace) -> int:
     for name, src in zip(names, sources, strict=True):
         scores = load_scores(src, tracks=args.tracks, transpose=args.transpose, variable=args.variable)
         with progress_bar(scores.sizes["segment"], f"diagnose {name}", args.progress) as update:
-            diags[name] = diagnose(scores, progress=update)
+            diags[name] = diagnose(scores, progress=update, bootstrap=args.bootstrap,
+                                   bootstrap_seed=args.bootstrap_seed, confidence=args.confidence)
         if args.lds_gt:
             if gt is None:
                 gt = load_ground_truth(args.lds_gt, scores.sizes["segment"],
@@ -153,7 +157,15 @@ def run(args: argparse.Namespace) -> int:
     comparison = compare_methods(diags, lds=lds_values, homogeneity=homog or None,
                                  homogeneity_k=args.k if homog else None,
                                  sources=dict(zip(names, sources, strict=True)))
+    if args.bootstrap:
+        from aria.cli._bootstrap import add_lds_intervals
+
+        add_lds_intervals(comparison, args)
     result = comparison.to_dict()
+    if args.bootstrap:
+        result["bootstrap"] = {"replicates": args.bootstrap, "seed": args.bootstrap_seed,
+                               "confidence": args.confidence, "method": "percentile",
+                               "resampled": "queries, with replacement (the same draws for every method)"}
     if out_dir is not None:
         write_table(out_dir / "comparison.csv", comparison.to_frame())
         write_json(out_dir / "comparison.json", result)
@@ -161,7 +173,8 @@ def run(args: argparse.Namespace) -> int:
             write_table(out_dir / "agreement.csv", comparison.agreement_frame())
         params = {"names": names, "transpose": args.transpose, "variable": args.variable,
                   "gt_target_kind": args.gt_target_kind}
-        seeds = {}
+        seeds = {"bootstrap": args.bootstrap_seed} if args.bootstrap else {}
+        params.update(bootstrap=args.bootstrap, confidence=args.confidence)
         if homog_spec is not None:
             params.update(homog_spec.parameters())
             seeds["null_groups"] = args.seed

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from aria.cli._bootstrap import add_bootstrap_flags, check_bootstrap_args
 from aria.cli._common import add_progress_flags
 from aria.errors import AriaInputError
 from aria.features.channels import load_channel_set
@@ -98,6 +99,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"rows per computation block (default {DEFAULT_BLOCK_ROWS})")
     p.add_argument("--chunk-rows", type=int, default=None, metavar="N",
                    help="rows read from disk at a time (default: about 128 MiB)")
+    add_bootstrap_flags(p, what="z_mean, Pos and Sig per channel and K")
     add_progress_flags(p, "report stages on stderr")
     p.set_defaults(func=run)
 
@@ -145,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
         raise AriaInputError("--chunk-rows must be >= 1")
     if args.label_column and not args.labels:
         raise AriaInputError("--label-column needs --labels")
+    check_bootstrap_args(args)
     inputs = [args.scores, args.features, args.tracks, args.labels]
     out_dir = _check_out(args.out, inputs)
     show = sys.stderr.isatty() if args.progress is None else args.progress
@@ -180,27 +183,42 @@ def run(args: argparse.Namespace) -> int:
         block_rows=args.block_rows, chunk_rows=args.chunk_rows, alignment=not args.no_alignment,
         progress=progress,
     )
+    boot = None
+    if args.bootstrap:
+        from aria.evaluate.bootstrap import homogeneity_bootstrap
+
+        boot = homogeneity_bootstrap(result, replicates=args.bootstrap, seed=args.bootstrap_seed,
+                                     confidence=args.confidence)
     summary = result.to_dict()
+    if boot is not None:
+        boot.add_to(summary)
     summary["source"] = {"scores": args.scores, "features": args.features, "channels": cset.source,
                          "tracks": args.tracks, "labels": args.labels}
     summary["elapsed_seconds"] = round(time.perf_counter() - t0, 3)
     if out_dir is not None:
-        _write_outputs(out_dir, result, summary, args)
+        _write_outputs(out_dir, result, summary, args, boot)
     if args.json:
         print(json.dumps(json_safe(summary), indent=2, allow_nan=False))
     else:
         print(format_result(result, source=args.scores))
+        if boot is not None:
+            from aria.report.text import format_homogeneity_intervals
+
+            print(format_homogeneity_intervals(boot))
         if out_dir is not None:
             print(f"\nresults written to {out_dir}/")
     return 0
 
 
-def _write_outputs(out: Path, result: HomogeneityResult, summary: dict, args: argparse.Namespace) -> None:
+def _write_outputs(out: Path, result: HomogeneityResult, summary: dict, args: argparse.Namespace,
+                   boot=None) -> None:
     ext = "." + args.table_format
     out.mkdir(parents=True, exist_ok=True)
     write_table(out / f"per_query{ext}", result.to_frame("channel"))
     write_table(out / f"per_query_features{ext}", result.to_frame("feature"))
     write_table(out / "summary.csv", result.summary_frame())
+    if boot is not None:
+        write_table(out / "summary_ci.csv", boot.to_frame())
     write_table(out / "null.csv", result.null_frame())
     write_table(out / f"groups{ext}", groups_frame(result))
     write_table(out / "excluded_tracks.csv", result.excluded_tracks)
@@ -214,11 +232,12 @@ def _write_outputs(out: Path, result: HomogeneityResult, summary: dict, args: ar
     params = dict(result.parameters)
     params.update(transpose=args.transpose, variable=args.variable, label_column=args.label_column,
                   chunk_rows=args.chunk_rows, workers=args.workers, table_format=args.table_format,
-                  cache=not args.no_cache)
+                  cache=not args.no_cache, bootstrap=args.bootstrap, confidence=args.confidence)
     prov = provenance_record(
         {"scores": args.scores, "features": args.features, "tracks": args.tracks, "labels": args.labels,
          "channels": result.channel_set.source},
-        params, seeds={"null": args.seed}, command=args.command_line)
+        params, seeds={"null": args.seed, **({"bootstrap": args.bootstrap_seed} if boot else {})},
+        command=args.command_line)
     write_json(out / "provenance.json", prov)
 
 

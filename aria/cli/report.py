@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from aria.cli._bootstrap import add_bootstrap_flags, check_bootstrap_args
 from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
 from aria.cli.compare import EXAMPLE_NAMES, method_sources
 from aria.errors import AriaInputError
@@ -75,6 +76,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save-figures", action="store_true",
                    help="also write every figure as PNG and SVG into DIR/figures/")
     p.add_argument("--dpi", type=int, default=80, help="figure resolution (default 80)")
+    add_bootstrap_flags(p, what="rho_bar, C_bar, E1, homogeneity and LDS")
     add_progress_flags(p, "show progress on stderr")
     p.set_defaults(func=run)
 
@@ -133,6 +135,9 @@ def run(args: argparse.Namespace) -> int:
         raise AriaInputError("--dpi must be >= 10")
     if args.label_column and not args.labels:
         raise AriaInputError("--label-column needs --labels")
+    check_bootstrap_args(args)
+    boot_kw = {"bootstrap": args.bootstrap, "bootstrap_seed": args.bootstrap_seed,
+               "confidence": args.confidence}
     ks = parse_k(args.k)
     sources, names = method_sources(args)
     features = args.features
@@ -165,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
         for name, src in zip(names, sources, strict=True):
             scores = load_scores(src, tracks=args.tracks, transpose=args.transpose, variable=args.variable)
             with progress_bar(scores.sizes["segment"], f"diagnose {name}", args.progress) as update:
-                diags[name] = diag = diagnose(scores, progress=update)
+                diags[name] = diag = diagnose(scores, progress=update, **boot_kw)
             n_tracks[name] = len(set(scores.coords["track"].values.tolist()))
             if args.lds_gt:
                 if gt is None:
@@ -187,8 +192,14 @@ def run(args: argparse.Namespace) -> int:
             except ValueError as exc:
                 raise AriaInputError(f"--summary-k: {exc}") from None
             summaries[name] = homogeneity_summary(result, summary_k)
+            hboot = None
+            if args.bootstrap:
+                from aria.evaluate.bootstrap import homogeneity_bootstrap
+
+                hboot = homogeneity_bootstrap(result, replicates=args.bootstrap, seed=args.bootstrap_seed,
+                                              confidence=args.confidence)
             blocks[name] = homogeneity_blocks(_slug(name), result, k=summary_k, figures=not args.no_figures,
-                                              dpi=args.dpi)
+                                              dpi=args.dpi, bootstrap=hboot)
             warnings += homogeneity_warnings(name, result)
             for q in args.query:
                 try:
@@ -203,10 +214,15 @@ def run(args: argparse.Namespace) -> int:
     if len(diags) > 1 or lds_values:
         comparison = compare_methods(diags, lds=lds_values, homogeneity=summaries or None,
                                      homogeneity_k=summary_k, sources=dict(zip(names, sources, strict=True)))
+        if args.bootstrap:
+            from aria.cli._bootstrap import add_lds_intervals
+
+            add_lds_intervals(comparison, args)
     params = {"names": names, "transpose": args.transpose, "variable": args.variable,
               "gt_target_kind": args.gt_target_kind, "figures": not args.no_figures, "dpi": args.dpi,
               "thresholds": next(iter(diags.values())).to_dict()["thresholds"]}
-    seeds = {}
+    seeds = {"bootstrap": args.bootstrap_seed} if args.bootstrap else {}
+    params.update(bootstrap=args.bootstrap, confidence=args.confidence)
     if setup is not None:
         params.update(homogeneity=setup.parameters(), residual=not args.no_residual,
                       label_column=args.label_column if auto_labels is None else "mode (Bach example)",

@@ -102,6 +102,15 @@ class HomogeneityBootstrap:
                 "method": "percentile",
                 "resampled": "queries (their per-query z values), with replacement; the null is fixed"}
 
+    def to_frame(self):
+        """Long table ``matrix, channel, k, stat, low, high`` of every interval."""
+        import pandas as pd
+
+        rows = [{"matrix": m, "channel": ch, "k": int(k), "stat": key[:-3], "low": lo, "high": hi}
+                for m, per_ch in self.intervals.items() for ch, per_k in per_ch.items()
+                for k, cis in per_k.items() for key, (lo, hi) in cis.items()]
+        return pd.DataFrame(rows, columns=["matrix", "channel", "k", "stat", "low", "high"])
+
     def add_to(self, summary: dict) -> dict:
         """Insert ``z_mean_ci``, ``pos_ci``, ``sig_ci`` into a ``HomogeneityResult.to_dict()``.
 

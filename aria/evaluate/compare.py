@@ -80,6 +80,9 @@ class MethodRow:
         or undefined).
     source : str
         Input file, when known.
+    lds_ci : list or None
+        ``[low, high]`` bootstrap interval of the LDS over queries
+        (:func:`aria.evaluate.bootstrap.lds_bootstrap`), when computed.
     """
 
     name: str
@@ -91,6 +94,7 @@ class MethodRow:
     exclusion_reason: str | None = None
     ranks: dict[str, int | None] = field(default_factory=dict)
     source: str = ""
+    lds_ci: list[float | None] | None = None
 
     @property
     def verdict(self) -> str:
@@ -170,6 +174,10 @@ class Comparison:
                     row[f"{ch}_{stat}"] = h.get(stat, math.nan)
             if self.has_lds:
                 row["lds"] = m.lds if m.lds is not None else math.nan
+                if any(r.lds_ci is not None for r in self.methods):
+                    lo, hi = m.lds_ci or (None, None)
+                    row["lds_ci_low"] = math.nan if lo is None else lo
+                    row["lds_ci_high"] = math.nan if hi is None else hi
             for key in ("reliability", "rho_bar", "E1", "C_bar", "lds"):
                 if key == "lds" and not self.has_lds:
                     continue
@@ -204,6 +212,8 @@ class Comparison:
                 "ranks": dict(m.ranks),
                 "lds": m.lds,
             }
+            if m.lds_ci is not None:
+                entry["lds_ci"] = list(m.lds_ci)
             if m.lds_result is not None:
                 entry["lds_detail"] = m.lds_result.to_dict()
             if m.homogeneity:

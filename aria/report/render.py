@@ -62,8 +62,9 @@ def format_comparison(comparison: Comparison) -> str:
     header = ["method", "verdict", "rho_bar", "E1", "E2:5", "C_bar"]
     for ch in comparison.channels:
         header += [f"{ch} z", f"{ch} Pos", f"{ch} Sig"]
+    with_ci = has_lds and any(m.lds_ci is not None for m in comparison.methods)
     if has_lds:
-        header += ["LDS", "LDS rank"]
+        header += ["LDS", "LDS rank"] + (["LDS CI"] if with_ci else [])
     header += ["rank"]
     rows = []
     for m in comparison.methods:
@@ -75,6 +76,8 @@ def format_comparison(comparison: Comparison) -> str:
             row += [fmt_number(h.get("z_bar"), 2), fmt_number(h.get("pos"), 2), fmt_number(h.get("sig"), 2)]
         if has_lds:
             row += [fmt_number(m.lds), fmt_number(m.ranks.get("lds"))]
+            if with_ci:
+                row.append(f"[{fmt_number(m.lds_ci[0])}, {fmt_number(m.lds_ci[1])}]" if m.lds_ci else "-")
         row += ["excluded" if m.excluded else fmt_number(m.ranks.get("reliability"))]
         rows.append(row)
     lines = ["Aria compare: reliability of attribution methods", ""]
@@ -90,6 +93,9 @@ def format_comparison(comparison: Comparison) -> str:
             lines.append(f"  excluded {m.name}: {m.exclusion_reason}")
         elif m.diagnostics.notes:
             lines.append(f"  note {m.name}: {'; '.join(m.diagnostics.notes)}")
+    if with_ci:
+        lines.append("LDS CI: percentile bootstrap interval over the evaluated queries "
+                     "(see --json 'bootstrap')")
     if comparison.agreement:
         lines += ["", "does each diagnostic order the methods as LDS does? (Kendall tau over ranked methods)"]
         for a in comparison.agreement:

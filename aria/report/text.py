@@ -6,7 +6,7 @@ import math
 
 from aria.diagnostics.reliability import Diagnostics
 
-__all__ = ["format_diagnostics"]
+__all__ = ["format_diagnostics", "format_homogeneity_intervals"]
 
 
 def _f(x: float, digits: int = 3) -> str:
@@ -66,4 +66,28 @@ def format_diagnostics(diag: Diagnostics, source: str = "", n_tracks: int | None
         shown = ", ".join(diag.excluded_columns[:5])
         more = f" and {len(diag.excluded_columns) - 5} more" if len(diag.excluded_columns) > 5 else ""
         lines.append(f"  excluded columns: {shown}{more}")
+    return "\n".join(lines)
+
+
+def format_homogeneity_intervals(boot) -> str:
+    """Bootstrap intervals of z_mean, Pos and Sig per matrix, channel and K, as text.
+
+    Parameters
+    ----------
+    boot : aria.evaluate.bootstrap.HomogeneityBootstrap
+        The intervals.
+
+    Returns
+    -------
+    str
+    """
+    lines = ["", f"{boot.confidence:.0%} percentile bootstrap intervals over queries (B = {boot.replicates}, "
+             f"seed {boot.seed}; queries resampled with replacement, the null fixed)"]
+    for matrix, per_ch in boot.intervals.items():
+        lines.append(f"[{matrix}]")
+        for ch, per_k in per_ch.items():
+            for k, cis in per_k.items():
+                cells = "  ".join(f"{stat} [{_f(cis[stat + '_ci'][0], 2)}, {_f(cis[stat + '_ci'][1], 2)}]"
+                                  for stat in ("z_mean", "pos", "sig"))
+                lines.append(f"  {ch:<12} K={k:<4} {cells}")
     return "\n".join(lines)
