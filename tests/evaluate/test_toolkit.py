@@ -26,7 +26,7 @@ from aria.evaluate import (
 @pytest.mark.parametrize("module", ["aria.evaluate.unlearning", "aria.evaluate.counterfactual",
                                     "aria.evaluate.overlap", "aria.evaluate.ensemble",
                                     "aria.evaluate.bootstrap", "aria.diagnostics.bootstrap",
-                                    "aria.signatures"])
+                                    "aria.signatures", "aria.io.vectors"])
 def test_docstring_examples_run(module):
     res = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert res.attempted > 0 and res.failed == 0
