@@ -54,8 +54,9 @@ __all__ = [
     "top_eigenvalues",
 ]
 
-#: JSON key of each bootstrapped diagnostic (the spec's section 9 names) -> attribute.
-CI_KEYS = {"mean_abs_interquery_corr": "rho_bar", "mean_concentration": "c_bar", "energy_ratio_1": "e1"}
+#: JSON name of each bootstrapped diagnostic (the short names of ``aria compare``) -> attribute;
+#: the intervals are ``<name>_ci`` keys (``rho_bar_ci``: the interval of ``mean_abs_interquery_corr``).
+CI_KEYS = {"rho_bar": "rho_bar", "C_bar": "c_bar", "E1": "e1"}
 #: What the bootstrap resamples (shown in JSON and reports).
 RESAMPLED = "queries (columns of S), with replacement; training rows fixed"
 
@@ -259,7 +260,7 @@ class DiagnosticsBootstrap:
         return percentile_interval(getattr(self, name), self.confidence)
 
     def to_dict(self) -> dict:
-        """``{<diagnostic key>_ci: [low, high], ..., "bootstrap": {...}}`` (NaN -> None)."""
+        """``{"rho_bar_ci": [low, high], "C_bar_ci", "E1_ci", "bootstrap": {...}}`` (NaN -> None)."""
         out: dict = {}
         for key, attr in CI_KEYS.items():
             out[f"{key}_ci"] = [_num(x) for x in self.interval(attr)]

@@ -174,12 +174,12 @@ def test_diagnose_bootstrap_cli(tmp_path, capsys):
         capsys, "diagnose", "--example", "query-dependent", "--bootstrap", "200", "--bootstrap-seed", "5"
     )
     assert a == b
-    for key in ("mean_abs_interquery_corr", "mean_concentration", "energy_ratio_1"):
+    for key in ("rho_bar", "C_bar", "E1"):
         lo, hi = a[f"{key}_ci"]
         assert lo <= hi
     assert a["bootstrap"]["seed"] == 5 and a["bootstrap"]["replicates"] == 200
     c = _json(capsys, "diagnose", "--example", "query-dependent", "--bootstrap", "200", "--seed", "6")
-    assert c["mean_concentration_ci"] != a["mean_concentration_ci"]
+    assert c["C_bar_ci"] != a["C_bar_ci"]
     plain = _json(capsys, "diagnose", "--example", "query-dependent")
     assert "bootstrap" not in plain
     code, text, _ = _run(
@@ -188,7 +188,7 @@ def test_diagnose_bootstrap_cli(tmp_path, capsys):
     assert code == 0 and "percentile bootstrap intervals over queries" in text
     prov = json.loads((tmp_path / "d" / "provenance.json").read_text())
     assert prov["seeds"] == {"bootstrap": 0} and prov["parameters"]["bootstrap"] == 100
-    assert "energy_ratio_1_ci" in json.loads((tmp_path / "d" / "diagnostics.json").read_text())
+    assert "E1_ci" in json.loads((tmp_path / "d" / "diagnostics.json").read_text())
 
 
 def test_homogeneity_compare_report_bootstrap(tmp_path, capsys):
@@ -227,7 +227,7 @@ def test_homogeneity_compare_report_bootstrap(tmp_path, capsys):
     for meth in c["methods"]:
         lo, hi = meth["lds_ci"]
         assert lo <= meth["lds"] <= hi
-        assert "mean_abs_interquery_corr_ci" in meth["diagnostics"]
+        assert "rho_bar_ci" in meth["diagnostics"]
     code, text, err = _run(
         capsys,
         "report",

@@ -131,14 +131,14 @@ def test_diagnose_with_bootstrap_adds_ci_keys():
     s = aria.scores_from_array(make_matrix("query-dependent", n=300, q=20, seed=2))
     d = aria.diagnose(s, bootstrap=200, bootstrap_seed=7)
     out = json.loads(d.to_json())
-    for key in ("mean_abs_interquery_corr", "mean_concentration", "energy_ratio_1"):
+    for key in ("rho_bar", "C_bar", "E1"):
         lo, hi = out[f"{key}_ci"]
         assert lo <= hi
     assert out["bootstrap"]["seed"] == 7 and out["bootstrap"]["replicates"] == 200
     assert "queries" in out["bootstrap"]["resampled"]
     assert out["parameters"]["bootstrap_seed"] == 7
     plain = aria.diagnose(s).to_dict()
-    assert "mean_concentration_ci" not in plain and "bootstrap" not in plain
+    assert "C_bar_ci" not in plain and "bootstrap" not in plain
     with pytest.raises(AriaInputError, match="replicates"):
         aria.diagnose(s, bootstrap=-3)
     with pytest.raises(AriaInputError, match="confidence"):
@@ -152,6 +152,6 @@ def test_undefined_replicates_are_reported():
     st, d = _stats(s)
     boot = bootstrap_diagnostics(st, d, replicates=50, seed=0)
     out = boot.to_dict()
-    assert out["mean_abs_interquery_corr_ci"] == [None, None]
-    assert out["bootstrap"]["undefined_replicates"]["mean_abs_interquery_corr"] == 50
-    assert out["mean_concentration_ci"][0] is not None
+    assert out["rho_bar_ci"] == [None, None]
+    assert out["bootstrap"]["undefined_replicates"]["rho_bar"] == 50
+    assert out["C_bar_ci"][0] is not None
