@@ -70,24 +70,25 @@ def speed(n: int, q: int, b: int, naive_reps: int, kind: str) -> dict:
             "max_abs_difference_vs_naive": worst}
 
 
-def _factor_matrix(rng, q, extra=50):
+def _factor_matrix(rng, q, extra=50, r_range=(0.1, 0.9)):
     n = q + extra
     m = rng.normal(size=(n, q + 1))
     m -= m.mean(axis=0)
     u, _ = np.linalg.qr(m)
-    r = rng.uniform(0.1, 0.9, size=q)
+    r = rng.uniform(*r_range, size=q)
     t = rng.uniform(0, 2, size=q)
     return np.sqrt(r) * u[:, :1] + np.sqrt(1 - r) * u[:, 1:] + t / math.sqrt(n)
 
 
-def coverage(sims: int, q: int, b: int) -> dict:
-    true_rho = ((2 / 3) * (0.9**1.5 - 0.1**1.5) / 0.8) ** 2
+def coverage(sims: int, q: int, b: int, r_range: tuple[float, float] = (0.1, 0.9)) -> dict:
+    lo_r, hi_r = r_range
+    true_rho = ((2 / 3) * (hi_r**1.5 - lo_r**1.5) / (hi_r - lo_r)) ** 2
     true_c = (2 - math.atan(2)) / 2
     rng = np.random.default_rng(2024)
     hits = {"rho_bar_exclude": 0, "rho_bar_include": 0, "c_bar": 0, "mean_of_per_query_values": 0}
     widths = {k: [] for k in hits}
     for i in range(sims):
-        st, d = _stats(_factor_matrix(rng, q))
+        st, d = _stats(_factor_matrix(rng, q, r_range=r_range))
         for dp in ("exclude", "include"):
             boot = bootstrap_diagnostics(st, d, replicates=b, seed=i, duplicate_pairs=dp)
             lo, hi = boot.interval("rho_bar")
@@ -100,7 +101,7 @@ def coverage(sims: int, q: int, b: int) -> dict:
         lo, hi = lds_bootstrap(z, replicates=b, seed=i)["lds_ci"]
         hits["mean_of_per_query_values"] += lo <= 0.7 <= hi
         widths["mean_of_per_query_values"].append(hi - lo)
-    return {"sims": sims, "q": q, "replicates": b, "nominal": 0.95,
+    return {"sims": sims, "q": q, "replicates": b, "nominal": 0.95, "r_range": list(r_range),
             "coverage": {k: v / sims for k, v in hits.items()},
             "monte_carlo_sd": round(math.sqrt(0.95 * 0.05 / sims), 4),
             "mean_width": {k: float(np.mean(v)) for k, v in widths.items()},
@@ -125,6 +126,7 @@ def main() -> None:
     if args.part in ("all", "speed"):
         results["speed"] = [speed(10_000, q, 1000, 5, kind) for kind in ("low-rank", "noise")]
         results["speed_machine"] = machine
+        results.pop("machine", None)  # layout of the first run
     for r in results.get("speed", []) if args.part != "coverage" else []:
         print(f"{r['kind']:>8}: B={r['replicates']} Q={r['q']}: "
               f"Gram bootstrap {r['bootstrap_seconds']:.2f} s, "
@@ -132,8 +134,10 @@ def main() -> None:
               f"max |diff| {r['max_abs_difference_vs_naive']:.1e}; fallbacks {r['exact_fallbacks']}")
     if args.part in ("all", "coverage"):
         results["coverage"] = coverage(sims, 60, 500)
+        results["coverage_narrow"] = coverage(sims, 60, 500, r_range=(0.2, 0.3))
         results["coverage_machine"] = machine
-        print("coverage:", results["coverage"]["coverage"], "MC sd", results["coverage"]["monte_carlo_sd"])
+        for key in ("coverage", "coverage_narrow"):
+            print(key, results[key]["coverage"], "MC sd", results[key]["monte_carlo_sd"])
     machine["load_avg_end"] = os.getloadavg()
     dest.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {dest}")
