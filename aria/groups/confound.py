@@ -53,7 +53,11 @@ class ConfoundResult:
 
 
 def confound_analysis(results: Sequence, labels: pd.Series | Mapping) -> ConfoundResult:
-    """Stratify per-query channel z-scores by a query label.
+    """Stratify per-query channel z-scores ``z_c(q)`` by a query label (spec section 6).
+
+    For each matrix, channel and K: per label ``n``, ``z_bar``, ``Pos`` and ``Sig`` of the
+    included queries with that label (:func:`aria.groups.result.summarize`), and the standard
+    deviation (``ddof = 0``) of the per-label ``z_bar`` across labels with at least one query.
 
     Parameters
     ----------
@@ -82,9 +86,9 @@ def confound_analysis(results: Sequence, labels: pd.Series | Mapping) -> Confoun
         uniq = sorted({str(x) for x in lab_str.dropna()})
         lab_arr = np.asarray([None if x is None or (isinstance(x, float) and x != x) else str(x)
                               for x in lab_str], dtype=object)
-        for ki, k in enumerate(res.k_values):
-            for ci, c in enumerate(res.channels):
-                z = res.z_channel[ki, :, ci]
+        for k in res.k_values:
+            for c in res.channels:
+                z = res.z(c, k)
                 means = []
                 for u in uniq:
                     mask = (lab_arr == u) & res.included

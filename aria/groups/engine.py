@@ -1,32 +1,33 @@
-"""Within-group homogeneity against random reference groups (spec section 3).
+"""Within-group homogeneity against random reference groups (spec sections 2-6): the engine.
 
-For each query ``q`` and group size ``K``, the group ``G_q(K)`` is the K
-tracks with the highest normalized track score ``T[:, q]`` among the *pool*
-(tracks of the score matrix that have usable features), ties broken by track
-order. For each feature ``f``::
+:func:`homogeneity` runs five named steps, each a function of its own:
 
-    H_f(q) = 2 / (K (K - 1)) * sum_{a < b in G_q(K)} sim_f(x_a, x_b)
-    H_c(q) = mean over features f of channel c of H_f(q)
+1. :func:`resolve_inputs` - the channel set and the feature table (the only step that may read
+   files, through :func:`aria.features.channels.load_channel_set` and
+   :func:`aria.features.table.load_feature_table`);
+2. :func:`prepare` - diagnostics, normalized track scores ``T`` (and of the rank-1 residual), the
+   pool of tracks with features, their similarities, the K sweep;
+3. :func:`aria.groups.null.null_distributions` - the random-reference null of each K, read from
+   and written to a :class:`~aria.groups.null.NullStore` (the on-disk
+   :class:`~aria.groups.null.NullCache` when ``cache_dir`` is given);
+4. :func:`group_homogeneity` - top-K groups, ``H_f``, ``H_c`` and ``z`` of every query, for the
+   scores and the residual (:func:`aria.groups.result.matrix_homogeneity`);
+5. :func:`collect` - warnings, axis-channel alignment, confound analysis, and the labelled
+   :class:`~aria.groups.result.HomogeneityResult`.
 
-The null: ``R`` groups of K distinct pool tracks drawn uniformly with
-``numpy.random.default_rng([seed, K])`` (so the null of one K does not depend
-on which other K are swept); ``mu`` and ``sd`` (``ddof = 1``) of ``H`` over
-those groups, per feature and per channel. Then ``z = (H - mu) / sd`` and,
-over queries, ``z_bar = mean z``, ``Pos = P(z > 0)``, ``Sig = P(z > 1.645)``.
-
-Efficiency: groups of the K sweep are nested prefixes of each query's ranking,
-so one ``K_max x K_max`` block of pair similarities per query gives every K
-(cumulative sums); pairs shared by several groups (e.g. every query of a
-collapsed matrix retrieves the same tracks) are evaluated once; LCS uses the
-bit-parallel batch algorithm of :mod:`aria.similarity`. The null depends only
-on (pool, features, similarity mapping, K, R, seed) and can be cached on disk
-(:class:`aria.nullcache.NullCache`) and reused across queries and methods.
+Where each formula is computed: ``G_q(K)`` :func:`aria.groups.topk.top_k_groups`; ``H_f``
+:func:`aria.groups.topk.nested_group_similarity` (queries) and
+:func:`aria.groups.topk.group_similarity` (null groups); ``H_c``
+:meth:`aria.groups.pool.PoolSimilarity.channel_means`; ``mu``, ``sd``
+:class:`aria.groups.null.NullDistribution`; ``z`` :func:`aria.groups.result.z_scores`;
+``z_bar``, ``Pos``, ``Sig`` :func:`aria.groups.result.summarize`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +38,19 @@ from aria.diagnostics.reliability import Diagnostics, diagnose
 from aria.errors import AriaInputError
 from aria.features.channels import ChannelSet, load_channel_set
 from aria.features.table import FeatureTable, feature_table_from_frame, load_feature_table
-from aria.groups.aggregate import DEFAULT_RANK_BLOCK_BYTES, track_scores
+from aria.groups.aggregate import DEFAULT_RANK_BLOCK_BYTES, TrackScores, track_scores
+from aria.groups.alignment import axis_alignment
+from aria.groups.confound import confound_analysis
 from aria.groups.normalize import DEFAULT_KURTOSIS_THRESHOLD
-from aria.groups.null import NullDistribution, compute_null, null_key
-from aria.groups.pool import PoolSimilarity, build_pool
-from aria.groups.result import COLLAPSED_WARNING, SIG_THRESHOLD, HomogeneityResult, matrix_homogeneity
+from aria.groups.null import NullCache, NullDistribution, compute_null, null_distributions
+from aria.groups.pool import Pool, PoolSimilarity, build_pool
+from aria.groups.result import (
+    COLLAPSED_WARNING,
+    SIG_THRESHOLD,
+    HomogeneityResult,
+    MatrixHomogeneity,
+    matrix_homogeneity,
+)
 from aria.io.streaming import DEFAULT_BLOCK_ROWS
 
 __all__ = [
@@ -55,30 +64,98 @@ __all__ = [
     "matrix_homogeneity",
     "homogeneity",
     "COLLAPSED_WARNING",
+    "Prepared",
+    "check_parameters",
+    "resolve_inputs",
+    "resolve_k",
+    "prepare",
+    "group_homogeneity",
+    "collect_warnings",
+    "collect",
 ]
 
 #: Default K sweep (values with K >= pool size are dropped).
 DEFAULT_K = (5, 10, 20, 50, 100)
 
-
-# ---------------------------------------------------------------------------------------------
-# pool
+Progress = Callable[[str, int, int], None]
 
 
-# ---------------------------------------------------------------------------------------------
-# groups and their similarities
+def _report(progress: Progress | None, stage: str, done: int = 0, total: int = 1) -> None:
+    if progress is not None:
+        progress(stage, done, total)
 
 
-# ---------------------------------------------------------------------------------------------
-# null
+def check_parameters(*, normalize: str = "auto", mapping: str = "inverse", null_groups: int = 1000,
+                     workers: int = 1) -> None:
+    """Reject invalid engine parameters before any work is done.
+
+    Parameters
+    ----------
+    normalize : str
+        ``"auto"``, ``"zscore"`` or ``"rank"``.
+    mapping : str
+        ``"inverse"`` or ``"exp"``.
+    null_groups : int
+        ``R`` (>= 2).
+    workers : int
+        Threads (>= 1).
+
+    Raises
+    ------
+    AriaInputError
+        On the first invalid parameter.
+    """
+    if normalize not in ("auto", "zscore", "rank"):
+        raise AriaInputError(f"unknown normalization {normalize!r} (auto, zscore or rank)")
+    if mapping not in ("inverse", "exp"):
+        raise AriaInputError(f"unknown similarity mapping {mapping!r} (inverse or exp)")
+    if null_groups < 2:
+        raise AriaInputError(f"--null-groups must be >= 2, got {null_groups}")
+    if workers < 1:
+        raise AriaInputError(f"workers must be >= 1, got {workers}")
 
 
-# ---------------------------------------------------------------------------------------------
-# per-matrix homogeneity
+def resolve_inputs(
+    features: FeatureTable | pd.DataFrame | str | os.PathLike[str],
+    channels: ChannelSet | str | os.PathLike[str] = "audio",
+) -> tuple[ChannelSet, FeatureTable]:
+    """Step 1: the channel set and the feature table checked against it.
 
+    Files are read here and nowhere else in the engine: a channel-set name or TOML path through
+    :func:`~aria.features.channels.load_channel_set`, a Parquet path through
+    :func:`~aria.features.table.load_feature_table`.
 
-# ---------------------------------------------------------------------------------------------
-# top-level result and API
+    Parameters
+    ----------
+    features : FeatureTable, pandas.DataFrame or path
+        Per-track features.
+    channels : ChannelSet, str or path
+        ``"audio"``, ``"symbolic"``, a TOML path, or a loaded :class:`ChannelSet`.
+
+    Returns
+    -------
+    channel_set : ChannelSet
+    table : FeatureTable
+        Usable features, checked against ``channel_set``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> cset, table = resolve_inputs(pd.DataFrame({"track": ["t1", "t2"], "x": [0.0, 1.0]}), cs)
+    >>> table.n_tracks, cset.channels
+    (2, ('a',))
+    """
+    cset = channels if isinstance(channels, ChannelSet) else load_channel_set(channels)
+    if isinstance(features, FeatureTable):
+        if features.channel_set.feature_names != cset.feature_names:
+            raise AriaInputError("the feature table was checked against another channel set")
+        return cset, features
+    if isinstance(features, pd.DataFrame):
+        return cset, feature_table_from_frame(features, cset)
+    return cset, load_feature_table(Path(features), cset)
 
 
 def resolve_k(ks: Iterable[int] | None, pool_size: int) -> tuple[tuple[int, ...], list[int]]:
@@ -97,6 +174,13 @@ def resolve_k(ks: Iterable[int] | None, pool_size: int) -> tuple[tuple[int, ...]
         Sorted, distinct, valid sizes.
     dropped : list of int
         Default sizes dropped because they are not below the pool size.
+
+    Examples
+    --------
+    >>> resolve_k(None, 30)
+    ((5, 10, 20), [50, 100])
+    >>> resolve_k([10, 3, 10], 30)
+    ((3, 10), [])
     """
     if pool_size < 3:
         raise AriaInputError(f"only {pool_size} track(s) of the score matrix have usable features; "
@@ -115,6 +199,231 @@ def resolve_k(ks: Iterable[int] | None, pool_size: int) -> tuple[tuple[int, ...]
     if not ks:
         raise AriaInputError("give at least one K")
     return tuple(ks), []
+
+
+@dataclass
+class Prepared:
+    """What the null and group steps need, computed once per run (output of :func:`prepare`).
+
+    Attributes
+    ----------
+    channel_set : ChannelSet
+        Channels and features.
+    diagnostics : Diagnostics
+        Reliability diagnostics of the raw scores.
+    track_scores : TrackScores
+        Normalized track scores ``T`` (with ``.residual`` when the residual is analysed).
+    pool : Pool
+        Tracks with usable features.
+    similarity : PoolSimilarity
+        Their pairwise similarities.
+    ks : tuple of int
+        The K sweep.
+    dropped_k : list of int
+        Default K values dropped because they are not below the pool size.
+    """
+
+    channel_set: ChannelSet
+    diagnostics: Diagnostics
+    track_scores: TrackScores
+    pool: Pool
+    similarity: PoolSimilarity
+    ks: tuple[int, ...]
+    dropped_k: list[int]
+
+    @property
+    def has_axis(self) -> bool:
+        """Whether the scores have a rank-1 axis (``sigma_1 > 0``)."""
+        return bool(self.diagnostics.sigma_1 > 0)
+
+
+def prepare(
+    scores: xr.DataArray,
+    channel_set: ChannelSet,
+    table: FeatureTable,
+    *,
+    k: Iterable[int] | None = None,
+    normalize: str = "auto",
+    residual: bool = False,
+    diagnostics: Diagnostics | None = None,
+    mapping: str = "inverse",
+    kurtosis_threshold: float = DEFAULT_KURTOSIS_THRESHOLD,
+    block_rows: int = DEFAULT_BLOCK_ROWS,
+    chunk_rows: int | None = None,
+    rank_block_bytes: int = DEFAULT_RANK_BLOCK_BYTES,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> Prepared:
+    """Step 2: diagnostics, track scores ``T`` (spec section 2), the pool and its similarities.
+
+    Parameters
+    ----------
+    scores : xarray.DataArray
+        Score matrix (segment x query).
+    channel_set : ChannelSet
+        Channels and features (from :func:`resolve_inputs`).
+    table : FeatureTable
+        Usable features (from :func:`resolve_inputs`).
+    k : iterable of int, optional
+        Group sizes (see :func:`resolve_k`).
+    normalize : str
+        ``"auto"``, ``"zscore"`` or ``"rank"``.
+    residual : bool
+        Also normalize and aggregate the rank-1 residual.
+    diagnostics : Diagnostics, optional
+        Precomputed :func:`aria.diagnose` result of ``scores``.
+    mapping : str
+        Vector distance -> similarity mapping.
+    kurtosis_threshold : float
+        ``auto`` normalization threshold.
+    block_rows, chunk_rows, rank_block_bytes : int
+        Streaming parameters.
+    workers : int
+        Threads.
+    progress : callable, optional
+        ``progress(stage, done, total)``.
+
+    Returns
+    -------
+    Prepared
+    """
+    if diagnostics is None:
+        _report(progress, "diagnose")
+        diagnostics = diagnose(scores, block_rows=block_rows, chunk_rows=chunk_rows)
+    has_axis = bool(diagnostics.sigma_1 > 0)
+    if residual and not has_axis:
+        raise AriaInputError("the score matrix is all zeros: it has no rank-1 axis, so no residual")
+    _report(progress, f"normalize and aggregate ({normalize})")
+    tsc = track_scores(scores, method=normalize, axis=diagnostics.v1 if has_axis else None,
+                       sigma_1=diagnostics.sigma_1 if has_axis else None, residual=residual,
+                       kurtosis_threshold=kurtosis_threshold, block_rows=block_rows,
+                       chunk_rows=chunk_rows, rank_block_bytes=rank_block_bytes, workers=workers)
+    _report(progress, "pool and similarities")
+    pool = build_pool(tsc.track_ids, table)
+    ks, dropped = resolve_k(k, pool.size)
+    return Prepared(channel_set, diagnostics, tsc, pool, PoolSimilarity(pool.features, mapping), ks, dropped)
+
+
+def group_homogeneity(
+    prep: Prepared,
+    nulls: Mapping[int, NullDistribution],
+    *,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> tuple[MatrixHomogeneity, MatrixHomogeneity | None]:
+    """Step 4: top-K groups, ``H_f``, ``H_c`` and ``z`` of every query (spec section 3).
+
+    Parameters
+    ----------
+    prep : Prepared
+        Output of :func:`prepare`.
+    nulls : mapping of int -> NullDistribution
+        Null of every K of ``prep.ks``.
+    workers : int
+        Threads.
+    progress : callable, optional
+        ``progress(stage, done, total)``.
+
+    Returns
+    -------
+    scores : MatrixHomogeneity
+        Homogeneity of the scores.
+    residual : MatrixHomogeneity or None
+        Homogeneity of the rank-1 residual, when ``prep`` holds it.
+    """
+    args = (prep.pool, prep.similarity, nulls, prep.ks)
+    _report(progress, "groups and z (scores)")
+    main = matrix_homogeneity(prep.track_scores, *args, matrix="scores", workers=workers)
+    res = None
+    if prep.track_scores.residual is not None:
+        _report(progress, "groups and z (residual)")
+        res = matrix_homogeneity(prep.track_scores.residual, *args, matrix="residual", workers=workers)
+    return main, res
+
+
+def collect_warnings(prep: Prepared, nulls: Mapping[int, NullDistribution]) -> list[str]:
+    """Caveats of a run, in the order they are shown.
+
+    A collapsed matrix; default K values dropped; tracks without features; constant query columns;
+    channels whose null sd is 0 (their z is undefined).
+
+    Parameters
+    ----------
+    prep : Prepared
+        Output of :func:`prepare`.
+    nulls : mapping of int -> NullDistribution
+        Null per K.
+
+    Returns
+    -------
+    list of str
+    """
+    warnings: list[str] = []
+    if prep.diagnostics.verdict == "collapsed":
+        warnings.append(COLLAPSED_WARNING)
+    if prep.dropped_k:
+        warnings.append(f"K = {', '.join(map(str, prep.dropped_k))} dropped: not below the "
+                        f"{prep.pool.size} tracks with features")
+    counts = prep.pool.counts
+    if counts.without_features:
+        warnings.append(f"{counts.without_features} of {counts.score_tracks} tracks have no "
+                        "usable features and are left out of groups and null")
+    n_const = len(prep.track_scores.report.zero_std_columns)
+    if n_const:
+        warnings.append(f"{n_const} query column(s) are constant: left out of the summaries")
+    for kk, nl in nulls.items():
+        if not np.all(nl.channel_sd > 0):
+            bad = [c for c, s in zip(nl.channels, nl.channel_sd, strict=True) if not s > 0]
+            warnings.append(f"K = {kk}: null sd is 0 for channel(s) {', '.join(bad)}; their z is undefined")
+    return warnings
+
+
+def collect(
+    prep: Prepared,
+    scores: MatrixHomogeneity,
+    residual: MatrixHomogeneity | None,
+    nulls: Mapping[int, NullDistribution],
+    *,
+    labels: pd.Series | Mapping | None = None,
+    alignment: bool = True,
+    parameters: Mapping | None = None,
+    progress: Progress | None = None,
+) -> HomogeneityResult:
+    """Step 5: warnings, axis-channel alignment (spec 5), confounds (spec 6), and the result.
+
+    Parameters
+    ----------
+    prep : Prepared
+        Output of :func:`prepare`.
+    scores, residual : MatrixHomogeneity
+        Output of :func:`group_homogeneity`.
+    nulls : mapping of int -> NullDistribution
+        Null per K.
+    labels : pandas.Series or mapping, optional
+        Query id -> label for :func:`~aria.groups.confound.confound_analysis`.
+    alignment : bool
+        Compute :func:`~aria.groups.alignment.axis_alignment` (when the scores have an axis).
+    parameters : mapping, optional
+        Parameters of the run, stored in the result.
+    progress : callable, optional
+        ``progress(stage, done, total)``.
+
+    Returns
+    -------
+    HomogeneityResult
+    """
+    tsc, pool = prep.track_scores, prep.pool
+    align = None
+    _report(progress, "alignment")
+    if alignment and prep.has_axis and tsc.track_u1 is not None:
+        align = axis_alignment(pd.Series(tsc.track_u1[pool.rows], index=pool.track_ids), pool.features)
+    conf = None
+    if labels is not None:
+        conf = confound_analysis([scores] + ([residual] if residual is not None else []), labels)
+    _report(progress, "done")
+    return HomogeneityResult(scores, residual, dict(nulls), prep.channel_set, pool.counts, pool.excluded,
+                             prep.diagnostics, align, conf, dict(parameters or {}),
+                             collect_warnings(prep, nulls), prep.similarity.dropped_dimensions())
 
 
 def homogeneity(
@@ -138,9 +447,12 @@ def homogeneity(
     chunk_rows: int | None = None,
     rank_block_bytes: int = DEFAULT_RANK_BLOCK_BYTES,
     alignment: bool = True,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> HomogeneityResult:
     """Musical homogeneity of each query's top-K tracks against random groups (spec sections 2-6).
+
+    Runs :func:`resolve_inputs`, :func:`prepare`, :func:`~aria.groups.null.null_distributions`,
+    :func:`group_homogeneity` and :func:`collect`.
 
     Parameters
     ----------
@@ -148,7 +460,7 @@ def homogeneity(
         Score matrix (segment x query) from :func:`aria.load_scores`.
     features : FeatureTable, pandas.DataFrame or path
         Per-track features (a Parquet path is read with
-        :func:`aria.featuretable.load_feature_table`).
+        :func:`aria.features.table.load_feature_table`).
     channels : ChannelSet, str or path
         ``"audio"``, ``"symbolic"``, a TOML path, or a loaded :class:`ChannelSet`.
     k : iterable of int, optional
@@ -185,98 +497,40 @@ def homogeneity(
     Returns
     -------
     HomogeneityResult
+        Labelled results: ``result.scores.data.z`` is ``z_c(q)`` with dims ``(k, query, channel)``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, aria
+    >>> from aria.features.channels import parse_channel_set
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> x = np.arange(8.0)
+    >>> feats = pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x})
+    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
+    ...                            segment_track=feats["track"].to_numpy())
+    >>> res = homogeneity(s, feats, cs, k=[3], null_groups=200, seed=0, alignment=False)
+    >>> res.scores.data.groups.sel(query="q2", rank=[1, 2, 3]).values.tolist()
+    ['t6', 't5', 't7']
+    >>> bool(res.scores.data.z.sel(k=3, channel="a").min() > 1)
+    True
     """
-    from aria.groups.alignment import axis_alignment
-    from aria.groups.confound import confound_analysis
-    from aria.groups.null import NullCache
-
-    def report(stage: str, done: int, total: int) -> None:
-        if progress is not None:
-            progress(stage, done, total)
-
-    if normalize not in ("auto", "zscore", "rank"):
-        raise AriaInputError(f"unknown normalization {normalize!r} (auto, zscore or rank)")
-    if mapping not in ("inverse", "exp"):
-        raise AriaInputError(f"unknown similarity mapping {mapping!r} (inverse or exp)")
-    if null_groups < 2:
-        raise AriaInputError(f"--null-groups must be >= 2, got {null_groups}")
-    if workers < 1:
-        raise AriaInputError(f"workers must be >= 1, got {workers}")
-    cset = channels if isinstance(channels, ChannelSet) else load_channel_set(channels)
-    if isinstance(features, FeatureTable):
-        ftable = features
-        if ftable.channel_set.feature_names != cset.feature_names:
-            raise AriaInputError("the feature table was checked against another channel set")
-    elif isinstance(features, pd.DataFrame):
-        ftable = feature_table_from_frame(features, cset)
-    else:
-        ftable = load_feature_table(Path(features), cset)
-    if diagnostics is None:
-        report("diagnose", 0, 1)
-        diagnostics = diagnose(scores, block_rows=block_rows, chunk_rows=chunk_rows)
-    has_axis = bool(diagnostics.sigma_1 > 0)
-    warnings: list[str] = []
-    if residual and not has_axis:
-        raise AriaInputError("the score matrix is all zeros: it has no rank-1 axis, so no residual")
-    report(f"normalize and aggregate ({normalize})", 0, 1)
-    tsc = track_scores(scores, method=normalize, axis=diagnostics.v1 if has_axis else None,
-                       sigma_1=diagnostics.sigma_1 if has_axis else None, residual=residual,
-                       kurtosis_threshold=kurtosis_threshold, block_rows=block_rows,
-                       chunk_rows=chunk_rows, rank_block_bytes=rank_block_bytes, workers=workers)
-    report("pool and similarities", 0, 1)
-    pool = build_pool(tsc.track_ids, ftable)
-    ks, dropped = resolve_k(k, pool.size)
-    if dropped:
-        warnings.append(f"K = {', '.join(map(str, dropped))} dropped: not below the {pool.size} tracks "
-                        "with features")
-    psim = PoolSimilarity(pool.features, mapping)
-    cache = NullCache(cache_dir) if (cache_dir is not None and rng is None) else None
-    nulls: dict[int, NullDistribution] = {}
-    for i, kk in enumerate(ks):
-        report(f"null K={kk}", i, len(ks))
-        nl = None
-        if cache is not None:
-            key = null_key(psim, kk, null_groups, seed)
-            nl = cache.load(key, kk, null_groups, seed, tuple(psim.features), tuple(psim.channels))
-        if nl is None:
-            nl = compute_null(psim, kk, null_groups, seed=seed, rng=rng, workers=workers)
-            if cache is not None:
-                cache.save(nl)
-        nulls[kk] = nl
-    report("groups and z (scores)", 0, 1)
-    main = matrix_homogeneity(tsc, pool, psim, nulls, ks, matrix="scores", workers=workers)
-    res = None
-    if residual:
-        report("groups and z (residual)", 0, 1)
-        res = matrix_homogeneity(tsc.residual, pool, psim, nulls, ks, matrix="residual",
-                                 workers=workers)
-    if diagnostics.verdict == "collapsed":
-        warnings.insert(0, COLLAPSED_WARNING)
-    if pool.counts.without_features:
-        warnings.append(f"{pool.counts.without_features} of {pool.counts.score_tracks} tracks have no "
-                        "usable features and are left out of groups and null")
-    n_const = len(tsc.report.zero_std_columns)
-    if n_const:
-        warnings.append(f"{n_const} query column(s) are constant: left out of the summaries")
-    for kk, nl in nulls.items():
-        if not np.all(nl.channel_sd > 0):
-            bad = [c for c, s in zip(nl.channels, nl.channel_sd, strict=True) if not s > 0]
-            warnings.append(f"K = {kk}: null sd is 0 for channel(s) {', '.join(bad)}; their z is undefined")
-    align = None
-    report("alignment", 0, 1)
-    if alignment and has_axis and tsc.track_u1 is not None:
-        u1 = pd.Series(tsc.track_u1[pool.rows], index=pool.track_ids)
-        align = axis_alignment(u1, pool.features)
-    conf = None
-    if labels is not None:
-        conf = confound_analysis([main] + ([res] if res is not None else []), labels)
-    report("done", 0, 1)
+    check_parameters(normalize=normalize, mapping=mapping, null_groups=null_groups, workers=workers)
+    cset, table = resolve_inputs(features, channels)
+    prep = prepare(scores, cset, table, k=k, normalize=normalize, residual=residual, diagnostics=diagnostics,
+                   mapping=mapping, kurtosis_threshold=kurtosis_threshold, block_rows=block_rows,
+                   chunk_rows=chunk_rows, rank_block_bytes=rank_block_bytes, workers=workers,
+                   progress=progress)
+    store = NullCache(cache_dir) if cache_dir is not None and rng is None else None
+    nulls = null_distributions(prep.similarity, prep.ks, null_groups, seed=seed, rng=rng, store=store,
+                               workers=workers, progress=progress)
+    main, res = group_homogeneity(prep, nulls, workers=workers, progress=progress)
     params = {
-        "channels": cset.name, "channel_set_source": cset.source, "k": list(ks),
+        "channels": cset.name, "channel_set_source": cset.source, "k": list(prep.ks),
         "normalize": normalize, "null_groups": null_groups, "seed": seed if rng is None else None,
         "residual": residual, "mapping": mapping, "kurtosis_threshold": kurtosis_threshold,
         "block_rows": block_rows, "sig_threshold": SIG_THRESHOLD, "null_sd_ddof": 1,
         "feature_scale_ddof": 1, "null_rng": "numpy.random.default_rng([seed, K])",
     }
-    return HomogeneityResult(main, res, nulls, cset, pool.counts, pool.excluded, diagnostics,
-                             align, conf, params, warnings, psim.dropped_dimensions())
+    return collect(prep, main, res, nulls, labels=labels, alignment=alignment, parameters=params,
+                   progress=progress)

@@ -19,8 +19,10 @@ import hashlib
 import json
 import os
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -31,8 +33,8 @@ from aria.groups.topk import group_similarity, random_groups
 from aria.io.atomic import atomic_path
 
 __all__ = [
-    "NULL_ALGORITHM_VERSION", "NullDistribution", "null_key", "compute_null", "default_cache_dir",
-    "NullCache",
+    "NULL_ALGORITHM_VERSION", "NullDistribution", "null_key", "compute_null", "NullStore",
+    "null_distributions", "default_cache_dir", "NullCache",
 ]
 
 #: Bumped whenever the null computation changes (part of the cache key).
@@ -75,22 +77,22 @@ class NullDistribution:
 
     @property
     def feature_mean(self) -> np.ndarray:
-        """``mu_f`` (F,)."""
+        """``mu_f`` (F,): mean of ``H_f`` over the R random groups."""
         return self.feature_values.mean(axis=0)
 
     @property
     def feature_sd(self) -> np.ndarray:
-        """``sd_f`` (F,), ``ddof = 1``."""
+        """``sd_f`` (F,): standard deviation (``ddof = 1``) of ``H_f`` over the R random groups."""
         return self.feature_values.std(axis=0, ddof=1)
 
     @property
     def channel_mean(self) -> np.ndarray:
-        """``mu_c`` (C,)."""
+        """``mu_c`` (C,): mean of ``H_c`` over the R random groups."""
         return self.channel_values.mean(axis=0)
 
     @property
     def channel_sd(self) -> np.ndarray:
-        """``sd_c`` (C,), ``ddof = 1``."""
+        """``sd_c`` (C,): standard deviation (``ddof = 1``) of ``H_c`` over the R random groups."""
         return self.channel_values.std(axis=0, ddof=1)
 
     def to_frame(self) -> pd.DataFrame:
@@ -122,7 +124,12 @@ def null_key(psim: PoolSimilarity, k: int, n_groups: int, seed: int) -> str:
 
 def compute_null(psim: PoolSimilarity, k: int, n_groups: int = 1000, *, seed: int | None = 0,
                  rng: np.random.Generator | None = None, workers: int = 1) -> NullDistribution:
-    """Sample the random-reference null of group size ``k``.
+    """Sample the random-reference null of group size ``k`` (spec section 3).
+
+    ``R = n_groups`` groups of ``k`` distinct pool tracks, each drawn uniformly without
+    replacement (:func:`~aria.groups.topk.random_groups`); ``H_f`` of each group
+    (:func:`~aria.groups.topk.group_similarity`) and ``H_c`` (channel means). ``mu`` and ``sd``
+    are the properties of the returned :class:`NullDistribution`.
 
     Parameters
     ----------
@@ -160,6 +167,90 @@ def compute_null(psim: PoolSimilarity, k: int, n_groups: int = 1000, *, seed: in
                             psim.channel_means(hf), key=key)
 
 
+class NullStore(Protocol):
+    """Where computed nulls are kept between runs (the engine's only view of the null cache).
+
+    :class:`NullCache` keeps them on disk; any object with these two methods will do.
+    """
+
+    def load(self, key: str, k: int, n_groups: int, seed: int, features: tuple[str, ...],
+             channels: tuple[str, ...]) -> NullDistribution | None:
+        """The stored null of ``key`` when it matches the expected parameters, else None."""
+        ...
+
+    def save(self, null: NullDistribution) -> object:
+        """Store a null (nulls without a key are not stored)."""
+        ...
+
+
+def null_distributions(
+    psim: PoolSimilarity,
+    ks: Sequence[int],
+    n_groups: int = 1000,
+    *,
+    seed: int = 0,
+    rng: np.random.Generator | None = None,
+    store: NullStore | None = None,
+    workers: int = 1,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[int, NullDistribution]:
+    """The null of every K, read from ``store`` when it holds it, else computed (and stored).
+
+    Parameters
+    ----------
+    psim : PoolSimilarity
+        Pool similarities.
+    ks : sequence of int
+        Group sizes, in the order to draw them (matters only with ``rng``).
+    n_groups : int
+        ``R`` per K.
+    seed : int
+        Seed of ``default_rng([seed, K])``.
+    rng : numpy.random.Generator, optional
+        Draw every null from this generator instead, one K after the other; the store is then
+        neither read nor written.
+    store : NullStore, optional
+        Cache of nulls (e.g. :class:`NullCache`); None = compute every null.
+    workers : int
+        Threads.
+    progress : callable, optional
+        ``progress("null K=<k>", i, len(ks))`` before each K.
+
+    Returns
+    -------
+    dict of int -> NullDistribution
+        In the order of ``ks``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aria.features.channels import parse_channel_set
+    >>> from aria.features.table import feature_table_from_frame
+    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
+    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
+    >>> table = feature_table_from_frame(pd.DataFrame({"track": range(5), "x": [0.0, 1, 2, 3, 4]}), cs)
+    >>> nulls = null_distributions(PoolSimilarity(table), [2, 3], n_groups=50, seed=0)
+    >>> sorted(nulls), nulls[3].channel_values.shape
+    ([2, 3], (50, 1))
+    """
+    if rng is not None:
+        store = None
+    out: dict[int, NullDistribution] = {}
+    for i, k in enumerate(ks):
+        if progress is not None:
+            progress(f"null K={k}", i, len(ks))
+        null = None
+        if store is not None:
+            null = store.load(null_key(psim, k, n_groups, seed), k, n_groups, seed, tuple(psim.features),
+                              tuple(psim.channels))
+        if null is None:
+            null = compute_null(psim, k, n_groups, seed=seed, rng=rng, workers=workers)
+            if store is not None:
+                store.save(null)
+        out[k] = null
+    return out
+
+
 def default_cache_dir() -> Path:
     """``$ARIA_CACHE_DIR``, else ``$XDG_CACHE_HOME/aria/nulls``, else ``~/.cache/aria/nulls``.
 
@@ -175,7 +266,7 @@ def default_cache_dir() -> Path:
 
 
 class NullCache:
-    """Directory of cached nulls.
+    """Directory of cached nulls (a :class:`NullStore` on disk).
 
     Parameters
     ----------
@@ -191,8 +282,8 @@ class NullCache:
         return self.directory / f"null-{key}.npz"
 
     def load(self, key: str, k: int, n_groups: int, seed: int, features: tuple[str, ...],
-             channels: tuple[str, ...]):
-        """Return the cached :class:`~aria.homogeneity.NullDistribution`, or None.
+             channels: tuple[str, ...]) -> NullDistribution | None:
+        """Return the cached :class:`NullDistribution`, or None.
 
         Parameters
         ----------
@@ -221,7 +312,7 @@ class NullCache:
             return None
         return NullDistribution(k, n_groups, seed, feats, chans, fv, cv, key=key, from_cache=True)
 
-    def save(self, null) -> Path | None:
+    def save(self, null: NullDistribution) -> Path | None:
         """Store a null (skipped when it has no key, i.e. was drawn from a caller's generator)."""
         if null.key is None:
             return None

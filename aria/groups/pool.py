@@ -14,6 +14,7 @@ from aria.groups.similarity import LCSSimilarity, VectorSimilarity
 
 __all__ = ["PoolCounts", "Pool", "build_pool", "PoolSimilarity"]
 
+
 @dataclass
 class PoolCounts:
     """How many tracks could take part, and why the others could not.
@@ -155,7 +156,19 @@ class PoolSimilarity:
         return self._eval[feature].pairs(ia, ib, workers=workers)
 
     def channel_means(self, h_feature: np.ndarray) -> np.ndarray:
-        """``H_c`` from ``H_f`` (last axis features -> channels)."""
+        """``H_c = mean over f in F_c of H_f`` (spec section 3; last axis features -> channels).
+
+        Parameters
+        ----------
+        h_feature : numpy.ndarray
+            (..., F) ``H_f`` values.
+
+        Returns
+        -------
+        numpy.ndarray
+            (..., C): ``h_feature @ channel_weights.T``, each row of ``channel_weights`` averaging
+            the features of one channel.
+        """
         return h_feature @ self.channel_weights.T
 
     def fingerprint(self) -> str:

@@ -1,11 +1,11 @@
 """Running the homogeneity engine for reports and comparisons.
 
-A thin layer over :func:`aria.homogeneity.homogeneity`: the channel set and
+A thin layer over :func:`aria.groups.engine.homogeneity`: the channel set and
 feature table are loaded once and shared by every method, and the random
-reference nulls are cached (in memory for the session, through the engine's
-on-disk :class:`~aria.nullcache.NullCache` in a directory the caller owns),
-so methods scored over the same tracks are compared against the very same
-null (spec section 3: the null depends only on the pool, K and the seed).
+reference nulls are shared through the engine's on-disk
+:class:`~aria.groups.null.NullCache` in a directory the caller owns, so
+methods scored over the same tracks are compared against the very same null
+(spec section 3: the null depends only on the pool, K and the seed).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def homogeneity_summary(
 
     Parameters
     ----------
-    result : aria.homogeneity.HomogeneityResult
+    result : aria.groups.result.HomogeneityResult
         Homogeneity of one method.
     k : int, optional
         Group size (default: 10 when computed, else the smallest K).
@@ -75,9 +75,9 @@ class HomogeneitySetup:
 
     Attributes
     ----------
-    channel_set : aria.channels.ChannelSet
+    channel_set : aria.features.channels.ChannelSet
         Channels and features.
-    features : aria.featuretable.FeatureTable
+    features : aria.features.table.FeatureTable
         Usable per-track features.
     k : tuple of int or None
         Group sizes (None = the engine's default sweep).
@@ -151,7 +151,7 @@ class HomogeneitySetup:
 
         Returns
         -------
-        aria.homogeneity.HomogeneityResult
+        aria.groups.result.HomogeneityResult
         """
         from aria.groups.engine import homogeneity
 

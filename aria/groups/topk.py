@@ -21,8 +21,12 @@ from aria.groups.pool import PoolSimilarity
 
 __all__ = ["top_k_groups", "random_groups", "group_similarity", "nested_group_similarity"]
 
+
 def top_k_groups(values: np.ndarray, rows: np.ndarray, k: int, *, column_block: int = 64) -> np.ndarray:
-    """Each query's top-k pool tracks, best first, ties broken by track (pool) order.
+    """Each query's top-k pool tracks, best first, ties broken by track (pool) order (spec section 3).
+
+    The group ``G_q(K)`` is the first K entries of row ``q``: the K pool tracks with the highest
+    ``T[:, q]``, so the groups of a K sweep are nested prefixes of one ranking.
 
     Parameters
     ----------
@@ -89,7 +93,10 @@ def _unique_pairs(ia: np.ndarray, ib: np.ndarray, n: int) -> tuple[np.ndarray, n
 
 
 def group_similarity(psim: PoolSimilarity, groups: np.ndarray, *, workers: int = 1) -> np.ndarray:
-    """``H_f`` of arbitrary groups.
+    """``H_f`` of arbitrary groups (spec section 3): the mean pairwise similarity per feature.
+
+    For a group G of K tracks, ``H_f(G) = 2 / (K (K - 1)) * sum_{a < b in G} sim_f(x_a^f, x_b^f)``.
+    Used for the null's random groups; pairs shared by several groups are evaluated once.
 
     Parameters
     ----------
@@ -117,7 +124,11 @@ def group_similarity(psim: PoolSimilarity, groups: np.ndarray, *, workers: int =
 
 def nested_group_similarity(psim: PoolSimilarity, ranked: np.ndarray, ks: Sequence[int], *,
                             workers: int = 1) -> np.ndarray:
-    """``H_f`` of every prefix ``ranked[:, :K]`` for K in ``ks``, from one K_max block per query.
+    """``H_f(q)`` of every prefix ``G_q(K) = ranked[q, :K]`` for K in ``ks`` (spec section 3).
+
+    ``H_f(q) = 2 / (K (K - 1)) * sum_{a < b in G_q(K)} sim_f(x_a^f, x_b^f)``, computed for every K
+    from one ``K_max x K_max`` block of pair similarities per query (cumulative column sums); pairs
+    shared by several queries are evaluated once.
 
     Parameters
     ----------
