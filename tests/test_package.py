@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 import aria
 
 
@@ -17,7 +19,20 @@ def test_cli_version():
 
 
 def test_channel_sets_are_found():
-    from aria._resources import channelset_path
+    """Each shipped set is found under its name, declares that name, and is what the loader reads."""
+    import tomllib
+    from pathlib import Path
 
-    assert channelset_path("audio").name == "audio.toml"
-    assert channelset_path("symbolic").is_file()
+    from aria._resources import channelset_path, features_dir
+
+    where = features_dir()
+    assert where == Path(__file__).resolve().parents[1] / "features" or where.name == "channelsets"
+    shipped = sorted(p.stem for p in where.glob("*.toml"))
+    assert shipped == ["audio", "symbolic"]
+    for name in shipped:
+        path = channelset_path(name)
+        assert path.parent == where
+        assert tomllib.loads(path.read_text(encoding="utf-8"))["name"] == name
+        assert aria.load_channel_set(name).source == str(path)
+    with pytest.raises(aria.AriaInputError, match=r"channel set 'midi' \(available: audio, symbolic\)"):
+        channelset_path("midi")

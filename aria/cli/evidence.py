@@ -57,7 +57,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def format_evidence(ev: QueryEvidence) -> str:
-    """Terminal rendering of a :class:`~aria.evidence.QueryEvidence`."""
+    """Terminal rendering of a :class:`~aria.evaluate.evidence.QueryEvidence`."""
     from aria.report.render import fmt_number
 
     chans = list(ev.channels["channel"])

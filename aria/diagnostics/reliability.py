@@ -26,6 +26,7 @@ from aria.diagnostics.stats import GramStats, gram_stats
 from aria.diagnostics.verdict import _EXPLAIN, VerdictThresholds, classify
 from aria.io.streaming import DEFAULT_BLOCK_ROWS
 from aria.io.validate import QUERY, validate_scores
+from aria.params import STREAMING, Interval, validate_params
 
 __all__ = [
     "GramStats",
@@ -157,6 +158,8 @@ def _num(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
+@validate_params({"scores": "scores", "thresholds": [None, VerdictThresholds],
+                  "spectrum_length": Interval(int, 1, None), **STREAMING})
 def diagnose(
     scores: xr.DataArray,
     *,
@@ -175,7 +178,7 @@ def diagnose(
     ----------
     scores : xarray.DataArray
         Training segments x queries, as returned by :func:`aria.load_scores`
-        (or :func:`aria.io.scores_from_array`).
+        (or :func:`aria.scores_from_array`).
     thresholds : VerdictThresholds, optional
         Verdict thresholds; the spec's defaults when omitted.
     spectrum_length : int
@@ -203,7 +206,7 @@ def diagnose(
     Examples
     --------
     >>> import numpy as np, aria
-    >>> s = aria.io.scores_from_array(np.random.default_rng(0).normal(size=(500, 20)))
+    >>> s = aria.scores_from_array(np.random.default_rng(0).normal(size=(500, 20)))
     >>> aria.diagnose(s).verdict
     'query-dependent'
     """
@@ -219,6 +222,8 @@ def diagnose(
     return result
 
 
+@validate_params({"stats": GramStats, "thresholds": [None, VerdictThresholds],
+                  "spectrum_length": Interval(int, 1, None)})
 def diagnose_stats(
     stats: GramStats,
     query_ids: np.ndarray,
@@ -244,8 +249,6 @@ def diagnose_stats(
     Diagnostics
     """
     thresholds = thresholds or VerdictThresholds()
-    if spectrum_length < 1:
-        raise ValueError("spectrum_length must be >= 1")
     n, q = stats.n, stats.mean.shape[0]
     qids = np.asarray(query_ids).astype(str)
     undefined: dict[str, str] = {}

@@ -23,6 +23,7 @@ from aria.errors import AriaInputError
 from aria.io.atomic import atomic_path
 from aria.io.streaming import DEFAULT_BLOCK_ROWS, iter_blocks
 from aria.io.validate import TRACK
+from aria.params import STREAMING, InstanceOf, validate_params
 
 __all__ = ["Rank1Axis", "rank1_axis", "residual_scores", "write_residual"]
 
@@ -66,6 +67,7 @@ def _check(scores: xr.DataArray, diag: Diagnostics) -> None:
         raise AriaInputError("the score matrix is all zeros: it has no rank-1 axis")
 
 
+@validate_params({"scores": "scores", "diag": Diagnostics, **STREAMING})
 def rank1_axis(
     scores: xr.DataArray,
     diag: Diagnostics,
@@ -100,6 +102,7 @@ def rank1_axis(
     return Rank1Axis(diag.sigma_1, u1, diag.v1.copy(), np.asarray(scores.coords[TRACK].values))
 
 
+@validate_params({"scores": "scores", "diag": Diagnostics})
 def residual_scores(scores: xr.DataArray, diag: Diagnostics) -> xr.DataArray:
     """The rank-1 residual ``S - sigma_1 u_1 v_1^T`` in memory, with the same labels.
 
@@ -123,6 +126,8 @@ def residual_scores(scores: xr.DataArray, diag: Diagnostics) -> xr.DataArray:
     return out
 
 
+@validate_params({"scores": "scores", "diag": Diagnostics, "path": "path",
+                  "dtype": [None, "str", type, InstanceOf(np.dtype)], **STREAMING})
 def write_residual(
     scores: xr.DataArray,
     diag: Diagnostics,
@@ -156,6 +161,10 @@ def write_residual(
         ``u_1`` is computed in the same pass.
     """
     _check(scores, diag)
+    source = scores.attrs.get("source")
+    if source and Path(source).exists() and Path(path).resolve() == Path(source).resolve():
+        raise AriaInputError(f"path would overwrite the score matrix {source}", parameter="path",
+                             function="write_residual")
     if dtype is None:
         dtype = scores.dtype if np.dtype(scores.dtype).kind == "f" else np.float64
     dtype = np.dtype(dtype)

@@ -12,6 +12,7 @@ from scipy.linalg import blas
 
 from aria.io.streaming import DEFAULT_BLOCK_ROWS, iter_blocks
 from aria.io.validate import QUERY, check_finite
+from aria.params import STREAMING, validate_params
 
 __all__ = ["GramStats", "gram_stats"]
 
@@ -46,6 +47,7 @@ class GramStats:
         return self.comoment + self.n * np.outer(self.mean, self.mean)
 
 
+@validate_params({"scores": "scores", **STREAMING})
 def gram_stats(
     scores: xr.DataArray,
     *,

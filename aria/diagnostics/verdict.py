@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from aria.params import InstanceOf, Interval, check_params, validate_params
+
 __all__ = ["VERDICTS", "VerdictThresholds", "classify"]
 
 #: Verdict labels, from worst to best.
@@ -54,11 +56,12 @@ class VerdictThresholds:
     partial_offset_concentration: float = 0.3
 
     def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
-            if not (isinstance(value, int | float) and 0.0 <= float(value) <= 1.0):
-                raise ValueError(f"threshold {name} must lie in [0, 1], got {value!r}")
+        check_params(dict.fromkeys(asdict(self), Interval(float, 0, 1)), asdict(self),
+                     function="VerdictThresholds")
 
 
+@validate_params({"mean_abs_corr": "real", "energy_ratio_1": "real", "mean_concentration": "real",
+                  "thresholds": [None, InstanceOf(VerdictThresholds)]})
 def classify(
     mean_abs_corr: float,
     energy_ratio_1: float,

@@ -37,6 +37,7 @@ from scipy import stats
 from aria.diagnostics.reliability import Diagnostics
 from aria.evaluate.lds import LDSResult
 from aria.io.output import json_safe
+from aria.params import Interval, MappingOf, validate_params
 
 __all__ = ["DIAGNOSTIC_KEYS", "SHORT_NAMES", "MethodRow", "Agreement", "Comparison", "compare_methods"]
 
@@ -268,6 +269,9 @@ def _status(tau: float) -> str:
     return "does not"
 
 
+@validate_params({"diagnostics": MappingOf(Diagnostics, min_len=1),
+                  "lds": [None, MappingOf([None, "real", LDSResult])], "homogeneity": [None, MappingOf()],
+                  "homogeneity_k": [None, Interval(int, 2, None)], "sources": [None, MappingOf()]})
 def compare_methods(
     diagnostics: Mapping[str, Diagnostics],
     *,
@@ -281,13 +285,13 @@ def compare_methods(
     Parameters
     ----------
     diagnostics : mapping
-        Method name -> :class:`~aria.diagnostics.Diagnostics`, in display order.
+        Method name -> :class:`~aria.diagnostics.reliability.Diagnostics`, in display order.
     lds : mapping, optional
-        Method name -> LDS value or :class:`~aria.lds.LDSResult` (missing or None =
+        Method name -> LDS value or :class:`~aria.evaluate.lds.LDSResult` (missing or None =
         unknown).
     homogeneity : mapping, optional
         Method name -> ``{channel: {"z_bar", "pos", "sig"}}`` summaries (e.g. from
-        :func:`aria.reporting.homogeneity_summary`).
+        :func:`aria.groups.setup.homogeneity_summary`).
     homogeneity_k : int, optional
         Group size the homogeneity summaries are for.
     sources : mapping, optional
@@ -297,8 +301,6 @@ def compare_methods(
     -------
     Comparison
     """
-    if not diagnostics:
-        raise ValueError("compare_methods needs at least one method")
     lds = dict(lds or {})
     unknown = set(lds) - set(diagnostics)
     if unknown:

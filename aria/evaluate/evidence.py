@@ -9,8 +9,8 @@ compared with (``mu_c``, ``sd_c``, R groups, seed) and the z-score
 ``z_c(q) = (H_c(q) - mu_c) / sd_c``.
 
 Built over the public functions of the homogeneity engine
-(:func:`aria.homogeneity.homogeneity`, :func:`aria.aggregate.track_scores`,
-:func:`aria.homogeneity.build_pool`, :class:`aria.homogeneity.PoolSimilarity`);
+(:func:`aria.groups.engine.homogeneity`, :func:`aria.groups.aggregate.track_scores`,
+:func:`aria.groups.pool.build_pool`, :class:`aria.groups.pool.PoolSimilarity`);
 the per-track similarities are recomputed here and their mean is checked
 against the engine's ``H_c(q)``.
 """
@@ -27,6 +27,7 @@ import xarray as xr
 from aria.diagnostics.reliability import Diagnostics, diagnose
 from aria.errors import AriaInputError
 from aria.io.output import json_safe
+from aria.params import InstanceOf, Interval, Options, validate_params
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from aria.groups.engine import HomogeneityResult
@@ -106,6 +107,10 @@ def _pair_matrix(psim, feature: str, idx: np.ndarray) -> np.ndarray:
     return m
 
 
+@validate_params({"scores": "scores", "setup": InstanceOf("aria.groups.setup.HomogeneitySetup"),
+                  "query": ["str", Interval(int, None, None)], "k": Interval(int, 2, None),
+                  "matrix": Options(("scores", "residual")), "diagnostics": [None, Diagnostics],
+                  "result": [None, InstanceOf("aria.groups.result.HomogeneityResult")]})
 def query_evidence(
     scores: xr.DataArray,
     setup: HomogeneitySetup,
@@ -122,7 +127,7 @@ def query_evidence(
     ----------
     scores : xarray.DataArray
         Score matrix (segment x query).
-    setup : aria.analysis.HomogeneitySetup
+    setup : aria.groups.setup.HomogeneitySetup
         Channel set, feature table, null parameters.
     query : str
         Query id (a column of ``scores``).
@@ -132,7 +137,7 @@ def query_evidence(
         ``"scores"`` (default) or ``"residual"`` (the rank-1 residual).
     diagnostics : Diagnostics, optional
         Precomputed diagnostics of ``scores``.
-    result : aria.homogeneity.HomogeneityResult, optional
+    result : aria.groups.result.HomogeneityResult, optional
         Precomputed homogeneity of ``scores`` with the same setup that includes
         ``k`` (and the residual when ``matrix="residual"``); computed when omitted.
 
@@ -143,16 +148,16 @@ def query_evidence(
     from aria.groups.aggregate import track_scores
     from aria.groups.engine import SIG_THRESHOLD, PoolSimilarity, build_pool, homogeneity
 
-    if matrix not in ("scores", "residual"):
-        raise AriaInputError(f"matrix must be 'scores' or 'residual', got {matrix!r}")
     qids = [str(x) for x in scores.coords["query"].values]
     if str(query) not in qids:
         shown = ", ".join(qids[:5]) + (" ..." if len(qids) > 5 else "")
-        raise AriaInputError(f"unknown query {query!r} (queries: {shown})")
+        raise AriaInputError(f"unknown query {query!r} (queries: {shown})", parameter="query",
+                             function="query_evidence")
     qi = qids.index(str(query))
     diag = diagnostics or diagnose(scores)
     if matrix == "residual" and not diag.sigma_1 > 0:
-        raise AriaInputError("the score matrix is all zeros: it has no rank-1 residual")
+        raise AriaInputError("the score matrix is all zeros: it has no rank-1 residual", parameter="matrix",
+                             function="query_evidence")
     if result is None or k not in result.k_values or (matrix == "residual" and result.residual is None):
         result = homogeneity(scores, setup.features, setup.channel_set, k=[k], normalize=setup.normalize,
                              null_groups=setup.null_groups, seed=setup.seed,

@@ -13,7 +13,7 @@ where it is defined (a constant ``p`` or target column has no rank
 correlation and is reported). This is ``dattri.metric.lds`` followed by the
 mean over the non-NaN queries, as dattri's benchmarks do.
 
-The ground-truth file layout (``GT.npz``) is read by :func:`aria.groundtruth.load_ground_truth`.
+The ground-truth file layout (``GT.npz``) is read by :func:`aria.io.groundtruth.load_ground_truth`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from aria.errors import AriaInputError
 from aria.io.output import json_safe
 from aria.io.streaming import DEFAULT_BLOCK_ROWS, iter_blocks
 from aria.io.validate import QUERY
+from aria.params import STREAMING, InstanceOf, Interval, Options, check_params, validate_params
 
 __all__ = ["GroundTruth", "LDSResult", "subset_scores", "lds", "spearman_columns"]
 
@@ -63,6 +64,8 @@ class GroundTruth:
     source: str = "<memory>"
 
     def __post_init__(self) -> None:
+        check_params({"target_kind": Options(("score", "loss")), "source": "str"},
+                     {"target_kind": self.target_kind, "source": self.source}, function="GroundTruth")
         self.subsets = np.asarray(self.subsets)
         self.targets = np.asarray(self.targets, dtype=np.float64)
         if self.subsets.ndim != 2 or self.subsets.dtype != bool:
@@ -94,6 +97,7 @@ class GroundTruth:
         return int(self.subsets.shape[0])
 
     @classmethod
+    @validate_params({"n_rows": Interval(int, 1, None)})
     def from_indices(cls, indices: np.ndarray, targets: np.ndarray, n_rows: int, **kwargs) -> GroundTruth:
         """Build from dattri's index layout (n_subsets x subset_size row indices).
 
@@ -164,6 +168,7 @@ class LDSResult:
         })
 
 
+@validate_params({"scores": "scores", "subsets": InstanceOf(np.ndarray), **STREAMING})
 def subset_scores(
     scores: xr.DataArray,
     subsets: np.ndarray,
@@ -181,7 +186,7 @@ def subset_scores(
     subsets : numpy.ndarray
         Boolean mask (n_subsets, N).
     block_rows, chunk_rows : int
-        Streaming parameters (see :func:`aria.streaming.iter_blocks`).
+        Streaming parameters (see :func:`aria.io.streaming.iter_blocks`).
     progress : callable, optional
         Called with the rows processed after each block.
 
@@ -236,6 +241,7 @@ def spearman_columns(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return rho, p
 
 
+@validate_params({"scores": "scores", "ground_truth": GroundTruth, **STREAMING})
 def lds(
     scores: xr.DataArray,
     ground_truth: GroundTruth,
@@ -267,11 +273,11 @@ def lds(
     --------
     >>> import numpy as np, aria
     >>> from aria.evaluate.lds import GroundTruth, lds
-    >>> s = aria.io.scores_from_array(np.eye(4)[:, :2])
+    >>> s = aria.scores_from_array(np.eye(4)[:, :2])
     >>> gt = GroundTruth(np.array([[1, 0, 1, 0], [0, 1, 0, 1], [1, 1, 0, 0]], bool),
     ...                  np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]))
-    >>> lds(s, gt).mean
-    1.0
+    >>> round(lds(s, gt).mean, 4)  # each query: Spearman([1, 0, 1], [1, 0, 0.5]) = sqrt(3) / 2
+    0.866
     """
     qids = np.asarray(scores.coords[QUERY].values).astype(str)
     if ground_truth.query_ids is None:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from aria.errors import AriaInputError
 from aria.examples.files import shipped_file
+from aria.params import Interval, Options, validate_params
 
 __all__ = ["SYNTHETIC_NAMES", "BACH_NAMES", "NAMES", "path", "generate", "is_bach", "features_path",
            "labels", "ground_truth", "shipped_file"]
@@ -53,6 +54,7 @@ def is_bach(name: str) -> bool:
     return name in BACH_NAMES
 
 
+@validate_params({"name": Options(NAMES)})
 def path(name: str) -> Path:
     """Path of a shipped example score matrix ``.npz``.
 
@@ -68,6 +70,7 @@ def path(name: str) -> Path:
     return _module(name).path(name)
 
 
+@validate_params({"name": Options(NAMES), "seed": [None, "seed"]})
 def generate(name: str, seed: int | None = None) -> dict:
     """Regenerate one example from its seed (equal to the shipped file).
 
@@ -93,6 +96,7 @@ def features_path() -> Path:
     return example_path()
 
 
+@validate_params({"name": Options(BACH_NAMES), "column": Options(("mode", "key"))})
 def labels(name: str = "bach-knn", column: str = "mode"):
     """Query labels (``mode`` or ``key``) of a Bach example, as a pandas Series indexed by query id."""
     from aria.examples import bach_scores
@@ -100,6 +104,7 @@ def labels(name: str = "bach-knn", column: str = "mode"):
     return bach_scores.labels(name, column)
 
 
+@validate_params({"n_subsets": Interval(int, 3, None), "seed": "seed", "noise": Interval(float, 0, None)})
 def ground_truth(**kwargs):
     """Synthetic LDS ground truth over the Bach examples (:func:`aria.examples.bach_scores.ground_truth`)."""
     from aria.examples import bach_scores

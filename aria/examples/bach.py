@@ -1,12 +1,12 @@
 """The shipped real symbolic feature table: Bach chorales from music21's offline corpus.
 
-``aria/data/examples/bach_chorales_symbolic.parquet`` holds one row per chorale (track id = the
+``aria/examples/data/bach_chorales_symbolic.parquet`` holds one row per chorale (track id = the
 corpus name, e.g. ``"bwv26.6"``) with the twelve symbolic features of ``features/symbolic.toml``
 plus metadata columns ``key`` (music21's Krumhansl key estimate, e.g. ``"G major"``),
 ``mode`` and ``parts``. It lets the README and notebooks run homogeneity on real music without
 extracting anything. Rebuild it with::
 
-    python -m aria.examples_bach aria/data/examples/bach_chorales_symbolic.parquet
+    python -m aria.examples.bach aria/examples/data/bach_chorales_symbolic.parquet
 
 The build writes every chorale of the corpus (``bach/bwv*.mxl`` except ``bwv846``, a keyboard
 prelude; the few whose repeats music21 cannot expand are skipped) to MIDI with

@@ -1,8 +1,8 @@
 """Example score matrices over the shipped Bach chorale feature table, reproducibly generated.
 
 The score matrices of :mod:`aria.examples` use synthetic track ids; these use
-the track ids of ``aria/data/examples/bach_chorales_symbolic.parquet`` (406
-chorales, :mod:`aria.examples_bach`), so homogeneity, alignment, confounds
+the track ids of ``aria/examples/data/bach_chorales_symbolic.parquet`` (406
+chorales, :mod:`aria.examples.bach`), so homogeneity, alignment, confounds
 and single-query evidence run on real music features. They are *synthetic
 attribution methods* (no model was trained): 812 training segments (two per
 chorale) x 32 query chorales, float32.
@@ -37,6 +37,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from aria.params import Interval, Options, validate_params
+
 __all__ = ["NAMES", "SEED", "path", "generate", "labels", "ground_truth", "features_path", "write_all"]
 
 NAMES = ("bach-knn", "bach-random", "bach-collapsed")
@@ -52,6 +54,7 @@ def features_path() -> Path:
     return example_path()
 
 
+@validate_params({"name": Options(NAMES)})
 def path(name: str) -> Path:
     """Path of a shipped Bach example score matrix ``.npz``.
 
@@ -64,8 +67,6 @@ def path(name: str) -> Path:
     -------
     pathlib.Path
     """
-    if name not in NAMES:
-        raise ValueError(f"unknown Bach example {name!r}; choose from {', '.join(NAMES)}")
     from aria.examples.files import shipped_file
 
     return shipped_file(f"{name}.npz")
@@ -95,6 +96,7 @@ def _table(features: str | os.PathLike[str] | None) -> pd.DataFrame:
     return frame
 
 
+@validate_params({"name": Options(NAMES), "seed": "seed", "features": [None, "path"]})
 def generate(name: str, seed: int = SEED, *, features: str | os.PathLike[str] | None = None) -> dict:
     """Generate one Bach example matrix.
 
@@ -113,8 +115,6 @@ def generate(name: str, seed: int = SEED, *, features: str | os.PathLike[str] | 
         ``scores`` (float32, segments x queries), ``segment_track``, ``query_ids``,
         ``query_mode``, ``query_key`` (str arrays).
     """
-    if name not in NAMES:
-        raise ValueError(f"unknown Bach example {name!r}; choose from {', '.join(NAMES)}")
     frame = _table(features)
     tracks = np.asarray(frame["track"].astype(str).tolist(), dtype=str)
     m = tracks.size
@@ -146,6 +146,7 @@ def generate(name: str, seed: int = SEED, *, features: str | os.PathLike[str] | 
     }
 
 
+@validate_params({"name": Options(NAMES), "column": Options(("mode", "key"))})
 def labels(name: str = "bach-knn", column: str = "mode") -> pd.Series:
     """Query labels of a shipped Bach example (``mode``: major/minor, or ``key``).
 
@@ -161,12 +162,11 @@ def labels(name: str = "bach-knn", column: str = "mode") -> pd.Series:
     pandas.Series
         Indexed by query id, named ``column``.
     """
-    if column not in ("mode", "key"):
-        raise ValueError("column must be 'mode' or 'key'")
     with np.load(path(name), allow_pickle=False) as z:
         return pd.Series(z[f"query_{column}"], index=z["query_ids"].astype(str), name=column)
 
 
+@validate_params({"n_subsets": Interval(int, 3, None), "seed": "seed", "noise": Interval(float, 0, None)})
 def ground_truth(n_subsets: int = 64, seed: int = SEED, *, noise: float = 0.5):
     """Synthetic LDS ground truth for the Bach examples (demonstration only).
 

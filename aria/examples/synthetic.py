@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aria.params import Options, validate_params
+
 __all__ = ["NAMES", "SEED", "path", "generate", "write_all"]
 
 NAMES = ("query-dependent", "collapsed", "offset-dominated")
@@ -31,6 +33,7 @@ SEED = 20251124
 _N_TRACKS, _SEGMENTS_PER_TRACK, _N_QUERIES, _RANK = 200, 5, 40, 8
 
 
+@validate_params({"name": Options(NAMES)})
 def path(name: str) -> Path:
     """Path of a shipped example ``.npz`` (arrays ``scores``, ``segment_track``, ``query_ids``).
 
@@ -43,13 +46,12 @@ def path(name: str) -> Path:
     -------
     pathlib.Path
     """
-    if name not in NAMES:
-        raise ValueError(f"unknown example {name!r}; choose from {', '.join(NAMES)}")
     from aria.examples.files import shipped_file
 
     return shipped_file(f"{name}.npz")
 
 
+@validate_params({"name": Options(NAMES), "seed": "seed"})
 def generate(name: str, seed: int = SEED) -> dict[str, np.ndarray]:
     """Generate one example matrix.
 
@@ -66,8 +68,6 @@ def generate(name: str, seed: int = SEED) -> dict[str, np.ndarray]:
         ``scores`` (float32, segments x queries), ``segment_track`` (str) and
         ``query_ids`` (str).
     """
-    if name not in NAMES:
-        raise ValueError(f"unknown example {name!r}; choose from {', '.join(NAMES)}")
     rng = np.random.default_rng([seed, NAMES.index(name)])
     n = _N_TRACKS * _SEGMENTS_PER_TRACK
     track_idx = np.repeat(np.arange(_N_TRACKS), _SEGMENTS_PER_TRACK)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aria._resources import channelset_path
 from aria.errors import AriaInputError
+from aria.params import validate_params
 
 __all__ = ["Feature", "ChannelSet", "load_channel_set", "parse_channel_set", "SIMILARITIES", "KINDS"]
 
@@ -117,6 +119,7 @@ class ChannelSet:
         }
 
 
+@validate_params({"spec": "path"})
 def load_channel_set(spec: str | os.PathLike[str]) -> ChannelSet:
     """Load a channel set by shipped name (``"audio"``, ``"symbolic"``) or TOML path.
 
@@ -150,6 +153,7 @@ def load_channel_set(spec: str | os.PathLike[str]) -> ChannelSet:
     return parse_channel_set(data, source=str(p), default_name=p.stem)
 
 
+@validate_params({"data": Mapping, "source": "str", "default_name": "str"})
 def parse_channel_set(data: dict, *, source: str = "<dict>", default_name: str = "custom") -> ChannelSet:
     """Validate a parsed channel-set mapping (the TOML's content).
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from aria.errors import AriaInputError
+
 _PITCH = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
 
@@ -87,15 +89,15 @@ def chord_root(label: str) -> int | None:
 
     Raises
     ------
-    ValueError
-        The label does not start with a note name A-G.
+    AriaInputError
+        The label does not start with a note name A-G (a ``ValueError``).
     """
     s = label.strip()
     if s in NO_CHORD:
         return None
     m = _ROOT_RE.match(s)
     if m is None:
-        raise ValueError(f"cannot parse a chord root from {label!r}")
+        raise AriaInputError(f"cannot parse a chord root from {label!r}", parameter="label")
     acc = m.group(2)
     shift = acc.count("#") + acc.count("\u266f") - acc.count("b") - acc.count("\u266d")
     return (_PITCH[m.group(1)] + shift) % 12

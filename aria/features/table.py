@@ -24,7 +24,7 @@ Reading (a table into a :class:`FeatureTable` checked against a channel set)
 A feature table is Parquet with one row per track: a ``track`` column, one
 column per feature of the channel set, and optional ``status``/``error``
 columns recording failed extractions. This module reads it (or takes a pandas
-DataFrame), checks it against a :class:`~aria.channels.ChannelSet` and returns
+DataFrame), checks it against a :class:`~aria.features.channels.ChannelSet` and returns
 a :class:`FeatureTable` holding only the usable tracks:
 
 - a missing ``track`` or feature column, a duplicate or empty track id, a
@@ -69,6 +69,7 @@ from aria.errors import AriaInputError
 from aria.features.channels import ChannelSet
 from aria.features.chords import Sequences, chord_root, ragged_motions
 from aria.io.atomic import atomic_path
+from aria.params import validate_params
 
 __all__ = [
     "DEFAULT_META_COLUMNS", "FeatureSpec", "channelset_fingerprint", "feature_specs",
@@ -125,6 +126,7 @@ class FeatureSpec:
         return pa.float64() if self.dim == 1 else pa.list_(pa.float64())
 
 
+@validate_params({"source": ["path", Mapping]})
 def load_channelset(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str, Any]:
     """Read and check a channel-set TOML (or pass a parsed one through the same checks).
 
@@ -279,7 +281,7 @@ def _check_value(spec: FeatureSpec, value: Any, track: str) -> Any:
         return [int(v) for v in seq] if spec.value_type == "int" else [str(v) for v in seq]
     arr = np.asarray(value, dtype=np.float64).reshape(-1)
     if arr.size != spec.dim:
-        raise ValueError(f"feature {spec.name} of {track!r} has length {arr.size}, expected {spec.dim}")
+        raise AriaInputError(f"feature {spec.name} of {track!r} has length {arr.size}, expected {spec.dim}")
     if spec.dim == 1:
         return float(arr[0])
     return arr.tolist()
@@ -322,6 +324,7 @@ def rows_to_table(rows: Iterable[Mapping[str, Any]], schema: pa.Schema,
     return pa.Table.from_pydict(columns, schema=schema)
 
 
+@validate_params({"table": pa.Table, "path": "path"})
 def write_feature_table(table: pa.Table, path: str | os.PathLike[str]) -> Path:
     """Write a feature table to Parquet atomically (schema metadata included).
 
@@ -342,6 +345,7 @@ def write_feature_table(table: pa.Table, path: str | os.PathLike[str]) -> Path:
     return p
 
 
+@validate_params({"path": "path"})
 def read_feature_table(path: str | os.PathLike[str]) -> tuple[pa.Table, dict[str, str]]:
     """Read a feature table and its Aria key-value metadata.
 
@@ -450,6 +454,7 @@ class FeatureTable:
 # reading
 
 
+@validate_params({"path": "path", "channel_set": ChannelSet})
 def load_feature_table(path: str | os.PathLike[str], channel_set: ChannelSet) -> FeatureTable:
     """Read a Parquet feature table and check it against a channel set.
 
@@ -498,6 +503,7 @@ def load_feature_table(path: str | os.PathLike[str], channel_set: ChannelSet) ->
     return _from_arrow(table, channel_set, str(p), meta)
 
 
+@validate_params({"frame": pd.DataFrame, "channel_set": ChannelSet, "source": "str"})
 def feature_table_from_frame(frame: pd.DataFrame, channel_set: ChannelSet,
                              source: str = "<frame>") -> FeatureTable:
     """Check an in-memory feature table (pandas DataFrame) against a channel set.

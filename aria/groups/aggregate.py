@@ -5,7 +5,7 @@
 Nothing here loops over segments in Python: block sums use ``np.add.reduceat``
 over rows sorted by track and per-column sums use ``np.bincount``. Large
 matrices (e.g. a 4 GB memory-mapped ``.npy``) are streamed with
-:func:`aria.streaming.iter_blocks` and never loaded whole:
+:func:`aria.io.streaming.iter_blocks` and never loaded whole:
 
 - ``zscore`` is affine per column, so ``T = (track_mean(S) - mean_q) / std_q``:
   one pass over the rows gives the per-track sums and the column moments
@@ -35,6 +35,7 @@ import xarray as xr
 from aria.errors import AriaInputError
 from aria.groups.normalize import (
     DEFAULT_KURTOSIS_THRESHOLD,
+    METHODS,
     ColumnMoments,
     NormalizationReport,
     average_ranks,
@@ -43,6 +44,7 @@ from aria.groups.normalize import (
 )
 from aria.io.streaming import DEFAULT_BLOCK_ROWS, iter_blocks
 from aria.io.validate import QUERY, TRACK, check_finite
+from aria.params import STREAMING, Array, Interval, Options, validate_params
 
 __all__ = [
     "TrackIndex",
@@ -352,6 +354,10 @@ def _rank_tracks(
     return out
 
 
+@validate_params({"scores": "scores", "method": Options(METHODS), "axis": [None, Array(ndim=1)],
+                  "sigma_1": [None, "real"], "residual": "boolean",
+                  "kurtosis_threshold": Interval(float, None, None), **STREAMING,
+                  "rank_block_bytes": Interval(int, 1, None), "workers": Interval(int, 1, None)})
 def track_scores(
     scores: xr.DataArray,
     *,

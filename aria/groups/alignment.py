@@ -23,6 +23,7 @@ import pandas as pd
 
 from aria.errors import AriaInputError
 from aria.features.table import FeatureTable
+from aria.params import Array, validate_params
 
 __all__ = ["AlignmentResult", "axis_alignment", "feature_alignment"]
 
@@ -59,6 +60,7 @@ class AlignmentResult:
                 "skipped": list(self.skipped), "n_tracks": self.n_tracks}
 
 
+@validate_params({"u1": Array(ndim=1), "x": Array()})
 def feature_alignment(u1: np.ndarray, x: np.ndarray) -> dict:
     """Correlations and regression R^2 of ``u1`` on one feature matrix.
 
@@ -105,6 +107,7 @@ def feature_alignment(u1: np.ndarray, x: np.ndarray) -> dict:
             "corr": corr}
 
 
+@validate_params({"u1": pd.Series, "features": FeatureTable})
 def axis_alignment(u1: pd.Series, features: FeatureTable) -> AlignmentResult:
     """Alignment of the rank-1 axis with every channel of a feature table.
 

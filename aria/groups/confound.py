@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from aria.errors import AriaInputError
+from aria.params import InstanceOf, SequenceOf, validate_params
 
 __all__ = ["ConfoundResult", "confound_analysis"]
 
@@ -52,6 +53,8 @@ class ConfoundResult:
         return {"label": self.label_name, "matrices": out}
 
 
+@validate_params({"results": SequenceOf(InstanceOf("aria.groups.result.MatrixHomogeneity")),
+                  "labels": [pd.Series, Mapping]})
 def confound_analysis(results: Sequence, labels: pd.Series | Mapping) -> ConfoundResult:
     """Stratify per-query channel z-scores ``z_c(q)`` by a query label (spec section 6).
 
@@ -80,7 +83,8 @@ def confound_analysis(results: Sequence, labels: pd.Series | Mapping) -> Confoun
     for res in results:
         missing = [q for q in res.query_ids if q not in ser.index]
         if missing:
-            raise AriaInputError(f"no label for {len(missing)} quer(ies), e.g. {missing[0]!r}")
+            raise AriaInputError(f"labels has no label for {len(missing)} quer(ies), e.g. {missing[0]!r}",
+                                 parameter="labels")
         lab = ser.reindex(res.query_ids)
         lab_str = lab.astype(object).where(lab.notna() & (lab.astype(str).str.strip() != ""))
         uniq = sorted({str(x) for x in lab_str.dropna()})

@@ -41,7 +41,7 @@ from aria.features.table import FeatureTable, feature_table_from_frame, load_fea
 from aria.groups.aggregate import DEFAULT_RANK_BLOCK_BYTES, TrackScores, track_scores
 from aria.groups.alignment import axis_alignment
 from aria.groups.confound import confound_analysis
-from aria.groups.normalize import DEFAULT_KURTOSIS_THRESHOLD
+from aria.groups.normalize import DEFAULT_KURTOSIS_THRESHOLD, METHODS
 from aria.groups.null import NullCache, NullDistribution, compute_null, null_distributions
 from aria.groups.pool import Pool, PoolSimilarity, build_pool
 from aria.groups.result import (
@@ -51,7 +51,9 @@ from aria.groups.result import (
     MatrixHomogeneity,
     matrix_homogeneity,
 )
+from aria.groups.similarity import MAPPINGS
 from aria.io.streaming import DEFAULT_BLOCK_ROWS
+from aria.params import STREAMING, InstanceOf, Interval, Options, SequenceOf, check_params, validate_params
 
 __all__ = [
     "DEFAULT_K",
@@ -85,9 +87,21 @@ def _report(progress: Progress | None, stage: str, done: int = 0, total: int = 1
         progress(stage, done, total)
 
 
+#: Constraints of the engine's parameters (:mod:`aria.params`), checked before any work is done.
+PARAMETERS = {
+    "k": [None, SequenceOf(Interval(int, 2, None))], "normalize": Options(METHODS),
+    "null_groups": Interval(int, 2, None), "seed": "seed", "rng": [None, InstanceOf(np.random.Generator)],
+    "residual": "boolean", "labels": [None, pd.Series, Mapping], "diagnostics": [None, Diagnostics],
+    "mapping": Options(MAPPINGS), "cache_dir": [None, "path"], "workers": Interval(int, 1, None),
+    "kurtosis_threshold": Interval(float, None, None), **STREAMING,
+    "rank_block_bytes": Interval(int, 1, None), "alignment": "boolean",
+}
+_INPUTS = {"features": [FeatureTable, pd.DataFrame, "path"], "channels": [ChannelSet, "path"]}
+
+
 def check_parameters(*, normalize: str = "auto", mapping: str = "inverse", null_groups: int = 1000,
                      workers: int = 1) -> None:
-    """Reject invalid engine parameters before any work is done.
+    """Reject invalid engine parameters before any work is done (the constraints of :data:`PARAMETERS`).
 
     Parameters
     ----------
@@ -105,16 +119,11 @@ def check_parameters(*, normalize: str = "auto", mapping: str = "inverse", null_
     AriaInputError
         On the first invalid parameter.
     """
-    if normalize not in ("auto", "zscore", "rank"):
-        raise AriaInputError(f"unknown normalization {normalize!r} (auto, zscore or rank)")
-    if mapping not in ("inverse", "exp"):
-        raise AriaInputError(f"unknown similarity mapping {mapping!r} (inverse or exp)")
-    if null_groups < 2:
-        raise AriaInputError(f"--null-groups must be >= 2, got {null_groups}")
-    if workers < 1:
-        raise AriaInputError(f"workers must be >= 1, got {workers}")
+    check_params(PARAMETERS, {"normalize": normalize, "mapping": mapping, "null_groups": null_groups,
+                              "workers": workers}, function="homogeneity")
 
 
+@validate_params(_INPUTS)
 def resolve_inputs(
     features: FeatureTable | pd.DataFrame | str | os.PathLike[str],
     channels: ChannelSet | str | os.PathLike[str] = "audio",
@@ -195,9 +204,9 @@ def resolve_k(ks: Iterable[int] | None, pool_size: int) -> tuple[tuple[int, ...]
     bad = [k for k in ks if k < 2 or k >= pool_size]
     if bad:
         raise AriaInputError(f"K = {bad[0]} is invalid: every K must satisfy 2 <= K < {pool_size} "
-                             "(the number of tracks with features)")
+                             "(the number of tracks with features)", parameter="k", function="homogeneity")
     if not ks:
-        raise AriaInputError("give at least one K")
+        raise AriaInputError("k must hold at least one group size", parameter="k", function="homogeneity")
     return tuple(ks), []
 
 
@@ -237,6 +246,10 @@ class Prepared:
         return bool(self.diagnostics.sigma_1 > 0)
 
 
+@validate_params({"scores": "scores", "channel_set": ChannelSet, "table": FeatureTable,
+                  **{name: PARAMETERS[name] for name in (
+                      "k", "normalize", "residual", "diagnostics", "mapping", "kurtosis_threshold",
+                      "block_rows", "chunk_rows", "rank_block_bytes", "workers", "progress")}})
 def prepare(
     scores: xr.DataArray,
     channel_set: ChannelSet,
@@ -426,6 +439,7 @@ def collect(
                              collect_warnings(prep, nulls), prep.similarity.dropped_dimensions())
 
 
+@validate_params({"scores": "scores", **_INPUTS, **PARAMETERS})
 def homogeneity(
     scores: xr.DataArray,
     features: FeatureTable | pd.DataFrame | str | os.PathLike[str],
@@ -515,7 +529,6 @@ def homogeneity(
     >>> bool(res.scores.data.z.sel(k=3, channel="a").min() > 1)
     True
     """
-    check_parameters(normalize=normalize, mapping=mapping, null_groups=null_groups, workers=workers)
     cset, table = resolve_inputs(features, channels)
     prep = prepare(scores, cset, table, k=k, normalize=normalize, residual=residual, diagnostics=diagnostics,
                    mapping=mapping, kurtosis_threshold=kurtosis_threshold, block_rows=block_rows,

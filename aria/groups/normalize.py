@@ -13,7 +13,7 @@
 
 The functions here work on in-memory arrays and on column statistics; the
 streaming, segment -> track version for large matrices is
-:func:`aria.aggregate.track_scores`.
+:func:`aria.groups.aggregate.track_scores`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from aria.params import Array, Interval, Options, validate_params
 
 __all__ = [
     "METHODS",
@@ -71,7 +73,7 @@ class ColumnMoments:
     def excess_kurtosis(self, zero_std: np.ndarray | None = None) -> np.ndarray:
         """Sample excess kurtosis ``m4 / m2^2 - 3`` per column (NaN for constant columns)."""
         if self.m4 is None:
-            raise ValueError("fourth moments were not computed")
+            raise RuntimeError("fourth moments were not computed")
         zero = self.m2 <= 0 if zero_std is None else zero_std
         out = np.full(self.m2.shape, np.nan)
         ok = ~zero
@@ -153,6 +155,7 @@ def zero_std_mask(moments: ColumnMoments, reference_rms: np.ndarray | None = Non
     return moments.std <= ZERO_STD_RTOL * rms
 
 
+@validate_params({"requested": Options(METHODS), "threshold": Interval(float, None, None)})
 def choose_method(
     requested: str,
     kurtosis: np.ndarray | None,
@@ -178,8 +181,6 @@ def choose_method(
     reason : str
         Explanation.
     """
-    if requested not in METHODS:
-        raise ValueError(f"unknown normalization {requested!r} (known: {', '.join(METHODS)})")
     stat = None
     if kurtosis is not None:
         finite = np.asarray(kurtosis)[np.isfinite(kurtosis)]
@@ -220,6 +221,8 @@ def average_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, np.repeat(avg, ends - starts)
 
 
+@validate_params({"x": Array(ndim=2), "method": Options(METHODS),
+                  "kurtosis_threshold": Interval(float, None, None)})
 def normalize_columns(
     x: np.ndarray,
     method: str = "auto",

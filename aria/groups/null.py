@@ -31,6 +31,7 @@ from aria.errors import AriaInputError
 from aria.groups.pool import PoolSimilarity
 from aria.groups.topk import group_similarity, random_groups
 from aria.io.atomic import atomic_path
+from aria.params import InstanceOf, Interval, SequenceOf, validate_params
 
 __all__ = [
     "NULL_ALGORITHM_VERSION", "NullDistribution", "null_key", "compute_null", "NullStore",
@@ -122,6 +123,9 @@ def null_key(psim: PoolSimilarity, k: int, n_groups: int, seed: int) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+@validate_params({"psim": PoolSimilarity, "k": Interval(int, 2, None), "n_groups": Interval(int, 2, None),
+                  "seed": [None, "seed"], "rng": [None, InstanceOf(np.random.Generator)],
+                  "workers": Interval(int, 1, None)})
 def compute_null(psim: PoolSimilarity, k: int, n_groups: int = 1000, *, seed: int | None = 0,
                  rng: np.random.Generator | None = None, workers: int = 1) -> NullDistribution:
     """Sample the random-reference null of group size ``k`` (spec section 3).
@@ -150,13 +154,11 @@ def compute_null(psim: PoolSimilarity, k: int, n_groups: int = 1000, *, seed: in
     -------
     NullDistribution
     """
-    if not 2 <= k <= psim.n:
-        raise AriaInputError(f"group size K = {k} must lie in 2..{psim.n} (pool size)")
-    if n_groups < 2:
-        raise AriaInputError(f"the null needs at least 2 groups, got {n_groups}")
+    if k > psim.n:
+        raise AriaInputError(f"k must lie in 2..{psim.n} (the pool size), got {k}", parameter="k")
     if rng is None:
         if seed is None:
-            raise ValueError("give seed or rng")
+            raise AriaInputError("seed must be given when rng is None", parameter="seed")
         gen = np.random.default_rng([int(seed), int(k)])
         key = null_key(psim, k, n_groups, int(seed))
     else:
@@ -183,6 +185,10 @@ class NullStore(Protocol):
         ...
 
 
+@validate_params({"psim": PoolSimilarity, "ks": SequenceOf(Interval(int, 2, None), min_len=0),
+                  "n_groups": Interval(int, 2, None), "seed": "seed",
+                  "rng": [None, InstanceOf(np.random.Generator)], "workers": Interval(int, 1, None),
+                  "progress": [None, "callable"]})
 def null_distributions(
     psim: PoolSimilarity,
     ks: Sequence[int],
@@ -274,6 +280,7 @@ class NullCache:
         Cache directory (created on first write).
     """
 
+    @validate_params({"directory": "path"})
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
 

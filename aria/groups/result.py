@@ -27,12 +27,16 @@ import pandas as pd
 import xarray as xr
 
 from aria.diagnostics.reliability import Diagnostics
+from aria.errors import AriaInputError
 from aria.features.channels import ChannelSet
 from aria.groups.aggregate import TrackScores
 from aria.groups.normalize import NormalizationReport
 from aria.groups.null import NullDistribution
 from aria.groups.pool import Pool, PoolCounts, PoolSimilarity
 from aria.groups.topk import nested_group_similarity, top_k_groups
+from aria.params import Options, validate_params
+
+_LEVEL = Options(("channel", "feature"))
 
 __all__ = [
     "SIG_THRESHOLD", "COLLAPSED_WARNING", "z_scores", "summarize", "MatrixHomogeneity",
@@ -285,12 +289,14 @@ class MatrixHomogeneity:
 
         Raises
         ------
-        ValueError
-            When ``channel`` or ``k`` was not computed.
+        AriaInputError
+            When ``channel`` or ``k`` was not computed (a ``ValueError``).
         """
         if channel not in self.channels or k not in self.k_values:
-            raise ValueError(f"no z for channel {channel!r} at K = {k} (channels: "
-                             f"{', '.join(self.channels)}; K: {', '.join(map(str, self.k_values))})")
+            raise AriaInputError(f"no z for channel {channel!r} at K = {k} (channels: "
+                                 f"{', '.join(self.channels)}; K: {', '.join(map(str, self.k_values))})",
+                                 parameter="channel" if channel not in self.channels else "k",
+                                 function="MatrixHomogeneity.z")
         return self.data["z"].sel(channel=channel, k=k).values
 
     # -- summaries and tables --------------------------------------------------------------------
@@ -310,6 +316,7 @@ class MatrixHomogeneity:
                            for f, per_k in self._summaries("feature").items()}
         return out
 
+    @validate_params({"level": _LEVEL})
     def summary_dataset(self, level: str = "channel") -> xr.Dataset:
         """Summaries ``z_mean``, ``pos``, ``sig``, ``n_queries`` as labelled data (k, channel or feature).
 
@@ -323,8 +330,6 @@ class MatrixHomogeneity:
         xarray.Dataset
             One variable per statistic of :func:`summarize`, dims ``(k, <level>)``.
         """
-        if level not in ("channel", "feature"):
-            raise ValueError(f"level must be 'channel' or 'feature', got {level!r}")
         summ = self._summaries(level)
         names = self.data[level].values
         ks = self.data["k"].values
@@ -343,6 +348,7 @@ class MatrixHomogeneity:
                     rows.append({"matrix": self.matrix, "level": level, "name": name, "k": k, **s})
         return pd.DataFrame(rows)
 
+    @validate_params({"level": _LEVEL})
     def to_frame(self, level: str = "channel") -> pd.DataFrame:
         """Per-query long table ``matrix, query, k, <level>, h, z, included``.
 
@@ -543,6 +549,7 @@ class HomogeneityResult:
 
         return json.dumps(json_safe(self.to_dict()), indent=indent, allow_nan=False)
 
+    @validate_params({"level": _LEVEL})
     def to_frame(self, level: str = "channel") -> pd.DataFrame:
         """Per-query long table of the scores (and residual) homogeneity."""
         return pd.concat([m.to_frame(level) for m in self.matrices()], ignore_index=True)

@@ -11,6 +11,7 @@ methods scored over the same tracks are compared against the very same null
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,9 @@ import pandas as pd
 import xarray as xr
 
 from aria.diagnostics.reliability import Diagnostics
+from aria.errors import AriaInputError
+from aria.groups.normalize import METHODS
+from aria.params import InstanceOf, Interval, Options, SequenceOf, check_params, validate_params
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from aria.features.channels import ChannelSet
@@ -27,7 +31,14 @@ if TYPE_CHECKING:  # annotations only; imported lazily at run time
 
 __all__ = ["HomogeneitySetup", "homogeneity_summary"]
 
+_RESULT = InstanceOf("aria.groups.result.HomogeneityResult")
+_K = [None, Interval(int, 2, None)]
+#: Constraints of the shared parameters (checked by ``load`` before reading files, and on construction).
+_SETUP = {"k": [None, SequenceOf(Interval(int, 2, None))], "null_groups": Interval(int, 2, None),
+          "seed": "seed", "normalize": Options(METHODS), "cache_dir": [None, "path"]}
 
+
+@validate_params({"result": _RESULT, "k": _K, "matrix": Options(("scores", "residual"))})
 def homogeneity_summary(
     result: HomogeneityResult, k: int | None = None, matrix: str = "scores"
 ) -> dict[str, dict[str, float]]:
@@ -51,7 +62,8 @@ def homogeneity_summary(
 
     mh = result.scores if matrix == "scores" else result.residual
     if mh is None:
-        raise ValueError(f"the result has no {matrix!r} homogeneity")
+        raise AriaInputError("the result has no residual homogeneity (run homogeneity with residual=True)",
+                             parameter="matrix", function="homogeneity_summary")
     k = pick_k(mh.k_values, k)
     out = {}
     for c in mh.channels:
@@ -60,12 +72,14 @@ def homogeneity_summary(
     return out
 
 
+@validate_params({"k": _K})
 def pick_k(k_values: tuple[int, ...], k: int | None) -> int:
     """The requested K, or 10 when available, else the smallest K computed."""
     if k is None:
         return 10 if 10 in k_values else k_values[0]
     if k not in k_values:
-        raise ValueError(f"K = {k} was not computed (K values: {', '.join(map(str, k_values))})")
+        raise AriaInputError(f"K = {k} was not computed (K values: {', '.join(map(str, k_values))})",
+                             parameter="k", function="pick_k")
     return k
 
 
@@ -102,7 +116,13 @@ class HomogeneitySetup:
     cache_dir: str | os.PathLike[str] | None = None
     features_path: str = ""
 
+    def __post_init__(self) -> None:
+        check_params({"channel_set": InstanceOf("aria.features.channels.ChannelSet"),
+                      "features": InstanceOf("aria.features.table.FeatureTable"), **_SETUP,
+                      "features_path": "str"}, vars(self), function="HomogeneitySetup")
+
     @classmethod
+    @validate_params({"features": [pd.DataFrame, "path"], "channels": "path", **_SETUP})
     def load(cls, features: str | os.PathLike[str] | pd.DataFrame,
              channels: str | os.PathLike[str] = "symbolic", **kwargs) -> HomogeneitySetup:
         """Load the channel set and the feature table.
@@ -132,6 +152,8 @@ class HomogeneitySetup:
             kwargs["k"] = tuple(int(x) for x in kwargs["k"])
         return cls(channel_set=cset, features=table, features_path=src, **kwargs)
 
+    @validate_params({"scores": "scores", "diagnostics": [None, Diagnostics], "residual": "boolean",
+                      "labels": [None, pd.Series, Mapping], "alignment": "boolean"})
     def run(self, scores: xr.DataArray, diagnostics: Diagnostics | None = None, *, residual: bool = False,
             labels: pd.Series | None = None, alignment: bool = True) -> HomogeneityResult:
         """Homogeneity of one score matrix with the shared setup.
@@ -161,6 +183,7 @@ class HomogeneitySetup:
                            residual=residual and has_axis, labels=labels, diagnostics=diagnostics,
                            cache_dir=self.cache_dir, alignment=alignment)
 
+    @validate_params({"scores": "scores", "diagnostics": [None, Diagnostics], "k": _K})
     def summary(self, scores: xr.DataArray, diagnostics: Diagnostics | None = None,
                 k: int | None = None) -> dict[str, dict[str, float]]:
         """Per-channel summaries at one K (see :func:`homogeneity_summary`)."""

@@ -25,7 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from aria.errors import AriaInputError
 from aria.features.table import Sequences
+from aria.params import Interval, SequenceOf, validate_params
 
 __all__ = [
     "MAPPINGS",
@@ -64,7 +66,8 @@ def distance_to_similarity(d: np.ndarray, mapping: str = "inverse") -> np.ndarra
         return 1.0 / (1.0 + d)
     if mapping == "exp":
         return np.exp(-d)
-    raise ValueError(f"unknown similarity mapping {mapping!r} (known: {', '.join(MAPPINGS)})")
+    raise AriaInputError(f"mapping must be one of {', '.join(map(repr, MAPPINGS))}, got {mapping!r}",
+                         parameter="mapping")
 
 
 def _run_batches(n: int, batch: int, fn: Callable[[int, int], None], workers: int) -> None:
@@ -102,7 +105,8 @@ class VectorSimilarity:
         if x.ndim == 1:
             x = x[:, None]
         if mapping not in MAPPINGS:
-            raise ValueError(f"unknown similarity mapping {mapping!r} (known: {', '.join(MAPPINGS)})")
+            raise AriaInputError(f"mapping must be one of {', '.join(map(repr, MAPPINGS))}, got {mapping!r}",
+                                 parameter="mapping")
         self.mapping = mapping
         self.scale = x.std(axis=0, ddof=1) if x.shape[0] > 1 else np.zeros(x.shape[1])
         self.kept = np.flatnonzero(self.scale > 0)
@@ -171,6 +175,8 @@ def lcs_length(a: np.ndarray | list, b: np.ndarray | list) -> int:
     return m - bin(v).count("1")
 
 
+@validate_params({"a": SequenceOf(Interval(int, 0, 11), min_len=0),
+                  "b": SequenceOf(Interval(int, 0, 11), min_len=0)})
 def lcs_similarity(a: np.ndarray | list, b: np.ndarray | list) -> float:
     """``LCS(a, b) / max(len(a), len(b))``, 0 when either sequence is empty.
 
@@ -221,7 +227,7 @@ class LCSSimilarity:
         pm = np.zeros((n, _ALPHABET, self.n_words), dtype=np.uint64)
         vals = np.asarray(sequences.values, dtype=np.int64)
         if vals.size and (vals.min() < 0 or vals.max() >= _ALPHABET):
-            raise ValueError("root motions must lie in 0..11")
+            raise AriaInputError("sequences must hold root motions in 0..11", parameter="sequences")
         starts = sequences.offsets[:-1]
         for p in range(lmax):
             rows = np.flatnonzero(self.lens > p)

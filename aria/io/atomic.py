@@ -9,8 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from aria.errors import AriaInputError
+from aria.params import validate_params
+
 
 @contextlib.contextmanager
+@validate_params({"path": "path"})
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
 
@@ -43,6 +47,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
+@validate_params({"path": "path", "mode": "str"})
 def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Iterator[IO]:
     """Open a temporary file for writing and move it onto ``path`` when closed cleanly.
 
@@ -56,7 +61,8 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Iter
         Passed to :func:`open` (e.g. ``encoding``).
     """
     if "w" not in mode:
-        raise ValueError("atomic_open only writes")
+        raise AriaInputError(f"mode must be a writing mode ('w' or 'wb'), got {mode!r}", parameter="mode",
+                             function="atomic_open")
     if "b" not in mode:
         kwargs.setdefault("encoding", "utf-8")
     with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as fh:

@@ -35,10 +35,13 @@ import numpy as np
 
 from aria.errors import AriaInputError
 from aria.evaluate.lds import GroundTruth
+from aria.params import Interval, Options, validate_params
 
 __all__ = ["load_ground_truth", "load_lds_values"]
 
 
+@validate_params({"path": "path", "n_rows": Interval(int, 1, None),
+                  "target_kind": [None, Options(("score", "loss"))]})
 def load_ground_truth(
     path: str | os.PathLike[str], n_rows: int, *, target_kind: str | None = None
 ) -> GroundTruth:
@@ -92,6 +95,7 @@ def load_ground_truth(
     raise AriaInputError(f"{src}: 'subsets' must be boolean or integer, got dtype {subsets.dtype}")
 
 
+@validate_params({"path": "path"})
 def load_lds_values(path: str | os.PathLike[str]) -> dict[str, float]:
     """Read precomputed LDS values per method from JSON.
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from aria.errors import AriaInputError
 from aria.io.atomic import atomic_open, atomic_path
+from aria.params import InstanceOf, validate_params
 
 __all__ = ["json_safe", "write_json", "write_table"]
 
@@ -43,6 +45,7 @@ def json_safe(obj: object) -> object:
     return obj
 
 
+@validate_params({"path": "path"})
 def write_json(path: str | os.PathLike[str], obj: object) -> Path:
     """Write strict JSON (no NaN/Infinity tokens) atomically.
 
@@ -64,6 +67,7 @@ def write_json(path: str | os.PathLike[str], obj: object) -> Path:
     return Path(path)
 
 
+@validate_params({"path": "path", "frame": InstanceOf(pd.DataFrame)})
 def write_table(path: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
     """Write a table as CSV or Parquet (by suffix) atomically.
 
@@ -82,7 +86,8 @@ def write_table(path: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".csv", ".parquet"):
-        raise ValueError(f"table path must end in .csv or .parquet, got {p.name}")
+        raise AriaInputError(f"path must end in .csv or .parquet, got {p.name}", parameter="path",
+                             function="write_table")
     with atomic_path(p) as tmp:
         if suffix == ".csv":
             frame.to_csv(tmp, index=False, float_format="%.17g")

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from aria._version import __version__
+from aria.params import MappingOf, validate_params
 
 __all__ = ["sha256_path", "package_versions", "provenance_record"]
 
@@ -73,6 +74,9 @@ def package_versions(extra: Iterable[str] = ()) -> dict[str, str]:
     return out
 
 
+@validate_params({"inputs": MappingOf([None, "path"]), "parameters": MappingOf(),
+                  "seeds": [None, MappingOf([None, "seed"])], "command": [None, list, tuple],
+                  "timestamp": [None, "str"]})
 def provenance_record(
     inputs: Mapping[str, str | os.PathLike[str] | None],
     parameters: Mapping[str, object],

@@ -27,6 +27,7 @@ from aria.io.validate import (
     validate_scores,
     validate_track_map,
 )
+from aria.params import InstanceOf, validate_params
 
 __all__ = ["load_scores", "load_track_map", "scores_from_array"]
 
@@ -35,6 +36,7 @@ _PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".dill"}
 _DIM_ALIASES = {"train": SEGMENT, "segment": SEGMENT, "test": QUERY, "query": QUERY}
 
 
+@validate_params({"transpose": "boolean", "source": "str"})
 def scores_from_array(
     array: np.ndarray,
     *,
@@ -84,7 +86,7 @@ def scores_from_array(
         if qids.ndim != 1 or qids.shape[0] != q:
             raise AriaInputError(
                 f"{source}: {qids.size} query ids for {q} queries (columns); "
-                "is the matrix transposed? (try --transpose)"
+                "is the matrix transposed (stored queries x segments)?"
             )
         qids = qids.astype(str)
         check_unique(qids, "query id")
@@ -103,6 +105,8 @@ def scores_from_array(
     return da
 
 
+@validate_params({"path": "path", "tracks": [None, "path", InstanceOf(np.ndarray)], "transpose": "boolean",
+                  "variable": [None, "str"]})
 def load_scores(
     path: str | os.PathLike[str],
     *,
@@ -167,8 +171,8 @@ def load_scores(
     elif fmt in ("netcdf", "zarr"):
         if transpose:
             raise AriaInputError(
-                f"{src}: --transpose does not apply to {fmt} files, whose dims are named"
-            )
+                f"transpose does not apply to {fmt} files, whose dims are named ({src})",
+                parameter="transpose", function="load_scores")
         da = _load_xarray(p, fmt, variable)
     elif fmt == "torch":
         da = _load_torch(p, transpose=transpose, variable=variable)

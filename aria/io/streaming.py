@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import xarray as xr
 
+from aria.params import STREAMING, validate_params
+
 #: Default number of rows per computation block.
 DEFAULT_BLOCK_ROWS = 2048
 #: Default target size of one I/O chunk, in bytes of float64.
@@ -63,6 +65,7 @@ def _release(mm: mmap.mmap | None) -> None:
         pass
 
 
+@validate_params({"scores": "scores", **STREAMING})
 def iter_blocks(
     scores: xr.DataArray,
     *,
@@ -89,8 +92,6 @@ def iter_blocks(
     tuple of (int, numpy.ndarray)
         Index of the block's first row and the block as float64.
     """
-    if block_rows < 1:
-        raise ValueError("block_rows must be >= 1")
     n, q = scores.shape
     if chunk_rows is None:
         chunk_rows = chunk_rows_for(q, block_rows=block_rows)

@@ -13,6 +13,7 @@ from aria.io.validate import (
     check_unique,
     validate_track_map,
 )
+from aria.params import InstanceOf, Interval, validate_params
 
 __all__ = ["load_track_map", "load_query_metadata", "normalize_ids"]
 
@@ -51,6 +52,7 @@ def _read_table(p: Path, what: str) -> pd.DataFrame:
     raise AriaInputError(f"{p}: {what} must be .csv, .tsv or .parquet")
 
 
+@validate_params({"source": ["path", InstanceOf(np.ndarray)], "n_segments": Interval(int, 1, None)})
 def load_track_map(source: str | os.PathLike[str] | np.ndarray, n_segments: int) -> np.ndarray:
     """Read a segment -> track map.
 
@@ -124,6 +126,7 @@ def _ids_from_strings(values: np.ndarray) -> np.ndarray:
     return ints if np.array_equal(ints.astype(str), text) else text
 
 
+@validate_params({"source": "path"})
 def load_query_metadata(source: str | os.PathLike[str], query_ids: np.ndarray) -> pd.DataFrame:
     """Read per-query metadata (e.g. genre labels) aligned to the score matrix's queries.
 

@@ -27,11 +27,15 @@ from aria.diagnostics.reliability import Diagnostics
 from aria.errors import AriaDependencyError
 from aria.evaluate.compare import Comparison
 from aria.io.output import json_safe
+from aria.params import InstanceOf, Interval, MappingOf, validate_params
 from aria.report.render import fmt_number
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from aria.evaluate.evidence import QueryEvidence
     from aria.groups.engine import HomogeneityResult
+
+_DPI = Interval(int, 10, None)
+_RESULT = InstanceOf("aria.groups.result.HomogeneityResult")
 
 __all__ = [
     "DEFINITIONS",
@@ -55,14 +59,16 @@ __all__ = [
     "write_figures",
 ]
 
-#: Definitions shown in the report; every number links to one by its key.
+#: Definitions shown in the report; every number links to one by its key. Each is the **Report**
+#: paragraph of the same key in docs/formulas.md, word for word (tests/test_formulas.py).
 DEFINITIONS: list[dict[str, str]] = [
     {"key": "verdict", "symbol": "verdict", "name": "reliability verdict",
      "text": "collapsed if rho_bar >= 0.90, or E1 >= 0.79 and C_bar < 0.5; else offset-dominated if "
-             "C_bar >= 0.5; else query-dependent (noted 'partial offset' when 0.3 <= C_bar < 0.5). "
-             "Thresholds are parameters; the values used are in the provenance record. A collapsed "
-             "method's top-K groups are one fixed group: its homogeneity describes that group, not "
-             "attribution, and it is left out of every ranking."},
+             "C_bar >= 0.5; else query-dependent (noted 'partial offset' when 0.3 <= C_bar < 0.5); "
+             "undetermined when there is a single query or E1 or C_bar is undefined (an all-zero "
+             "matrix). Thresholds are parameters; the values used are in the provenance record. A "
+             "collapsed method's top-K groups are one fixed group: its homogeneity describes that "
+             "group, not attribution, and it is left out of every ranking."},
     {"key": "shape", "symbol": "N x Q", "name": "matrix size",
      "text": "N training segments (rows) by Q queries (columns) of the score matrix S; M distinct "
              "training tracks."},
@@ -110,17 +116,17 @@ DEFINITIONS: list[dict[str, str]] = [
              "segments of track m."},
     {"key": "H", "symbol": "H_c(q)", "name": "within-group similarity",
      "text": "Mean pairwise similarity of the K tracks of G_q(K) on feature f (2/(K(K-1)) sum over "
-             "pairs of sim_f); H_c is the mean over the channel's features. Similarities: 1/(1+d) of "
-             "the standardized Euclidean distance for vectors, normalized LCS of root motions for "
-             "chord progressions."},
+             "pairs of sim_f); H_c is the mean over the channel's features. Similarities: 1/(1+d) (or "
+             "exp(-d)) of the standardized Euclidean distance for vectors, normalized LCS of root "
+             "motions for chord progressions."},
     {"key": "null", "symbol": "mu_c, sd_c", "name": "random reference null",
-     "text": "Mean and standard deviation of H_c over R random groups of K tracks drawn uniformly "
-             "without replacement (seeded) from the tracks that have features."},
+     "text": "Mean and standard deviation (ddof = 1) of H_c over R random groups of K tracks drawn "
+             "uniformly without replacement (seeded) from the tracks that have features."},
     {"key": "z", "symbol": "z_c(q)", "name": "homogeneity z-score",
      "text": "z_c(q) = (H_c(q) - mu_c) / sd_c: how much more similar the query's top-K tracks are on "
-             "channel c than random groups of K tracks."},
+             "channel c than random groups of K tracks; undefined when sd_c = 0."},
     {"key": "z_bar", "symbol": "z̄_c", "name": "mean z-score",
-     "text": "Mean of z_c(q) over the queries."},
+     "text": "Mean of z_c(q) over the queries (queries with a constant score column left out)."},
     {"key": "Pos", "symbol": "Pos_c", "name": "fraction positive",
      "text": "Fraction of queries with z_c(q) > 0."},
     {"key": "Sig", "symbol": "Sig_c", "name": "fraction significant",
@@ -136,7 +142,7 @@ DEFINITIONS: list[dict[str, str]] = [
              "of u1 on the feature (with intercept); adjusted R^2 beside it."},
     {"key": "confound", "symbol": "per-label z", "name": "confound analysis",
      "text": "z_c(q) stratified by a query label (e.g. genre): per label the number of queries, mean "
-             "z, Pos and Sig, and the standard deviation of the per-label means."},
+             "z, Pos and Sig, and the standard deviation (ddof = 0) of the per-label means."},
     {"key": "rest_similarity", "symbol": "sim to rest",
      "name": "similarity of a track to the rest of its group",
      "text": "Mean similarity of one track to the other K-1 tracks of the query's group on channel c "
@@ -270,6 +276,7 @@ def _figure(fig, alt: str, caption: str, dpi: int) -> Figure:
     return Figure(uri=uri, alt=alt, caption=caption, svg=svg)
 
 
+@validate_params({"slug": "str", "diag": Diagnostics, "figures": "boolean", "dpi": _DPI})
 def diagnostics_block(slug: str, diag: Diagnostics, *, figures: bool = True, dpi: int = 80) -> Block:
     """Report block with the diagnostics table and the three diagnostics figures.
 
@@ -344,13 +351,14 @@ def diagnostics_block(slug: str, diag: Diagnostics, *, figures: bool = True, dpi
     return block
 
 
+@validate_params({"comparison": Comparison, "figures": "boolean", "dpi": _DPI})
 def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int = 80) -> Block:
     """Report block comparing the methods (table, figure, agreement with LDS).
 
     Parameters
     ----------
     comparison : Comparison
-        Result of :func:`aria.compare.compare_methods`.
+        Result of :func:`aria.evaluate.compare.compare_methods`.
     figures : bool
         Include the comparison figure.
     dpi : int
@@ -411,6 +419,8 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
     return block
 
 
+@validate_params({"slug": "str", "result": _RESULT, "k": [None, Interval(int, 2, None)],
+                  "figures": "boolean", "dpi": _DPI})
 def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = None, figures: bool = True,
                        dpi: int = 80, bootstrap=None) -> list[Block]:
     """Report blocks of one method's homogeneity: K sweep, residual, alignment, confounds.
@@ -419,7 +429,7 @@ def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = 
     ----------
     slug : str
         Method id used in HTML ids.
-    result : aria.homogeneity.HomogeneityResult
+    result : aria.groups.result.HomogeneityResult
         Homogeneity of the method.
     k : int, optional
         Group size of the residual and confound tables (default 10 when computed).
@@ -561,6 +571,8 @@ def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = 
     return blocks
 
 
+@validate_params({"slug": "str", "ev": InstanceOf("aria.evaluate.evidence.QueryEvidence"),
+                  "figures": "boolean", "dpi": _DPI})
 def evidence_block(slug: str, ev: QueryEvidence, *, figures: bool = True, dpi: int = 80) -> Block:
     """Report block with single-query evidence (top-K tracks, per-channel similarity, z, null).
 
@@ -568,7 +580,7 @@ def evidence_block(slug: str, ev: QueryEvidence, *, figures: bool = True, dpi: i
     ----------
     slug : str
         Method id used in HTML ids.
-    ev : aria.evidence.QueryEvidence
+    ev : aria.evaluate.evidence.QueryEvidence
         Evidence for one query.
     figures : bool
         Include the null-distribution figure.
@@ -613,6 +625,7 @@ def evidence_block(slug: str, ev: QueryEvidence, *, figures: bool = True, dpi: i
     return block
 
 
+@validate_params({"name": "str", "result": _RESULT})
 def homogeneity_warnings(name: str, result: HomogeneityResult) -> list[ReportWarning]:
     """Warnings from a homogeneity run (failed tracks, dropped K, undefined z...).
 
@@ -620,7 +633,7 @@ def homogeneity_warnings(name: str, result: HomogeneityResult) -> list[ReportWar
     ----------
     name : str
         Method name.
-    result : aria.homogeneity.HomogeneityResult
+    result : aria.groups.result.HomogeneityResult
         Its homogeneity.
 
     Returns
@@ -652,6 +665,7 @@ def homogeneity_warnings(name: str, result: HomogeneityResult) -> list[ReportWar
     return out
 
 
+@validate_params({"name": "str", "diag": Diagnostics})
 def method_warnings(name: str, diag: Diagnostics) -> list[ReportWarning]:
     """Warnings about one method's diagnostics (collapse, offset, exclusions, undefined values).
 
@@ -699,6 +713,11 @@ def _listing(items: list[str], limit: int = 10) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
+@validate_params({"diagnostics": MappingOf(Diagnostics, min_len=1), "provenance": MappingOf(),
+                  "sources": [None, MappingOf()], "comparison": [None, Comparison],
+                  "extra_blocks": [None, MappingOf()], "extra_warnings": [None, list],
+                  "top_blocks": [None, list], "n_tracks": [None, MappingOf()], "title": "str",
+                  "figures": "boolean", "dpi": _DPI})
 def build_report(
     diagnostics: Mapping[str, Diagnostics],
     *,
@@ -720,7 +739,7 @@ def build_report(
     diagnostics : mapping
         Method name -> Diagnostics (display order).
     provenance : dict
-        Provenance record (:func:`aria.provenance.provenance_record`).
+        Provenance record (:func:`aria.io.provenance.provenance_record`).
     sources : mapping, optional
         Method name -> input path shown in its section.
     comparison : Comparison, optional
@@ -747,8 +766,6 @@ def build_report(
     """
     from aria.evaluate.compare import compare_methods
 
-    if not diagnostics:
-        raise ValueError("build_report needs at least one method")
     if comparison is None and len(diagnostics) > 1:
         comparison = compare_methods(diagnostics)
     methods, warnings = [], []
@@ -792,6 +809,7 @@ def _environment():
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
+@validate_params({"data": ReportData})
 def render_html(data: ReportData) -> str:
     """Render a report to one self-contained HTML document (jinja2, autoescaped).
 
@@ -817,7 +835,7 @@ def render_html(data: ReportData) -> str:
     refs |= {w.ref for w in data.warnings if w.ref}
     missing = refs - _DEF_KEYS
     if missing:  # pragma: no cover - guards the definitions list against typos
-        raise ValueError(f"report links to undefined definitions: {sorted(missing)}")
+        raise RuntimeError(f"report links to undefined definitions: {sorted(missing)}")
     prov = json_safe(data.provenance)
     return template.render(
         title=data.title,
@@ -842,6 +860,7 @@ def _refs(block: Block) -> set[str]:
     return out
 
 
+@validate_params({"data": ReportData, "out_dir": "path"})
 def write_figures(data: ReportData, out_dir: str | os.PathLike[str]) -> list[Path]:
     """Write every figure of a report as PNG and SVG into ``out_dir/figures/`` (atomically).
 
@@ -877,6 +896,7 @@ def write_figures(data: ReportData, out_dir: str | os.PathLike[str]) -> list[Pat
     return written
 
 
+@validate_params({"html": "str", "out_dir": "path", "name": "str"})
 def write_report(html: str, out_dir: str | os.PathLike[str], name: str = "report.html") -> Path:
     """Write the HTML report atomically into ``out_dir``.
 

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aria.errors import AriaDependencyError
+from aria.errors import AriaDependencyError, AriaInputError
+from aria.params import InstanceOf, Interval, Options, validate_params
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from matplotlib.figure import Figure
@@ -51,6 +52,16 @@ __all__ = [
     "figure_to_bytes",
     "figure_to_data_uri",
 ]
+
+_DIAG = InstanceOf("aria.diagnostics.reliability.Diagnostics")
+_RESULT = InstanceOf("aria.groups.result.HomogeneityResult")
+_TITLE = [None, "str"]
+_BINS = Interval(int, 1, None)
+_MATRIX = Options(("scores", "residual"))
+_K = [None, Interval(int, 2, None)]
+_DPI = Interval(float, 0, None, closed="neither")
+#: Figure formats :func:`figure_to_bytes` writes.
+FORMATS = ("png", "svg", "pdf")
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = {
@@ -111,6 +122,7 @@ def channel_colors(channels: Sequence[str]) -> dict[str, str]:
 # ---------------------------------------------------------------------------
 
 
+@validate_params({"diag": _DIAG, "title": _TITLE})
 def plot_energy_spectrum(diag: Diagnostics, *, title: str | None = None) -> Figure:
     """Leading singular-value energy spectrum ``E_k`` with ``E1`` and ``E2:5`` marked.
 
@@ -120,7 +132,7 @@ def plot_energy_spectrum(diag: Diagnostics, *, title: str | None = None) -> Figu
 
     Parameters
     ----------
-    diag : aria.diagnostics.Diagnostics
+    diag : aria.diagnostics.reliability.Diagnostics
         Result of :func:`aria.diagnose`.
     title : str, optional
         Figure title (default: the verdict).
@@ -154,6 +166,7 @@ def plot_energy_spectrum(diag: Diagnostics, *, title: str | None = None) -> Figu
     return fig
 
 
+@validate_params({"diag": _DIAG, "bins": _BINS, "title": _TITLE})
 def plot_interquery_correlations(diag: Diagnostics, *, bins: int = 40, title: str | None = None) -> Figure:
     """Histogram of the pairwise inter-query Pearson correlations ``R[q, q']``, ``q < q'``.
 
@@ -162,7 +175,7 @@ def plot_interquery_correlations(diag: Diagnostics, *, bins: int = 40, title: st
 
     Parameters
     ----------
-    diag : aria.diagnostics.Diagnostics
+    diag : aria.diagnostics.reliability.Diagnostics
         Result of :func:`aria.diagnose`.
     bins : int
         Number of equal-width bins over [-1, 1].
@@ -192,12 +205,13 @@ def plot_interquery_correlations(diag: Diagnostics, *, bins: int = 40, title: st
     return fig
 
 
+@validate_params({"diag": _DIAG, "bins": _BINS, "title": _TITLE})
 def plot_concentration(diag: Diagnostics, *, bins: int = 20, title: str | None = None) -> Figure:
     """Histogram of the per-query concentration ratio ``C_q`` with ``C_bar`` and thresholds.
 
     Parameters
     ----------
-    diag : aria.diagnostics.Diagnostics
+    diag : aria.diagnostics.reliability.Diagnostics
         Result of :func:`aria.diagnose`.
     bins : int
         Number of equal-width bins over [0, 1].
@@ -241,10 +255,12 @@ NULL_BAND = 1.645
 def _matrix(result: HomogeneityResult, matrix: str) -> MatrixHomogeneity:
     mh = result.scores if matrix == "scores" else result.residual
     if mh is None:
-        raise ValueError(f"the homogeneity result has no {matrix!r} analysis (run it with residual=True)")
+        raise AriaInputError(f"the homogeneity result has no {matrix!r} analysis (run it with residual=True)",
+                             parameter="matrix")
     return mh
 
 
+@validate_params({"result": _RESULT, "matrix": _MATRIX, "title": _TITLE})
 def plot_z_distribution(result: HomogeneityResult, *, matrix: str = "scores",
                         title: str | None = None) -> Figure:
     """Per-channel distribution of the query z-scores ``z_c(q)``, one panel per K, with the null band.
@@ -256,7 +272,7 @@ def plot_z_distribution(result: HomogeneityResult, *, matrix: str = "scores",
 
     Parameters
     ----------
-    result : aria.homogeneity.HomogeneityResult
+    result : aria.groups.result.HomogeneityResult
         Homogeneity of one method.
     matrix : str
         ``"scores"`` or ``"residual"``.
@@ -297,12 +313,13 @@ def plot_z_distribution(result: HomogeneityResult, *, matrix: str = "scores",
     return fig
 
 
+@validate_params({"result": _RESULT, "matrix": _MATRIX, "title": _TITLE})
 def plot_k_sweep(result: HomogeneityResult, *, matrix: str = "scores", title: str | None = None) -> Figure:
     """K-sweep of ``z_bar``, ``Pos`` and ``Sig`` per channel (three panels, one line per channel).
 
     Parameters
     ----------
-    result : aria.homogeneity.HomogeneityResult
+    result : aria.groups.result.HomogeneityResult
         Homogeneity of one method.
     matrix : str
         ``"scores"`` or ``"residual"``.
@@ -342,13 +359,14 @@ def plot_k_sweep(result: HomogeneityResult, *, matrix: str = "scores", title: st
     return fig
 
 
+@validate_params({"result": _RESULT, "k": _K, "title": _TITLE})
 def plot_residual_comparison(result: HomogeneityResult, *, k: int | None = None,
                              title: str | None = None) -> Figure:
     """Raw versus rank-1-residual homogeneity (``z_bar`` per channel, side by side).
 
     Parameters
     ----------
-    result : aria.homogeneity.HomogeneityResult
+    result : aria.groups.result.HomogeneityResult
         Homogeneity computed with ``residual=True``.
     k : int, optional
         Group size (default 10 when computed, else the smallest).
@@ -362,7 +380,8 @@ def plot_residual_comparison(result: HomogeneityResult, *, k: int | None = None,
     from aria.groups.setup import homogeneity_summary, pick_k
 
     if result.residual is None:
-        raise ValueError("the homogeneity result has no residual analysis (run it with residual=True)")
+        raise AriaInputError("result has no residual analysis (run homogeneity with residual=True)",
+                             parameter="result")
     k = pick_k(result.k_values, k)
     raw = homogeneity_summary(result, k, "scores")
     res = homogeneity_summary(result, k, "residual")
@@ -387,12 +406,13 @@ def plot_residual_comparison(result: HomogeneityResult, *, k: int | None = None,
     return fig
 
 
+@validate_params({"alignment": InstanceOf("aria.groups.alignment.AlignmentResult"), "title": _TITLE})
 def plot_alignment(alignment: AlignmentResult, *, title: str | None = None) -> Figure:
     """Axis-channel alignment bars: ``A_max`` and ``A_grp`` (R²) per channel.
 
     Parameters
     ----------
-    alignment : aria.alignment.AlignmentResult
+    alignment : aria.groups.alignment.AlignmentResult
         Result of the alignment analysis (``HomogeneityResult.alignment``).
     title : str, optional
         Figure title.
@@ -419,6 +439,8 @@ def plot_alignment(alignment: AlignmentResult, *, title: str | None = None) -> F
     return fig
 
 
+@validate_params({"confound": InstanceOf("aria.groups.confound.ConfoundResult"), "k": _K,
+                  "matrix": _MATRIX, "title": _TITLE})
 def plot_confound(confound: ConfoundResult, *, k: int | None = None, matrix: str = "scores",
                   title: str | None = None) -> Figure:
     """Per-label confound table as a heatmap: mean z per label (rows) and channel (columns).
@@ -428,7 +450,7 @@ def plot_confound(confound: ConfoundResult, *, k: int | None = None, matrix: str
 
     Parameters
     ----------
-    confound : aria.confound.ConfoundResult
+    confound : aria.groups.confound.ConfoundResult
         Result of the confound analysis (``HomogeneityResult.confound``).
     k : int, optional
         Group size (default 10 when present, else the smallest).
@@ -445,7 +467,7 @@ def plot_confound(confound: ConfoundResult, *, k: int | None = None, matrix: str
 
     tab = confound.table[confound.table["matrix"] == matrix]
     if tab.empty:
-        raise ValueError(f"the confound result has no {matrix!r} rows")
+        raise AriaInputError(f"the confound result has no {matrix!r} rows", parameter="matrix")
     k = pick_k(tuple(sorted(int(x) for x in tab["k"].unique())), k)
     tab = tab[tab["k"] == k]
     chans = list(dict.fromkeys(tab["channel"]))
@@ -474,6 +496,7 @@ def plot_confound(confound: ConfoundResult, *, k: int | None = None, matrix: str
     return fig
 
 
+@validate_params({"evidence": InstanceOf("aria.evaluate.evidence.QueryEvidence"), "title": _TITLE})
 def plot_evidence(evidence: QueryEvidence, *, title: str | None = None) -> Figure:
     """Single-query evidence: the group's ``H_c`` against its random-reference null, per channel.
 
@@ -483,8 +506,8 @@ def plot_evidence(evidence: QueryEvidence, *, title: str | None = None) -> Figur
 
     Parameters
     ----------
-    evidence : aria.evidence.QueryEvidence
-        Result of :func:`aria.evidence.query_evidence`.
+    evidence : aria.evaluate.evidence.QueryEvidence
+        Result of :func:`aria.evaluate.evidence.query_evidence`.
     title : str, optional
         Figure title.
 
@@ -518,6 +541,7 @@ def plot_evidence(evidence: QueryEvidence, *, title: str | None = None) -> Figur
 # ---------------------------------------------------------------------------
 
 
+@validate_params({"comparison": InstanceOf("aria.evaluate.compare.Comparison"), "title": _TITLE})
 def plot_compare(comparison: Comparison, *, title: str | None = None) -> Figure:
     """Diagnostics of several methods side by side (one group of bars per method).
 
@@ -527,8 +551,8 @@ def plot_compare(comparison: Comparison, *, title: str | None = None) -> Figure:
 
     Parameters
     ----------
-    comparison : aria.compare.Comparison
-        Result of :func:`aria.compare.compare_methods`.
+    comparison : aria.evaluate.compare.Comparison
+        Result of :func:`aria.evaluate.compare.compare_methods`.
     title : str, optional
         Figure title.
 
@@ -583,6 +607,7 @@ def _fmt(x: float) -> str:
     return "undefined" if x is None or not math.isfinite(float(x)) else f"{float(x):.3f}"
 
 
+@validate_params({"fmt": Options(FORMATS, ignore_case=True), "dpi": _DPI})
 def figure_to_bytes(fig: Figure, fmt: str = "png", *, dpi: int = 100) -> bytes:
     """Render a figure to PNG/SVG/PDF bytes, reproducibly (no dates, fixed SVG id salt).
 
@@ -603,14 +628,13 @@ def figure_to_bytes(fig: Figure, fmt: str = "png", *, dpi: int = 100) -> bytes:
     fmt = fmt.lower()
     metadata = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
                 "pdf": {"CreationDate": None, "Creator": None, "Producer": None}}
-    if fmt not in metadata:
-        raise ValueError(f"unsupported figure format {fmt!r}; use png, svg or pdf")
     buf = io.BytesIO()
     with matplotlib.rc_context({"svg.hashsalt": "aria", "svg.fonttype": "path"}):
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata[fmt])
     return buf.getvalue()
 
 
+@validate_params({"fmt": Options(("png", "svg")), "dpi": _DPI})
 def figure_to_data_uri(fig: Figure, fmt: str = "png", *, dpi: int = 100) -> str:
     """A ``data:`` URI embedding the figure (for self-contained HTML).
 
@@ -632,6 +656,7 @@ def figure_to_data_uri(fig: Figure, fmt: str = "png", *, dpi: int = 100) -> str:
     return f"data:{mime};base64,{data}"
 
 
+@validate_params({"path": "path", "dpi": _DPI})
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 100) -> Path:
     """Write a figure atomically; the format follows the suffix (.png, .svg, .pdf).
 
@@ -651,7 +676,11 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 100) ->
     from aria.io.atomic import atomic_open
 
     p = Path(path)
-    data = figure_to_bytes(fig, p.suffix.lstrip(".") or "png", dpi=dpi)
+    fmt = p.suffix.lstrip(".") or "png"
+    if fmt.lower() not in FORMATS:
+        raise AriaInputError(f"path must end in .png, .svg or .pdf (or have no suffix), got {p.name}",
+                             parameter="path", function="save_figure")
+    data = figure_to_bytes(fig, fmt, dpi=dpi)
     with atomic_open(p, "wb") as fh:
         fh.write(data)
     return p

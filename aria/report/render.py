@@ -47,11 +47,11 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def format_comparison(comparison: Comparison) -> str:
-    """Render a :class:`~aria.compare.Comparison` as a table with rankings and exclusions.
+    """Render a :class:`~aria.evaluate.compare.Comparison` as a table with rankings and exclusions.
 
     Parameters
     ----------
-    comparison : aria.compare.Comparison
+    comparison : aria.evaluate.compare.Comparison
         The result.
 
     Returns

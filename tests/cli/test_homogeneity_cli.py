@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from aria.cli import main
 
@@ -49,7 +50,14 @@ def test_cli_json_and_out(inputs, capsys):
             for k in ("5", "10"):
                 assert set(block[ch][k]) >= {"z_mean", "pos", "sig"}
     assert d["tracks"]["failed"] == 1 and d["tracks"]["pool"] == 59
-    assert d["normalization"]["method"] in ("zscore", "rank")
+    # the auto rule, recomputed with scipy on the raw and the rank-1 residual columns
+    s = np.load(inputs / "scores.npy").astype(np.float64)
+    v1 = np.linalg.svd(s, full_matrices=False)[2][0]
+    for got, mat in ((d["normalization"], s), (d["residual"]["normalization"], s - np.outer(s @ v1, v1))):
+        stat = float(np.median(stats.kurtosis(mat, axis=0)))
+        assert got["requested"] == "auto" and got["kurtosis_threshold"] == 6.0
+        assert got["median_excess_kurtosis"] == pytest.approx(stat, rel=1e-9, abs=1e-12)
+        assert got["method"] == ("rank" if stat > 6.0 else "zscore")
     for name in ("per_query.csv", "per_query_features.csv", "summary.csv", "null.csv", "groups.csv",
                  "alignment.csv", "confound.csv", "confound_spread.csv", "homogeneity.json",
                  "provenance.json", "excluded_tracks.csv"):

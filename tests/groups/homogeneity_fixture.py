@@ -137,13 +137,23 @@ def _frame(df: pd.DataFrame) -> dict:
             "data": json_safe({str(c): df[c].tolist() for c in df.columns})}
 
 
+def _relative_paths(obj):
+    """Channel-set sources as file names: the checkout's location is not part of the result."""
+    if isinstance(obj, dict):
+        return {k: (Path(v).name if k in ("source", "channel_set_source") and isinstance(v, str) and "/" in v
+                    else _relative_paths(v)) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_relative_paths(v) for v in obj]
+    return obj
+
+
 def snapshot(result) -> dict:
     """JSON-ready record of everything a caller reads from a result."""
     groups = {"scores": result.scores.groups.tolist()}
     if result.residual is not None:
         groups["residual"] = result.residual.groups.tolist()
     return {
-        "json": json.loads(result.to_json()),
+        "json": _relative_paths(json.loads(result.to_json())),
         "frames": {"channel": _frame(result.to_frame("channel")),
                    "feature": _frame(result.to_frame("feature")),
                    "summary": _frame(result.summary_frame()), "null": _frame(result.null_frame()),

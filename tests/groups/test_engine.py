@@ -1,4 +1,5 @@
 import itertools
+import json
 
 import numpy as np
 import pandas as pd
@@ -260,7 +261,7 @@ def test_k_validation_and_defaults():
     assert any("50, 100 dropped" in w for w in res.warnings)
     with pytest.raises(aria.AriaInputError, match="K = 30 is invalid"):
         homogeneity(scores, df, PLANT_CS, k=[5, 30], null_groups=20)
-    with pytest.raises(aria.AriaInputError, match="K = 1 is invalid"):
+    with pytest.raises(aria.AriaInputError, match=r"k must be a non-empty sequence of integers >= 2 or None"):
         homogeneity(scores, df, PLANT_CS, k=[1], null_groups=20)
 
 
@@ -272,7 +273,18 @@ def test_result_serialization_and_frames():
     assert set(d["homogeneity"]["A"]["5"]) == {"z_mean", "pos", "sig", "n_queries"}
     assert set(d["residual"]["homogeneity"]["B"]["10"]) == {"z_mean", "pos", "sig", "n_queries"}
     assert "null" in d and d["null"]["5"]["channel_sd"]["A"] > 0
-    res.to_json()
+    # to_json: strict JSON (no NaN/Infinity tokens) carrying the numbers of the result objects
+    text = res.to_json()
+    j = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict JSON token {c}"))
+    assert set(j) == set(d)
+    z5 = res.scores.z("A", 5)
+    assert j["homogeneity"]["A"]["5"]["z_mean"] == pytest.approx(float(np.mean(z5)), rel=1e-12)
+    assert j["homogeneity"]["A"]["5"]["sig"] == pytest.approx(float(np.mean(z5 > 1.645)))
+    assert j["null"]["5"]["channel_sd"]["A"] == pytest.approx(
+        float(np.std(res.nulls[5].channel_values[:, 0], ddof=1)), rel=1e-12)
+    assert j["residual"]["homogeneity"]["B"]["10"]["pos"] == pytest.approx(
+        float(np.mean(res.residual.z("B", 10) > 0)))
+    assert j["confound"]["label"] == "genre" and j["k"] == [5, 10]
     f = res.to_frame()
     assert len(f) == 2 * 2 * 6 * 2  # matrices x K x queries x channels
     sub = f[(f.matrix == "scores") & (f.k == 10) & (f.channel == "A")]
@@ -309,5 +321,5 @@ def test_exp_mapping_and_auto_residual():
     assert inv.scores.h_feature[0, 0, 0] == pytest.approx((1 / (1 + d)).mean(), rel=1e-12)
     assert exp.residual.normalization.requested == "auto"
     assert exp.residual.normalization.median_excess_kurtosis is not None
-    with pytest.raises(aria.AriaInputError, match="unknown similarity mapping"):
+    with pytest.raises(aria.AriaInputError, match="mapping must be one of 'inverse', 'exp', got 'cosine'"):
         homogeneity(scores, df, PLANT_CS, k=[5], null_groups=60, mapping="cosine")

@@ -56,10 +56,10 @@ def hand_null(k: int) -> NullDistribution:
 
 
 @pytest.mark.parametrize(("kw", "msg"), [
-    ({"normalize": "minmax"}, "unknown normalization 'minmax'"),
-    ({"mapping": "cosine"}, "unknown similarity mapping 'cosine'"),
-    ({"null_groups": 1}, "--null-groups must be >= 2, got 1"),
-    ({"workers": 0}, "workers must be >= 1, got 0"),
+    ({"normalize": "minmax"}, "normalize must be one of 'auto', 'zscore', 'rank', got 'minmax'"),
+    ({"mapping": "cosine"}, "mapping must be one of 'inverse', 'exp', got 'cosine'"),
+    ({"null_groups": 1}, "null_groups must be an integer >= 2, got 1"),
+    ({"workers": 0}, "workers must be an integer >= 1, got 0"),
 ])
 def test_check_parameters_names_the_bad_value(kw, msg):
     with pytest.raises(aria.AriaInputError, match=msg):

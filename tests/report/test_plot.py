@@ -88,7 +88,7 @@ def test_reproducible_bytes(diags):
     a = plot.figure_to_bytes(plot.plot_energy_spectrum(diags["collapsed"]), "png")
     b = plot.figure_to_bytes(plot.plot_energy_spectrum(diags["collapsed"]), "png")
     assert a == b
-    with pytest.raises(ValueError, match="unsupported figure format"):
+    with pytest.raises(ValueError, match="fmt must be one of 'png', 'svg', 'pdf', got 'bmp'"):
         plot.figure_to_bytes(plot.plot_energy_spectrum(diags["collapsed"]), "bmp")
 
 

@@ -38,12 +38,13 @@ from typing import Any
 
 import numpy as np
 
-from aria.errors import AriaDependencyError, AriaInputError
+from aria.errors import AriaDependencyError, AriaInputError, AudioFeatureError
 from aria.features.chords import labels_to_root_motions
 from aria.features.extract import _audio_compat as compat
 from aria.features.extract.audio_io import AudioDecodeError, decode_audio
 from aria.features.table import FeatureSpec, chord_root, feature_specs, load_channelset
 from aria.groups.similarity import lcs_similarity
+from aria.params import Interval, validate_params
 
 __all__ = [
     "AudioAnalysis",
@@ -132,6 +133,7 @@ class AudioConfig:
                              for s in self.specs}}
 
 
+@validate_params({"channelset": [None, "path", Mapping], "sr": [None, Interval(int, 4000, 192000)]})
 def load_audio_config(channelset: str | os.PathLike[str] | Mapping[str, Any] | None = None,
                       sr: int | None = None) -> AudioConfig:
     """Read an audio channel set and check that every feature has a known extractor.
@@ -248,7 +250,7 @@ def root_motions(labels: Sequence[str]) -> list[int]:
     """Root-motion sequence of a chord progression, as the homogeneity engine derives it.
 
     No-chord labels are dropped, consecutive repeated roots merged, then
-    ``m_t = (r_{t+1} - r_t) mod 12`` (spec section 3; :func:`aria.featuretable.labels_to_root_motions`).
+    ``m_t = (r_{t+1} - r_t) mod 12`` (spec section 3; :func:`aria.features.chords.labels_to_root_motions`).
 
     Parameters
     ----------
@@ -264,7 +266,7 @@ def root_motions(labels: Sequence[str]) -> list[int]:
 
 
 def root_motion_similarity(a: Sequence[int], b: Sequence[int]) -> float:
-    """``LCS(a, b) / max(len(a), len(b))``, 0 when either is empty (:func:`aria.similarity.lcs_similarity`).
+    """``LCS(a, b) / max(len(a), len(b))``, 0 if either is empty (:func:`aria.lcs_similarity`).
 
     Parameters
     ----------
@@ -570,10 +572,6 @@ EXTRACTORS: dict[str, Callable[[AudioAnalysis, Mapping[str, Any], AudioConfig], 
 # One signal / one file -> one row
 # --------------------------------------------------------------------------------------------
 
-class AudioFeatureError(Exception):
-    """A file whose features cannot be computed (too short, silent, extractor failure)."""
-
-
 def compute_features(y: np.ndarray, sr: int, config: AudioConfig,
                      source: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Compute every feature of the channel set from one mono signal.
@@ -601,7 +599,8 @@ def compute_features(y: np.ndarray, sr: int, config: AudioConfig,
         Too short, silent, non-finite signal, or an extractor failed.
     """
     if sr != config.sample_rate:
-        raise ValueError(f"signal at {sr} Hz, config expects {config.sample_rate} Hz")
+        raise AriaInputError(f"sr must be the config's sample rate {config.sample_rate} Hz, got {sr}",
+                             parameter="sr")
     y = np.asarray(y, dtype=np.float32)
     duration = y.size / sr
     if duration < config.min_duration:

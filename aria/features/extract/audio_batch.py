@@ -1,9 +1,9 @@
 """Audio feature extraction over many files, on the generic batch machinery.
 
-Wraps :func:`aria.features.batch.extract_table` (deterministic worker pool, shards, resume,
+Wraps :func:`aria.features.extract.batch.extract_table` (deterministic worker pool, shards, resume,
 per-file error capture) with what audio needs around it:
 
-- the file list and track ids (:mod:`aria.features.audio_io`);
+- the file list and track ids (:mod:`aria.features.extract.audio_io`);
 - a check, in the parent, that the audio stack imports (a missing package is one
   :class:`~aria.errors.AriaDependencyError`, not one failed row per file);
 - a warm-up of librosa's numba functions and BeatNet in the parent before any worker starts;
@@ -36,9 +36,16 @@ from aria.features.extract.audio import (
     load_audio_config,
     warm_up,
 )
-from aria.features.extract.audio_io import AudioDecodeError, decode_audio, find_audio_files, track_ids
+from aria.features.extract.audio_io import (
+    TRACK_ID_SCHEMES,
+    AudioDecodeError,
+    decode_audio,
+    find_audio_files,
+    track_ids,
+)
 from aria.features.extract.batch import BatchResult, ExtractionError, Item, extract_table
 from aria.features.table import DEFAULT_META_COLUMNS, channelset_fingerprint, table_metadata, table_schema
+from aria.params import Interval, Options, SequenceOf, constraints_of, validate_params
 
 __all__ = ["AUDIO_META_COLUMNS", "DEFAULT_SHARD_SIZE", "audio_items", "extract_audio", "extract_audio_item",
            "file_list_digest", "run_audio_batch", "run_audio_table", "select_part"]
@@ -63,7 +70,7 @@ def extract_audio_item(item: Item, config: AudioConfig) -> dict[str, Any]:
     item : Item
         One whole file (spans are not supported for audio).
     config : AudioConfig
-        From :func:`aria.features.audio.load_audio_config`.
+        From :func:`aria.features.extract.audio.load_audio_config`.
 
     Returns
     -------
@@ -88,6 +95,7 @@ def extract_audio_item(item: Item, config: AudioConfig) -> dict[str, Any]:
     return row
 
 
+@validate_params({"paths": SequenceOf("path", min_len=0), "id_scheme": Options(TRACK_ID_SCHEMES)})
 def audio_items(paths: Sequence[str | os.PathLike[str]], id_scheme: str = "stem") -> list[Item]:
     """Batch items (one per audio file) for files and directories.
 
@@ -96,7 +104,7 @@ def audio_items(paths: Sequence[str | os.PathLike[str]], id_scheme: str = "stem"
     paths : sequence of path-like
         Files and directories.
     id_scheme : {"stem", "int", "path"}
-        See :func:`aria.features.audio_io.track_ids`.
+        See :func:`aria.features.extract.audio_io.track_ids`.
 
     Returns
     -------
@@ -121,6 +129,7 @@ def _single_threaded_blas() -> contextlib.AbstractContextManager:
     return threadpool_limits(limits=1)
 
 
+@validate_params({"part": "str"})
 def select_part(items: Sequence[Item], part: str) -> list[Item]:
     """The K-th of N contiguous, near-equal parts of a work list (``part = "K/N"``, K from 1).
 
@@ -142,9 +151,9 @@ def select_part(items: Sequence[Item], part: str) -> list[Item]:
         k_text, n_text = part.split("/")
         k, n = int(k_text), int(n_text)
     except ValueError:
-        raise AriaInputError(f"--part must be K/N (e.g. 3/10), got {part!r}") from None
+        raise AriaInputError(f"part must be 'K/N' (e.g. '3/10'), got {part!r}", parameter="part") from None
     if not 1 <= k <= n:
-        raise AriaInputError(f"--part {part}: need 1 <= K <= N")
+        raise AriaInputError(f"part must be 'K/N' with 1 <= K <= N, got {part!r}", parameter="part")
     total = len(items)
     return list(items[(k - 1) * total // n: k * total // n])
 
@@ -166,6 +175,15 @@ def _one_thread_per_worker(workers: int) -> Iterator[None]:
                 os.environ[k] = v
 
 
+_TIMEOUT = [None, Interval(float, 0, None, closed="neither")]
+_SHARD = [None, Interval(int, 1, None)]
+_CHANNELSET = [None, "path", Mapping]
+_PATHS = ["path", SequenceOf("path", min_len=0)]
+
+
+@validate_params({"config": AudioConfig, "out": [None, "path"], "workers": Interval(int, 1, None),
+                  "resume": "boolean", "shard_size": _SHARD, "progress": [None, "callable"],
+                  "file_timeout": _TIMEOUT, "mp_context": [None, Options(("spawn", "fork", "forkserver"))]})
 def run_audio_table(items: Sequence[Item], config: AudioConfig, *, out: Path | None = None,
                     workers: int = 1, resume: bool = False, shard_size: int | None = None,
                     progress: Callable[[int], None] | None = None,
@@ -197,12 +215,10 @@ def run_audio_table(items: Sequence[Item], config: AudioConfig, *, out: Path | N
 
     Returns
     -------
-    aria.features.batch.BatchResult
+    aria.features.extract.batch.BatchResult
     """
-    if workers < 1:
-        raise AriaInputError(f"--workers must be >= 1, got {workers}")
     if resume and out is None:
-        raise AriaInputError("resume needs an output file (--out)")
+        raise AriaInputError("resume needs out (the output file to resume)", parameter="resume")
     check_audio_stack(config)
     # Compile librosa's numba functions once, here, before any worker exists (workers compiling
     # them concurrently can corrupt numba's on-disk cache), and load BeatNet. Forked workers
@@ -225,6 +241,10 @@ def run_audio_table(items: Sequence[Item], config: AudioConfig, *, out: Path | N
         )
 
 
+@validate_params({"paths": _PATHS, "out": [None, "path"], "workers": Interval(int, 1, None),
+                  "sr": [None, Interval(int, 4000, 192000)], "resume": "boolean", "channelset": _CHANNELSET,
+                  "track_ids": Options(TRACK_ID_SCHEMES), "shard_size": _SHARD,
+                  "progress": [None, "callable"], "file_timeout": _TIMEOUT})
 def run_audio_batch(paths: Sequence[str | os.PathLike[str]], *, out: Path | None = None, workers: int = 1,
                     sr: int | None = None, resume: bool = False,
                     channelset: str | os.PathLike[str] | Mapping[str, Any] | None = None,
@@ -285,6 +305,7 @@ def file_list_digest(items: Sequence[Item]) -> str:
     return h.hexdigest()
 
 
+@validate_params(constraints_of(run_audio_batch))
 def extract_audio(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
                   out: str | os.PathLike[str] | None = None, workers: int = 1, sr: int | None = None,
                   resume: bool = False, channelset: str | os.PathLike[str] | Mapping[str, Any] | None = None,

@@ -1,6 +1,6 @@
 """Audio input: finding audio files and decoding them (once) to a mono signal.
 
-This module reads files and computes nothing; :mod:`aria.features.audio` computes the features.
+This module reads files and computes nothing; :mod:`aria.features.extract.audio` computes the features.
 """
 
 from __future__ import annotations
@@ -12,23 +12,21 @@ from pathlib import Path
 
 import numpy as np
 
-from aria.errors import AriaInputError
+from aria.errors import AriaInputError, AudioDecodeError
 from aria.features.extract import _audio_compat as compat
+from aria.params import Options, validate_params
 
-__all__ = ["AUDIO_EXTENSIONS", "AudioDecodeError", "decode_audio", "find_audio_files", "track_ids"]
+__all__ = ["AUDIO_EXTENSIONS", "AudioDecodeError", "TRACK_ID_SCHEMES", "decode_audio", "find_audio_files",
+           "track_ids"]
+
+#: How a file's track id is derived from its name (see :func:`track_ids`).
+TRACK_ID_SCHEMES = ("stem", "int", "path")
 
 #: Suffixes picked up when a directory is given (explicitly named files are always taken).
 AUDIO_EXTENSIONS = frozenset({
     ".wav", ".wave", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".aifc", ".au",
     ".caf", ".w64", ".rf64", ".m4a", ".aac", ".wma",
 })
-
-
-class AudioDecodeError(Exception):
-    """A file that cannot be turned into audio (empty, corrupt, unknown format).
-
-    Recorded as the file's ``error`` in the feature table; the batch goes on.
-    """
 
 
 def find_audio_files(paths: Sequence[str | os.PathLike[str]],
@@ -79,6 +77,7 @@ def find_audio_files(paths: Sequence[str | os.PathLike[str]],
     return out
 
 
+@validate_params({"scheme": Options(TRACK_ID_SCHEMES)})
 def track_ids(files: Sequence[Path], roots: Sequence[str | os.PathLike[str]],
               scheme: str = "stem") -> list[str]:
     """Track id of each file.
@@ -103,8 +102,6 @@ def track_ids(files: Sequence[Path], roots: Sequence[str | os.PathLike[str]],
     AriaInputError
         Two files get the same id, or an unknown scheme.
     """
-    if scheme not in ("stem", "int", "path"):
-        raise AriaInputError(f"track id scheme must be 'stem', 'int' or 'path', got {scheme!r}")
     dirs = [Path(r).resolve() for r in roots if Path(r).is_dir()]
     ids = []
     for f in files:
@@ -155,7 +152,8 @@ def decode_audio(path: str | os.PathLike[str], sr: int, mono: bool = True) -> np
         Empty, unreadable or undecodable file.
     """
     if not mono:
-        raise ValueError("Aria's audio extractors work on mono signals")
+        raise AriaInputError("mono must be True: Aria's audio extractors work on mono signals",
+                             parameter="mono")
     lb = compat.librosa()
     import soundfile as sf
 

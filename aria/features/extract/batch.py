@@ -48,7 +48,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from aria.errors import AriaError, AriaInputError
+from aria.errors import AriaError, AriaInputError, ExtractionError
 from aria.features.table import (
     FeatureSpec,
     read_feature_table,
@@ -56,6 +56,7 @@ from aria.features.table import (
     write_feature_table,
 )
 from aria.io.atomic import atomic_open, atomic_path
+from aria.params import Interval, Options, validate_params
 
 __all__ = ["BatchResult", "ExtractionError", "Item", "extract_rows", "extract_table", "shard_dir_for"]
 
@@ -63,10 +64,6 @@ Extractor = Callable[["Item", Mapping[str, Any]], Mapping[str, Any]]
 Progress = Callable[[int], None]
 
 _MAX_REASON = 300
-
-
-class ExtractionError(Exception):
-    """Expected failure of one item; its message is the one-line reason stored in ``error``."""
 
 
 @dataclass(frozen=True)
@@ -179,6 +176,10 @@ def _chunks(items: Sequence[Item], size: int) -> list[list[Item]]:
     return out
 
 
+@validate_params({"workers": Interval(int, 1, None), "progress": [None, "callable"],
+                  "chunk_size": [None, Interval(int, 1, None)],
+                  "task_timeout": [None, Interval(float, 0, None, closed="neither")],
+                  "mp_context": Options(("spawn", "fork", "forkserver"))})
 def extract_rows(
     items: Sequence[Item],
     extractor: Extractor,
@@ -221,8 +222,6 @@ def extract_rows(
     AriaError
         A worker died or a task timed out.
     """
-    if workers < 1:
-        raise AriaInputError(f"workers must be >= 1, got {workers}")
     if workers == 1 or len(items) <= 1:
         for it in items:
             row = _extract_one(extractor, params, it)
@@ -251,7 +250,7 @@ def extract_rows(
             except BrokenProcessPool:
                 raise AriaError(
                     f"a worker process died while extracting {chunk[0].path!r} (or a file near it); "
-                    "finished rows are kept: rerun with --resume, or with --workers 1 to find the file"
+                    "finished rows are kept: resume the run, or run it with one worker to find the file"
                 ) from None
             except FutureTimeout:
                 raise AriaError(
@@ -296,8 +295,8 @@ def _conform(table: pa.Table, schema: pa.Schema, where: Path) -> pa.Table:
     try:
         return table.select(schema.names).cast(schema)
     except (KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise AriaInputError(f"--resume: {where} does not have the expected columns ({exc}); "
-                             "remove it or run without --resume") from None
+        raise AriaInputError(f"resume: {where} does not have the expected columns ({exc}); "
+                             "remove it or do not resume", parameter="resume") from None
 
 
 def _stored_tables(out: Path, shard_dir: Path, fingerprint: str, schema: pa.Schema) -> list[pa.Table]:
@@ -307,9 +306,9 @@ def _stored_tables(out: Path, shard_dir: Path, fingerprint: str, schema: pa.Sche
         table, meta = read_feature_table(out)
         if meta.get("aria.fingerprint") != fingerprint:
             raise AriaInputError(
-                f"--resume: {out} was built with different parameters or channel set "
+                f"resume: {out} was built with different parameters or channel set "
                 f"(fingerprint {meta.get('aria.fingerprint')!r}, now {fingerprint!r}); "
-                "remove it or run without --resume"
+                "remove it or do not resume", parameter="resume"
             )
         tables.append(_conform(table, schema, out))
     if shard_dir.is_dir():
@@ -320,8 +319,8 @@ def _stored_tables(out: Path, shard_dir: Path, fingerprint: str, schema: pa.Sche
             info = {}
         if info.get("fingerprint") != fingerprint:
             raise AriaInputError(
-                f"--resume: shards in {shard_dir} were built with different parameters; "
-                "remove that directory or run without --resume"
+                f"resume: shards in {shard_dir} were built with different parameters; "
+                "remove that directory or do not resume", parameter="resume"
             )
         for shard in sorted(shard_dir.glob("shard-*.parquet")):
             try:
@@ -332,6 +331,11 @@ def _stored_tables(out: Path, shard_dir: Path, fingerprint: str, schema: pa.Sche
     return tables
 
 
+@validate_params({"out": [None, "path"], "resume": "boolean", "workers": Interval(int, 1, None),
+                  "progress": [None, "callable"], "shard_size": Interval(int, 1, None),
+                  "chunk_size": [None, Interval(int, 1, None)],
+                  "task_timeout": [None, Interval(float, 0, None, closed="neither")],
+                  "mp_context": Options(("spawn", "fork", "forkserver"))})
 def extract_table(
     items: Sequence[Item],
     extractor: Extractor,
@@ -392,8 +396,6 @@ def extract_table(
         seen: set[str] = set()
         dup = next(i for i in ids if i in seen or seen.add(i))
         raise AriaInputError(f"duplicate track id {dup!r}: track and span ids must be unique")
-    if shard_size < 1:
-        raise AriaInputError(f"shard_size must be >= 1, got {shard_size}")
     meta = schema.metadata or {}
     fingerprint = meta.get(b"aria.fingerprint", b"").decode()
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from aria.errors import AriaInputError
 from aria.features.extract.batch import Item
+from aria.params import Options, validate_params
 
 __all__ = ["SPAN_UNITS", "discover_files", "file_items", "read_spans"]
 
@@ -89,6 +90,7 @@ def file_items(files: Sequence[tuple[str, str]]) -> list[Item]:
     return [Item(tid, path) for tid, path in files]
 
 
+@validate_params({"spans": "path", "unit": Options(SPAN_UNITS)})
 def read_spans(spans: str | os.PathLike[str], files: Sequence[tuple[str, str]],
                unit: str = "seconds") -> list[Item]:
     """Read a spans table (``id,file,start,end``) into items, in the table's row order.
@@ -111,8 +113,6 @@ def read_spans(spans: str | os.PathLike[str], files: Sequence[tuple[str, str]],
     AriaInputError
         Unreadable table, missing columns, bad or duplicate values.
     """
-    if unit not in SPAN_UNITS:
-        raise AriaInputError(f"unit must be one of {SPAN_UNITS}, got {unit!r}")
     sp = Path(spans)
     try:
         if sp.suffix.lower() == ".parquet":

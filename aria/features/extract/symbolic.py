@@ -30,7 +30,7 @@ keeps the notes whose onset lies in it and clips their ends at ``end``.
 The feature functions are pure functions of a :class:`Notes` array bundle;
 :func:`notes_from_midi` builds one from a ``pretty_midi.PrettyMIDI`` object;
 :func:`symbolic_features` computes every column of a channel set; :func:`extract_item` is the
-batch extractor (see :mod:`aria.features.batch`) and :func:`extract_symbolic` the Python API of
+batch extractor (see :mod:`aria.features.extract.batch`) and :func:`extract_symbolic` the Python API of
 ``aria features symbolic``.
 """
 
@@ -57,6 +57,7 @@ from aria.features.table import (
     table_metadata,
     table_schema,
 )
+from aria.params import InstanceOf, Interval, Options, SequenceOf, validate_params
 
 __all__ = [
     "EXTRACTORS",
@@ -735,7 +736,7 @@ def _load_cached(path: str, exclude_drums: bool) -> tuple[Notes, TempoMap]:
 
 
 def extract_item(item: Item, params: Mapping[str, Any]) -> dict[str, Any]:
-    """Batch extractor: the features of one file or span (see :mod:`aria.features.batch`).
+    """Batch extractor: the features of one file or span (see :mod:`aria.features.extract.batch`).
 
     Parameters
     ----------
@@ -771,6 +772,13 @@ def extract_item(item: Item, params: Mapping[str, Any]) -> dict[str, Any]:
     return symbolic_features(notes, params)
 
 
+@validate_params({
+    "paths": ["path", SequenceOf("path", min_len=0)],
+    "spans": [None, "path", SequenceOf(InstanceOf(Item), min_len=0)],
+    "unit": Options(("seconds", "beats")), "channelset": [None, "path", Mapping], "out": [None, "path"],
+    "workers": Interval(int, 1, None), "resume": "boolean", "progress": [None, "callable"],
+    "shard_size": Interval(int, 1, None),
+})
 def extract_symbolic(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] = (),
     *,
@@ -787,12 +795,12 @@ def extract_symbolic(
 
     Parameters
     ----------
-    paths : path-like or iterable of path-like
+    paths : path-like or sequence of path-like
         MIDI files and directories (searched recursively for ``.mid``/``.midi``/``.smf``/``.kar``).
         Track id: a file's name without suffix, or for files under a directory their path
         relative to it without suffix (``jazz/b``).
     spans : path-like or sequence of Item, optional
-        Spans table ``id,file,start,end`` (CSV/Parquet; see :mod:`aria.features.inputs`) or
+        Spans table ``id,file,start,end`` (CSV/Parquet; see :mod:`aria.features.extract.inputs`) or
         ready-made items; then there is one row per span, with the span id as track id.
     unit : {"seconds", "beats"}
         Unit of the spans table.

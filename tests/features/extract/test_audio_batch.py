@@ -254,7 +254,7 @@ def test_parts_cover_the_list_in_order(good_dir):
         assert [it for p in parts for it in p] == items
         assert max(map(len, parts)) - min(map(len, parts)) <= 1
     for bad in ("0/3", "4/3", "x", "1/0", "1-3"):
-        with pytest.raises(AriaInputError, match="--part"):
+        with pytest.raises(AriaInputError, match="part must be 'K/N'"):
             select_part(items, bad)
 
 
