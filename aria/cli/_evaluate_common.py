@@ -43,11 +43,21 @@ def read_matrix(path: str, args: argparse.Namespace | None = None, *,
     return (arr, qids) if with_ids else arr
 
 
-def read_vector(path: str, column: str | None = None, what: str = "values") -> np.ndarray:
-    """A 1-D array from ``.npy`` or a table column (:func:`aria.io.vectors.load_vector`)."""
+def read_vector(path: str, column: str | None = None, what: str = "values",
+                flag: str = "--column") -> np.ndarray:
+    """A 1-D array from ``.npy`` or a table column (:func:`aria.io.vectors.load_vector`).
+
+    An error about the ``column`` parameter names ``flag``, the option that sets it.
+    """
+    from aria.errors import AriaInputError
     from aria.io.vectors import load_vector
 
-    return load_vector(path, column=column, what=what)
+    try:
+        return load_vector(path, column=column, what=what)
+    except AriaInputError as exc:
+        if exc.parameter != "column":
+            raise
+        raise AriaInputError(f"{flag}: {str(exc).removeprefix('column: ')}") from None
 
 
 def emit(args: argparse.Namespace, out_dir: Path | None, name: str, result: dict, text: list[str], *,

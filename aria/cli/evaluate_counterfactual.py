@@ -68,8 +68,8 @@ def run_auc(args: argparse.Namespace) -> int:
 
     out = start(args, {"sim_random": args.random, "sim_method": args.method})
     res = counterfactual_auc(
-        read_vector(args.random, args.column_random, "similarities"),
-        read_vector(args.method, args.column_method, "similarities"),
+        read_vector(args.random, args.column_random, "similarities", "--column-random"),
+        read_vector(args.method, args.column_method, "similarities", "--column-method"),
         method=args.p_method,
     )
     text = [
@@ -99,8 +99,8 @@ def run_simdiff(args: argparse.Namespace) -> int:
     check_bootstrap_args(args)
     out = start(args, {"sim_method": args.method, "sim_random": args.random})
     res = similarity_difference(
-        read_vector(args.method, args.column_method, "similarities"),
-        read_vector(args.random, args.column_random, "similarities"),
+        read_vector(args.method, args.column_method, "similarities", "--column-method"),
+        read_vector(args.random, args.column_random, "similarities", "--column-random"),
         confidence=args.confidence,
         replicates=max(args.bootstrap, 1),
         seed=args.bootstrap_seed,

@@ -56,8 +56,9 @@ def load_vector(
         if column is None:
             if frame.shape[1] != 1:
                 raise AriaInputError(
-                    f"{p}: choose the column of {what} with --column "
-                    f"(columns: {', '.join(map(str, frame.columns))})"
+                    f"column: choose the column of {what} in {p} "
+                    f"(columns: {', '.join(map(str, frame.columns))})",
+                    parameter="column",
                 )
             column = frame.columns[0]
         if column not in frame.columns:
@@ -71,7 +72,7 @@ def load_vector(
             arr = arr.astype(np.int64)
     else:
         if column is not None:
-            raise AriaInputError(f"{p}: --column applies to tables, not to .npy files")
+            raise AriaInputError(f"column: applies to tables, not to the .npy file {p}", parameter="column")
         if _sniff_format(p) != "npy":
             raise AriaInputError(f"{p}: {what} must be a .npy file or a CSV/TSV/Parquet column")
         arr = np.asarray(_load_npy(p))

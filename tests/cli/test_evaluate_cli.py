@@ -110,7 +110,7 @@ def test_bad_inputs_one_line_exit_2(files, capsys, tmp_path):
     cases = [
         (["evaluate", "skew", p["l1"], p["s"]], "same items"),
         (["evaluate", "overlap", p["s"], "--k", "0"], "out of range"),
-        (["evaluate", "auc", p["csv"], p["m"]], "--column"),
+        (["evaluate", "auc", p["csv"], p["m"]], "--column-random: choose the column"),
         (["evaluate", "self-rank", p["s"], "--self-index", p["r"]], "one training row per query"),
         (["evaluate", "ensemble", p["s"], p["s"], "--save", p["s"]], "overwrite"),
         (["evaluate", "overlap", str(bad), "--k", "2"], "pickle"),
