@@ -159,7 +159,9 @@ def _num(x: float) -> float | None:
 
 
 @validate_params({"scores": "scores", "thresholds": [None, VerdictThresholds],
-                  "spectrum_length": Interval(int, 1, None), **STREAMING})
+                  "spectrum_length": Interval(int, 1, None), **STREAMING,
+                  "bootstrap": Interval(int, 0, None), "bootstrap_seed": [None, "seed"],
+                  "confidence": Interval(float, 0, 1, closed="neither")})
 def diagnose(
     scores: xr.DataArray,
     *,

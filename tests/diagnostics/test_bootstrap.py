@@ -139,7 +139,7 @@ def test_diagnose_with_bootstrap_adds_ci_keys():
     assert out["parameters"]["bootstrap_seed"] == 7
     plain = aria.diagnose(s).to_dict()
     assert "C_bar_ci" not in plain and "bootstrap" not in plain
-    with pytest.raises(AriaInputError, match="replicates"):
+    with pytest.raises(AriaInputError, match="bootstrap must be an integer >= 0"):
         aria.diagnose(s, bootstrap=-3)
     with pytest.raises(AriaInputError, match="confidence"):
         aria.diagnose(s, bootstrap=10, confidence=1.5)
