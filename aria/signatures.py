@@ -27,6 +27,7 @@ import numpy as np
 
 from aria.errors import AriaInputError
 from aria.io.validate import validate_dtype
+from aria.params import Interval, validate_params
 
 __all__ = [
     "JL_SEED", "JL_DIM", "RIGHTS_CHANNELS", "jl_projection", "jl_signatures", "cosine_scores",
@@ -49,6 +50,8 @@ def _check_int(x: object, name: str, minimum: int) -> int:
     return int(x)
 
 
+@validate_params({"d": Interval(int, 1, None), "k": Interval(int, 1, None), "seed": "seed",
+                  "start": Interval(int, 0, None), "stop": [None, Interval(int, 0, None)]})
 def jl_projection(d: int, k: int = JL_DIM, seed: int = JL_SEED, *, start: int = 0,
                   stop: int | None = None) -> np.ndarray:
     """Rows ``start:stop`` of the ``d x k`` Gaussian projection, entries ``N(0, 1) / sqrt(k)``.
@@ -112,6 +115,8 @@ def _normalize_rows(x: np.ndarray, name: str) -> np.ndarray:
     return x / norms[:, None]
 
 
+@validate_params({"k": Interval(int, 1, None), "seed": "seed", "chunk_rows": [None, Interval(int, 1, None)],
+                  "dim_block": Interval(int, 1, None)})
 def jl_signatures(x: object, k: int = JL_DIM, seed: int = JL_SEED, *, chunk_rows: int | None = None,
                   dim_block: int = BLOCK_ROWS) -> np.ndarray:
     """L2-normalized JL signatures ``normalize(X P)`` of the rows of ``X``.
@@ -268,6 +273,8 @@ class RightsAttribution:
         return rows
 
 
+@validate_params({"k": Interval(int, 1, None), "seed": "seed", "project": "boolean",
+                  "chunk_rows": [None, Interval(int, 1, None)]})
 def rights_attribution(train: Mapping[str, object], queries: Mapping[str, object], *, k: int = JL_DIM,
                        seed: int = JL_SEED, project: bool = True,
                        chunk_rows: int | None = None) -> RightsAttribution:

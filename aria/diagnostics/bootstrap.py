@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aria.errors import AriaInputError
+from aria.params import Interval, Options, validate_params
 
 __all__ = [
     "DiagnosticsBootstrap",
@@ -278,6 +279,10 @@ def _num(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
+@validate_params({"replicates": Interval(int, 1, None), "seed": [None, "seed"],
+                  "confidence": Interval(float, 0, 1, closed="neither"), "rng": [None, np.random.Generator],
+                  "duplicate_pairs": Options(("exclude", "include")), "batch": Interval(int, 1, None),
+                  "tol": Interval(float, 0, None, closed="neither"), "max_iter": Interval(int, 1, None)})
 def bootstrap_diagnostics(
     stats,
     diagnostics,

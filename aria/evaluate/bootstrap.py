@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aria.diagnostics.bootstrap import bootstrap_counts, check_bootstrap, percentile_interval
+from aria.params import Interval, validate_params
 
 __all__ = ["HomogeneityBootstrap", "homogeneity_bootstrap", "lds_bootstrap", "mean_bootstrap"]
 
@@ -137,6 +138,8 @@ class HomogeneityBootstrap:
         return summary
 
 
+@validate_params({"replicates": Interval(int, 1, None), "seed": [None, "seed"],
+                  "confidence": Interval(float, 0, 1, closed="neither"), "rng": [None, np.random.Generator]})
 def homogeneity_bootstrap(result, *, replicates: int = 1000, seed: int | None = 0,
                           confidence: float = 0.95,
                           rng: np.random.Generator | None = None) -> HomogeneityBootstrap:
@@ -195,6 +198,8 @@ def homogeneity_bootstrap(result, *, replicates: int = 1000, seed: int | None = 
     return HomogeneityBootstrap(replicates, seed if rng is None else None, confidence, intervals)
 
 
+@validate_params({"replicates": Interval(int, 1, None), "seed": [None, "seed"],
+                  "confidence": Interval(float, 0, 1, closed="neither"), "rng": [None, np.random.Generator]})
 def lds_bootstrap(lds_result, *, replicates: int = 1000, seed: int | None = 0, confidence: float = 0.95,
                   rng: np.random.Generator | None = None) -> dict:
     """Percentile interval of a method's LDS, resampling its evaluated queries.

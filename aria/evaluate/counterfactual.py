@@ -22,6 +22,7 @@ import numpy as np
 from aria.diagnostics.bootstrap import check_bootstrap, percentile_interval
 from aria.errors import AriaInputError
 from aria.evaluate._checks import as_real_array
+from aria.params import Interval, Options, validate_params
 
 __all__ = ["counterfactual_auc", "similarity_difference", "mann_whitney_u"]
 
@@ -103,6 +104,7 @@ def mann_whitney_u(x: np.ndarray, y: np.ndarray, method: str = "auto") -> tuple[
     return u, 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
+@validate_params({"method": Options(("auto", "exact", "asymptotic"))})
 def counterfactual_auc(sim_random: object, sim_method: object, *, method: str = "auto") -> dict:
     """AUC of random-removal against method-removal similarities, with the one-sided p-value.
 
@@ -141,6 +143,8 @@ def counterfactual_auc(sim_random: object, sim_method: object, *, method: str = 
             "n_method": int(m.size)}
 
 
+@validate_params({"confidence": Interval(float, 0, 1, closed="neither"), "replicates": Interval(int, 1, None),
+                  "seed": "seed", "rng": [None, np.random.Generator]})
 def similarity_difference(sim_method: object, sim_random: object, *, confidence: float = 0.95,
                           replicates: int = 2000, seed: int = 0,
                           rng: np.random.Generator | None = None) -> dict:

@@ -23,10 +23,12 @@ import numpy as np
 
 from aria.errors import AriaInputError
 from aria.evaluate._checks import as_score_matrix, check_k
+from aria.params import Interval, validate_params
 
 __all__ = ["top_k_sets", "topk_overlap_queries", "topk_overlap_methods", "topk_cardinality"]
 
 
+@validate_params({"k": Interval(int, 1, None)})
 def top_k_sets(scores: object, k: int) -> np.ndarray:
     """Each query's top-k training rows, best first, ties broken by row order.
 
@@ -55,6 +57,7 @@ def top_k_sets(scores: object, k: int) -> np.ndarray:
     return top_k_groups(s, np.arange(s.shape[0]), k)
 
 
+@validate_params({"k": Interval(int, 1, None)})
 def topk_overlap_queries(scores: object, k: int) -> dict:
     """Mean top-k overlap between every pair of queries, with the random expectation ``k / N``.
 
@@ -93,6 +96,7 @@ def topk_overlap_queries(scores: object, k: int) -> dict:
             "n_pairs": n_pairs}
 
 
+@validate_params({"k": Interval(int, 1, None)})
 def topk_overlap_methods(scores_a: object, scores_b: object, k: int) -> dict:
     """Mean over queries of the top-k overlap between two methods' scores of the same queries.
 
@@ -134,6 +138,7 @@ def _cardinality(sets: np.ndarray) -> float:
     return float(np.unique(sets).size / sets.size)
 
 
+@validate_params({"k": Interval(int, 1, None)})
 def topk_cardinality(scores: object, k: int) -> float:
     """Quanda's top-k cardinality: distinct items in the queries' top-k sets over ``Q k``.
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from aria.errors import AriaInputError
 from aria.evaluate._checks import as_real_array, as_score_matrix
+from aria.params import Interval, validate_params
 
 __all__ = ["mucs_skew", "unlearning_difference", "self_influence_rank"]
 
@@ -28,6 +29,7 @@ def _pair(loss_original: object, loss_unlearned: object,
     return l1, l2
 
 
+@validate_params({"eps": Interval(float, 0, None)})
 def mucs_skew(loss_original: object, loss_unlearned: object, eps: float = 1e-3) -> np.ndarray:
     """MUCS normalized noise-consistent skew per training item.
 
