@@ -303,7 +303,7 @@ def bootstrap_diagnostics(
     stats : aria.diagnostics.stats.GramStats
         Sufficient statistics of ``S`` (row count, column means, centred co-moment).
     diagnostics : aria.Diagnostics
-        :func:`aria.diagnostics.diagnose_stats` of the same statistics (gives ``|R|``, the
+        :func:`aria.diagnostics.reliability.diagnose_stats` of the same statistics (gives ``|R|``, the
         per-query concentrations, ``v1`` and the exclusions).
     replicates : int
         Number of replicates ``B``.
