@@ -109,7 +109,7 @@ def test_bad_inputs_one_line_exit_2(files, capsys, tmp_path):
     bad.write_bytes(b"\x80\x04")
     cases = [
         (["evaluate", "skew", p["l1"], p["s"]], "same items"),
-        (["evaluate", "overlap", p["s"], "--k", "0"], "--k: k must be an integer >= 1"),
+        (["evaluate", "overlap", p["s"], "--k", "0"], "--k: must be an integer >= 1"),
         (["evaluate", "auc", p["csv"], p["m"]], "--column-random: choose the column"),
         (["evaluate", "self-rank", p["s"], "--self-index", p["r"]], "one training row per query"),
         (["evaluate", "ensemble", p["s"], p["s"], "--save", p["s"]], "overwrite"),
