@@ -34,7 +34,7 @@ from aria.examples import bach_scores as bach  # noqa: E402
 from aria.groups.setup import HomogeneitySetup  # noqa: E402
 from aria.io.provenance import provenance_record  # noqa: E402
 from aria.report.html import build_report, homogeneity_blocks, render_html, write_report  # noqa: E402
-from aria.report.render import format_comparison  # noqa: E402
+from aria.report.text import format_comparison  # noqa: E402
 
 
 def main() -> None:

@@ -531,9 +531,10 @@ def test_streaming_constraints_are_shared():
 
 
 def _command_parser(command: str):
-    from aria import cli
+    from aria.cli import _flags as cli
+    from aria.cli import build_parser
 
-    parser = cli.build_parser(command.split()[0])
+    parser = build_parser(command.split()[0])
     argv = {"diagnose": ["diagnose", "s.npy"], "homogeneity": ["homogeneity", "s.npy", "--features", "f"],
             "evidence": ["evidence", "s.npy", "--features", "f", "--query", "q"],
             "compare": ["compare", "s.npy"], "report": ["report", "s.npy", "--out", "o"],
@@ -546,7 +547,7 @@ def _command_parser(command: str):
 
 
 def test_parameter_flags_table_names_existing_flags():
-    from aria import cli
+    from aria.cli import _flags as cli
 
     assert set(cli.PARAMETER_FLAGS) == {"diagnose", "homogeneity", "evidence", "compare", "report",
                                         "features symbolic", "features audio"}
@@ -576,14 +577,14 @@ def test_parameter_flags_table_names_existing_flags():
     ("features symbolic", "shard_size", "extract_symbolic", "--shard-size"),
 ])
 def test_parameter_flag(command, parameter, function, flag):
-    from aria import cli
+    from aria.cli import _flags as cli
 
     _, _, sub = _command_parser(command)
     assert cli.parameter_flag(command, sub, parameter, function) == flag
 
 
 def test_error_message_prefixes_the_flag():
-    from aria import cli
+    from aria.cli import _flags as cli
 
     parser, args, _ = _command_parser("homogeneity")
     e = AriaInputError("null_groups must be an integer >= 2, got 1", parameter="null_groups")

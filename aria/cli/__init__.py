@@ -9,7 +9,7 @@ unless ``ARIA_DEBUG=1`` is set.
 
 Parameter checks live in the Python API (:mod:`aria.params`), whose errors name
 the API parameter (``AriaInputError.parameter``); :func:`main` maps that name to
-the command's flag here, in one place: :data:`PARAMETER_FLAGS` where the flag's
+the command's flag in one place (:mod:`aria.cli._flags`): ``PARAMETER_FLAGS`` where the flag's
 ``dest`` differs from the parameter, else the flag whose ``dest`` is the
 parameter. ``aria homogeneity ... --null-groups 1`` thus prints
 ``aria: error: --null-groups: must be an integer >= 2, got 1``.
@@ -24,7 +24,8 @@ import sys
 from collections.abc import Sequence
 
 from aria._version import __version__
-from aria.errors import AriaError, AriaInputError
+from aria.cli._flags import error_message, one_line
+from aria.errors import AriaError
 
 #: Sub-command -> (module, one-line help), in the order ``aria --help`` lists them.
 COMMANDS = {
@@ -48,29 +49,6 @@ COMMANDS = {
 }
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-# Flags that read a feature table and a channel set (homogeneity, evidence, compare, report).
-_FEATURE_FLAGS = {"load_channel_set.spec": "--channels", "load_feature_table.path": "--features",
-                  "feature_table_from_frame.channel_set": "--channels"}
-_LABEL_FLAGS = {"load_query_metadata.source": "--labels"}
-_LDS_FLAGS = {"load_ground_truth.path": "--lds-gt", "load_ground_truth.target_kind": "--gt-target-kind",
-              "load_lds_values.path": "--lds"}
-
-#: Command -> {API parameter -> flag}, for the parameters whose flag's ``dest`` is not their name.
-#: Keys are ``"function.parameter"`` (function = the qualified name in ``AriaInputError.function``)
-#: or a bare ``"parameter"``; the others map to the flag whose ``dest`` is the parameter's name.
-PARAMETER_FLAGS: dict[str, dict[str, str]] = {
-    "diagnose": {"write_residual.path": "--residual"},
-    "homogeneity": {**_FEATURE_FLAGS, **_LABEL_FLAGS, "homogeneity.mapping": "--similarity-map"},
-    "evidence": {**_FEATURE_FLAGS, "query_evidence.matrix": "--residual"},
-    "compare": {**_FEATURE_FLAGS, **_LDS_FLAGS},
-    "report": {**_FEATURE_FLAGS, **_LABEL_FLAGS, **_LDS_FLAGS, "pick_k.k": "--summary-k",
-               "homogeneity_summary.k": "--summary-k"},
-    "features symbolic": {"load_channelset.source": "--channelset", "read_spans.spans": "--spans"},
-    "features audio": {"load_audio_config.channelset": "--channelset",
-                       "audio_items.id_scheme": "--track-ids"},
-}
-
 
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose errors are one line (plus the usage) and exit 2."""
@@ -151,114 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         print(
-            f"aria: internal error: {type(exc).__name__}: {_one_line(exc)} "
+            f"aria: internal error: {type(exc).__name__}: {one_line(exc)} "
             "(rerun with ARIA_DEBUG=1 for the traceback, and please report it)",
             file=sys.stderr,
         )
         return EXIT_INTERNAL
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split())
-
-
-def executed_command(parser: argparse.ArgumentParser,
-                     args: argparse.Namespace) -> tuple[str, argparse.ArgumentParser]:
-    """The (sub-)sub-command that ran and its parser, e.g. ``("features audio", <parser>)``.
-
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-        The top-level parser (:func:`build_parser`).
-    args : argparse.Namespace
-        Parsed arguments.
-
-    Returns
-    -------
-    name : str
-        Space-separated command path (empty for the top level).
-    parser : argparse.ArgumentParser
-        The innermost parser that parsed the arguments.
-    """
-    names: list[str] = []
-    current = parser
-    while True:
-        # argparse keeps a parser's sub-commands in a private action class; there is no public accessor
-        sub = next((a for a in current._actions if isinstance(a, argparse._SubParsersAction)), None)
-        chosen = getattr(args, sub.dest, None) if sub is not None else None
-        if chosen is None or chosen not in sub.choices:
-            return " ".join(names), current
-        names.append(chosen)
-        current = sub.choices[chosen]
-
-
-def parameter_flag(command: str, parser: argparse.ArgumentParser, parameter: str,
-                   function: str | None = None) -> str | None:
-    """The flag of ``command`` that sets API ``parameter`` (of ``function``), or None.
-
-    Parameters
-    ----------
-    command : str
-        Command path (``"homogeneity"``, ``"features audio"``).
-    parser : argparse.ArgumentParser
-        That command's parser.
-    parameter : str
-        API parameter name (``AriaInputError.parameter``).
-    function : str, optional
-        Qualified name of the API function (``AriaInputError.function``).
-
-    Returns
-    -------
-    str or None
-        A long option of ``parser`` (e.g. ``"--null-groups"``); None when no
-        option sets it (a positional argument, or a value the command fixes).
-    """
-    options = {s for a in parser._actions for s in a.option_strings}
-    table = PARAMETER_FLAGS.get(command, {})
-    flag = table.get(f"{function}.{parameter}") if function else None
-    flag = flag or table.get(parameter)
-    if flag is None:
-        for action in parser._actions:
-            if action.dest == parameter and action.option_strings:
-                flag = next((s for s in action.option_strings if s.startswith("--")),
-                            action.option_strings[0])
-                break
-    return flag if flag in options else None
-
-
-def error_message(exc: BaseException, parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
-    """One-line message of an error, prefixed with the flag of the parameter it names.
-
-    An :class:`~aria.errors.AriaInputError` about parameter ``k`` whose message
-    starts with ``"k "`` (or ``"k: "``) becomes ``"--k: <rest of the message>"``.
-
-    Parameters
-    ----------
-    exc : BaseException
-        The error.
-    parser : argparse.ArgumentParser
-        The top-level parser.
-    args : argparse.Namespace
-        Parsed arguments.
-
-    Returns
-    -------
-    str
-    """
-    text = _one_line(exc)
-    parameter = getattr(exc, "parameter", None) if isinstance(exc, AriaInputError) else None
-    if not parameter:
-        return text
-    command, sub = executed_command(parser, args)
-    flag = parameter_flag(command, sub, parameter, getattr(exc, "function", None))
-    if flag is None:
-        return text
-    for lead in (parameter + ": ", parameter + " "):
-        if text.startswith(lead):
-            text = text[len(lead):]
-            break
-    return f"{flag}: {text}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,7 +6,7 @@ import argparse
 
 from aria.errors import AriaInputError
 
-__all__ = ["add_bootstrap_flags", "add_lds_intervals", "check_bootstrap_args"]
+__all__ = ["add_bootstrap_flags", "check_bootstrap_args"]
 
 
 def add_bootstrap_flags(parser: argparse.ArgumentParser, *,
@@ -41,22 +41,3 @@ def check_bootstrap_args(args: argparse.Namespace) -> None:
     if args.bootstrap_seed < 0:
         raise AriaInputError("the bootstrap seed must be >= 0")
 
-
-def add_lds_intervals(comparison, args: argparse.Namespace) -> None:
-    """Set ``lds_ci`` on every method of a comparison whose LDS Aria computed (per-query values).
-
-    Every method uses the same seed, so methods evaluated on the same queries are resampled
-    identically (a paired bootstrap). Precomputed LDS values (``--lds``) have no per-query values:
-    a warning says so on stderr.
-    """
-    import sys
-
-    from aria.evaluate.bootstrap import lds_bootstrap
-
-    for m in comparison.methods:
-        if m.lds_result is not None:
-            m.lds_ci = lds_bootstrap(m.lds_result, replicates=args.bootstrap, seed=args.bootstrap_seed,
-                                     confidence=args.confidence)["lds_ci"]
-        elif m.lds is not None:
-            print(f"aria: warning: {m.name}: no LDS interval: a precomputed LDS has no per-query values "
-                  "(use --lds-gt)", file=sys.stderr)

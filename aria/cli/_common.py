@@ -1,27 +1,164 @@
-"""Helpers shared by the sub-commands: progress bars and output directories."""
+"""What the sub-commands share: argument blocks, the one ``--k`` parser, progress bars, JSON output.
+
+Only the standard library is imported here (heavy modules are imported inside the functions
+that need them), so building any parser stays fast.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from contextlib import AbstractContextManager, contextmanager
 
 from aria.errors import AriaInputError
 
+#: Last line of every command's ``--help``.
+EXIT_STATUS = "exit status: 0 success, 2 bad input (one-line message on stderr), 1 internal error."
+#: Score matrix formats, as the help texts name them.
+FORMATS = ".npy, .npz, .nc, .zarr or .pt"
+#: Defaults shown in help texts, equal to the API's (tests/cli/test_common.py checks them):
+#: ``aria.groups.engine.DEFAULT_K``, ``aria.groups.normalize.METHODS`` /
+#: ``DEFAULT_KURTOSIS_THRESHOLD`` and ``aria.io.streaming.DEFAULT_BLOCK_ROWS``.
+DEFAULT_K = (5, 10, 20, 50, 100)
+NORMALIZE_METHODS = ("auto", "zscore", "rank")
+KURTOSIS_THRESHOLD = 6.0
+BLOCK_ROWS = 2048
 
-def add_progress_flags(parser, help: str = "show a progress bar on stderr") -> None:
-    """Add the mutually exclusive ``--progress`` / ``--no-progress`` flags (dest ``progress``).
 
-    ``progress`` is None unless one is given: bars then show only when stderr is a terminal.
+def add_command(sub: argparse._SubParsersAction, name: str, description: str,
+                epilog: str | None = None) -> argparse.ArgumentParser:
+    """Add sub-command ``name`` with its one-line help from :data:`aria.cli.COMMANDS`.
 
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-        The sub-command's parser.
-    help : str
-        Help of ``--progress``; " (default: only on a terminal)" is appended.
+    ``epilog`` (examples, shown verbatim) is followed by the exit statuses every command shares.
     """
+    from aria.cli import COMMANDS
+
+    if epilog is not None:
+        epilog += f"\n{EXIT_STATUS}\n"
+    return sub.add_parser(name, help=COMMANDS[name][1], description=description, epilog=epilog,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def add_score_inputs(parser: argparse.ArgumentParser, *, several: bool = False,
+                     example_help: str | None = None) -> None:
+    """Add ``SCORES``, ``--example``, ``--tracks``, ``--transpose``, ``--variable``.
+
+    ``several``: one matrix per method (``SCORES...``, repeatable ``--example``, ``--names``);
+    else one matrix, ``SCORES`` or ``--example`` (see :func:`score_source`).
+    """
+    from aria import examples
+
+    if several:
+        parser.add_argument("scores", nargs="*", help=f"score matrices ({FORMATS}), one per method")
+        parser.add_argument("--example", action="append", choices=examples.NAMES, default=[],
+                            help=example_help or "add a shipped example matrix as a method (repeatable)")
+        parser.add_argument("--names", nargs="+", metavar="NAME",
+                            help="method names (default: file stems)")
+    else:
+        parser.add_argument("scores", nargs="?", help=f"score matrix ({FORMATS}), segments x queries")
+        parser.add_argument("--example", choices=examples.NAMES,
+                            help=example_help or "use a shipped example matrix instead of SCORES")
+    parser.add_argument("--tracks", metavar="MAP",
+                        help="segment->track map (.csv/.parquet with columns segment,track, or .npy)"
+                             + (", applied to every matrix" if several else ""))
+    parser.add_argument("--transpose", action="store_true",
+                        help=("the files hold" if several else "the file holds") + " queries x segments")
+    parser.add_argument("--variable", help="array/variable name inside .npz/.nc/.zarr/.pt")
+
+
+def score_source(args: argparse.Namespace) -> str:
+    """The one score matrix of a single-matrix command: ``SCORES`` or the ``--example`` file."""
+    if (args.scores is None) == (args.example is None):
+        raise AriaInputError("give either SCORES or --example NAME")
+    if args.example:
+        from aria import examples
+
+        return str(examples.path(args.example))
+    return args.scores
+
+
+def k_list(text: str) -> list[int]:
+    """``--k K1,K2,...``: comma-separated integers; spaces and empty items are ignored."""
+    try:
+        ks = [int(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be comma-separated integers, got {text!r}") from None
+    if not ks:
+        raise argparse.ArgumentTypeError("needs at least one value")
+    return ks
+
+
+def k_one(text: str) -> int:
+    """``--k K`` of the commands that take one group size: :func:`k_list` with exactly one value."""
+    ks = k_list(text)
+    if len(ks) != 1:
+        raise argparse.ArgumentTypeError(f"this command takes one group size, got {text!r}")
+    return ks[0]
+
+
+def add_lds_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--lds LDS.json`` | ``--lds-gt GT.npz`` and ``--gt-target-kind``."""
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("--lds", metavar="LDS.json", help="precomputed LDS per method (JSON name -> value)")
+    g.add_argument("--lds-gt", metavar="GT.npz", help="retraining ground truth; Aria computes each LDS")
+    parser.add_argument("--gt-target-kind", choices=("score", "loss"),
+                        help="override GT.npz's target_kind (loss = negate, as dattri)")
+
+
+def add_homogeneity_options(parser: argparse.ArgumentParser, *, k: str, channels_default: str,
+                            features_required: bool = False, cache_help: str | None = None,
+                            labels: bool = False) -> argparse._ActionsContainer:
+    """Add the homogeneity options (``--features``, ``--channels``, ``--k``, ``--null-groups``...).
+
+    ``k`` is ``"one"`` (one group size, default 10) or ``"many"`` (a list, default the sweep);
+    ``--channels`` defaults to the set recorded in the table, else ``channels_default`` (see
+    :func:`channel_set`); ``labels`` adds ``--labels``/``--label-column``. Returns the container
+    the options went to (an optional group unless ``features_required``).
+    """
+    h = parser if features_required else parser.add_argument_group("homogeneity (needs a feature table)")
+    h.add_argument("--features", required=features_required, metavar="TABLE",
+                   help="feature table (.parquet), one row per track")
+    h.add_argument("--channels", default=None, metavar="SET",
+                   help="channel set: audio, symbolic or a TOML path (default: the set recorded in the "
+                        f"feature table, else {channels_default})")
+    parser.set_defaults(channels_default=channels_default)
+    if k == "one":
+        h.add_argument("--k", type=k_one, default=10, metavar="K", help="group size (one value, default 10)")
+    else:
+        h.add_argument("--k", type=k_list, default=None, metavar="K1,K2,...",
+                       help=f"group sizes (default {','.join(map(str, DEFAULT_K))} below the number of "
+                            "tracks with features)")
+    h.add_argument("--null-groups", type=int, default=1000, metavar="R",
+                   help="random reference groups per K (default 1000)")
+    h.add_argument("--seed", type=int, default=0, help="seed of the random reference groups (default 0)")
+    h.add_argument("--normalize", choices=NORMALIZE_METHODS, default="auto",
+                   help="per-query normalization (default auto: rank if heavy-tailed, else zscore)")
+    h.add_argument("--cache-dir", metavar="DIR",
+                   help=cache_help or "on-disk null cache (default: none, in-session only)")
+    if labels:
+        h.add_argument("--labels", metavar="META",
+                       help="query metadata (.csv/.parquet with a 'query' column)")
+        h.add_argument("--label-column", metavar="COL", help="label column of --labels (e.g. genre)")
+    return h
+
+
+def channel_set(args: argparse.Namespace) -> str:
+    """``--channels``, else the set recorded in ``--features``, else the command's default."""
+    from aria.features.table import resolve_channel_set
+
+    return resolve_channel_set(args.channels, args.features, args.channels_default)
+
+
+def add_output_options(parser: argparse.ArgumentParser, out_help: str, *, json: bool = True) -> None:
+    """Add ``--json`` (one JSON object on stdout) and ``--out DIR``."""
+    if json:
+        parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--out", metavar="DIR", help=out_help)
+
+
+def add_progress_flags(parser: argparse.ArgumentParser, help: str = "show a progress bar on stderr") -> None:
+    """Add ``--progress`` / ``--no-progress`` (dest ``progress``; None = only when stderr is a terminal)."""
     bar = parser.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None,
                      help=f"{help} (default: only on a terminal)")
@@ -30,17 +167,7 @@ def add_progress_flags(parser, help: str = "show a progress bar on stderr") -> N
 
 @contextmanager
 def progress_bar(total: int, desc: str, enabled: bool | None) -> Iterator[Callable[[int], None] | None]:
-    """Yield an ``update(n)`` callback driving a tqdm bar on stderr, or None when disabled.
-
-    Parameters
-    ----------
-    total : int
-        Total units of work.
-    desc : str
-        Label.
-    enabled : bool or None
-        None: show only when stderr is a terminal.
-    """
+    """Yield an ``update(n)`` callback driving a tqdm bar on stderr, or None when disabled."""
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
@@ -53,29 +180,15 @@ def progress_bar(total: int, desc: str, enabled: bool | None) -> Iterator[Callab
         yield bar.update
 
 
-def prepare_out_dir(path: str | None, inputs: list[str]) -> Path | None:
-    """Check the output directory up front; it is created only when results are written.
+def progress_factory(enabled: bool | None) -> Callable[[str, int], AbstractContextManager]:
+    """``progress(label, total)`` for the API pipelines, showing :func:`progress_bar` bars."""
+    return lambda desc, total: progress_bar(total, desc, enabled)
 
-    Refuses a path that is an existing file or one of the inputs, so that a bad
-    ``--out`` fails before any work and a failed run leaves nothing behind.
 
-    Parameters
-    ----------
-    path : str or None
-        ``--out`` argument.
-    inputs : list of str
-        Input paths that must not be overwritten.
+def print_json(obj: object) -> None:
+    """Print one strict JSON object (NaN -> null) on stdout."""
+    import json
 
-    Returns
-    -------
-    pathlib.Path or None
-    """
-    if path is None:
-        return None
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise AriaInputError(f"--out {out}: exists and is not a directory")
-    resolved = {Path(p).resolve() for p in inputs if p}
-    if out.resolve() in resolved:
-        raise AriaInputError(f"--out {out}: is one of the inputs")
-    return out
+    from aria.io.output import json_safe
+
+    print(json.dumps(json_safe(obj), indent=2, allow_nan=False))

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-from aria.cli._common import prepare_out_dir
-
 __all__ = ["add_output_flags", "read_matrix", "read_vector", "emit", "start"]
 
 
@@ -22,8 +20,10 @@ def add_output_flags(p: argparse.ArgumentParser, out_help: str = "write the resu
 
 def start(args: argparse.Namespace, inputs: dict[str, str | None]) -> Path | None:
     """Check ``--out`` against the inputs before any work; remember the inputs for provenance."""
+    from aria.io.output import check_out_dir
+
     args.evaluate_inputs = inputs
-    return prepare_out_dir(getattr(args, "out", None), [v for v in inputs.values() if v])
+    return check_out_dir(getattr(args, "out", None), list(inputs.values()))
 
 
 def read_matrix(path: str, args: argparse.Namespace | None = None, *,

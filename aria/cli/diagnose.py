@@ -5,19 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
-from aria import examples
 from aria.cli._bootstrap import add_bootstrap_flags, check_bootstrap_args
-from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
-from aria.diagnostics.reliability import VerdictThresholds, diagnose
-from aria.diagnostics.residual import write_residual
+from aria.cli._common import (
+    BLOCK_ROWS,
+    add_command,
+    add_output_options,
+    add_progress_flags,
+    add_score_inputs,
+    print_json,
+    progress_bar,
+    score_source,
+)
 from aria.errors import AriaInputError
-from aria.io.output import write_json, write_table
-from aria.io.provenance import provenance_record
-from aria.io.scores import load_scores
-from aria.io.streaming import DEFAULT_BLOCK_ROWS
-from aria.report.text import format_diagnostics
 
 EPILOG = """\
 examples:
@@ -27,53 +26,32 @@ examples:
   aria diagnose scores_test_x_train.pt --transpose --out results/
   aria diagnose scores.npy --residual residual.npy --out results/
   aria diagnose scores.npy --bootstrap 1000 --seed 0 --json   # 95% CIs over queries
-
-exit status: 0 success, 2 bad input (one-line message on stderr), 1 internal error.
 """
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the ``diagnose`` sub-command."""
-    p = sub.add_parser(
-        "diagnose",
-        help="reliability diagnostics of a score matrix (correlation, energy, concentration)",
-        description=(
-            "Compute the reliability diagnostics of a training-segments x queries score matrix "
-            "in one streaming pass and give a verdict: collapsed, offset-dominated or "
-            "query-dependent."
-        ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("scores", nargs="?", help=".npy, .npz, .nc, .zarr or .pt score matrix")
-    p.add_argument("--example", choices=examples.NAMES,
-                   help="diagnose a shipped example matrix instead of SCORES")
-    p.add_argument("--tracks", metavar="MAP",
-                   help="segment->track map (.csv/.parquet with columns segment,track, or .npy)")
-    p.add_argument("--transpose", action="store_true",
-                   help="the file holds queries x training segments")
-    p.add_argument("--variable", help="array/variable name inside .npz/.nc/.zarr/.pt")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    p.add_argument("--out", metavar="DIR",
-                   help="write diagnostics.json, per_query.csv and provenance.json here")
+    from aria.diagnostics.verdict import VerdictThresholds
+
+    p = add_command(sub, "diagnose", epilog=EPILOG, description=(
+        "Compute the reliability diagnostics of a training-segments x queries score matrix "
+        "in one streaming pass and give a verdict: collapsed, offset-dominated or "
+        "query-dependent."))
+    add_score_inputs(p, example_help="diagnose a shipped example matrix instead of SCORES")
+    add_output_options(p, "write diagnostics.json, per_query.csv and provenance.json here")
     p.add_argument("--residual", metavar="PATH",
                    help="stream the rank-1 residual S - s1 u1 v1^T to this .npy (second pass)")
     p.add_argument("--spectrum-length", type=int, default=20, metavar="K",
                    help="leading energy ratios to report (default 20)")
-    p.add_argument("--block-rows", type=int, default=DEFAULT_BLOCK_ROWS, metavar="N",
-                   help=f"rows per computation block (default {DEFAULT_BLOCK_ROWS})")
+    p.add_argument("--block-rows", type=int, default=BLOCK_ROWS, metavar="N",
+                   help=f"rows per computation block (default {BLOCK_ROWS})")
     p.add_argument("--chunk-rows", type=int, default=None, metavar="N",
                    help="rows read from disk at a time (default: about 128 MiB)")
     t = VerdictThresholds()
     g = p.add_argument_group("verdict thresholds")
-    g.add_argument("--collapsed-corr", type=float, default=t.collapsed_corr, metavar="X")
-    g.add_argument("--collapsed-energy", type=float, default=t.collapsed_energy, metavar="X")
-    g.add_argument("--collapsed-max-concentration", type=float,
-                   default=t.collapsed_max_concentration, metavar="X")
-    g.add_argument("--offset-concentration", type=float, default=t.offset_concentration,
-                   metavar="X")
-    g.add_argument("--partial-offset-concentration", type=float,
-                   default=t.partial_offset_concentration, metavar="X")
+    for name in ("collapsed_corr", "collapsed_energy", "collapsed_max_concentration", "offset_concentration",
+                 "partial_offset_concentration"):
+        g.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(t, name), metavar="X")
     add_bootstrap_flags(p, seed_flags=("--seed", "--bootstrap-seed"))
     add_progress_flags(p, "always show a progress bar")
     p.set_defaults(func=run)
@@ -81,31 +59,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``aria diagnose``."""
-    if (args.scores is None) == (args.example is None):
-        raise AriaInputError("give either SCORES or --example NAME")
-    for name in ("spectrum_length", "block_rows"):
-        if getattr(args, name) < 1:
-            raise AriaInputError(f"--{name.replace('_', '-')} must be >= 1")
-    if args.chunk_rows is not None and args.chunk_rows < 1:
-        raise AriaInputError("--chunk-rows must be >= 1")
+    import numpy as np
+
+    from aria.diagnostics.reliability import VerdictThresholds, diagnose
+    from aria.diagnostics.residual import write_residual
+    from aria.io.output import check_out_dir, write_result_set
+    from aria.io.provenance import provenance_record
+    from aria.io.scores import load_scores
+    from aria.report.text import format_diagnostics
+
+    source = score_source(args)
     check_bootstrap_args(args)
-    try:
-        thresholds = VerdictThresholds(
-            collapsed_corr=args.collapsed_corr,
-            collapsed_energy=args.collapsed_energy,
-            collapsed_max_concentration=args.collapsed_max_concentration,
-            offset_concentration=args.offset_concentration,
-            partial_offset_concentration=args.partial_offset_concentration,
-        )
-    except ValueError as exc:
-        raise AriaInputError(str(exc)) from None
-    source = str(examples.path(args.example)) if args.example else args.scores
+    # VerdictThresholds checks its fields, diagnose() the spectrum and block sizes
+    thresholds = VerdictThresholds(
+        collapsed_corr=args.collapsed_corr,
+        collapsed_energy=args.collapsed_energy,
+        collapsed_max_concentration=args.collapsed_max_concentration,
+        offset_concentration=args.offset_concentration,
+        partial_offset_concentration=args.partial_offset_concentration,
+    )
     inputs = [source, args.tracks]
     if args.residual:
         res = Path(args.residual).resolve()
         if any(p and Path(p).resolve() == res for p in inputs):
             raise AriaInputError("--residual would overwrite an input file")
-    out_dir = prepare_out_dir(args.out, inputs)
+    out_dir = check_out_dir(args.out, inputs)
     scores = load_scores(source, tracks=args.tracks, transpose=args.transpose,
                          variable=args.variable)
     n = scores.sizes["segment"]
@@ -126,28 +104,21 @@ def run(args: argparse.Namespace) -> int:
     if args.residual:
         result["residual_path"] = str(args.residual)
     if out_dir is not None:
-        parameters = {
-            "transpose": args.transpose, "variable": args.variable,
-            "spectrum_length": args.spectrum_length, "block_rows": args.block_rows,
-            "chunk_rows": args.chunk_rows, "thresholds": result["thresholds"],
-            "residual": args.residual, "bootstrap": args.bootstrap, "confidence": args.confidence,
-        }
-        frame = diag.to_frame()
-        write_table(out_dir / "per_query.csv", frame)
-        if axis is not None:
-            write_table(out_dir / "rank1_u1_per_track.csv",
-                        axis.track_u1().reset_index())
-        write_json(out_dir / "diagnostics.json", result)
-        prov = provenance_record({"scores": source, "tracks": args.tracks}, parameters,
-                                 seeds={"bootstrap": args.bootstrap_seed} if args.bootstrap else None,
-                                 command=args.command_line)
-        write_json(out_dir / "provenance.json", prov)
+        parameters = {"transpose": args.transpose, "variable": args.variable,
+                      "spectrum_length": args.spectrum_length, "block_rows": args.block_rows,
+                      "chunk_rows": args.chunk_rows, "thresholds": result["thresholds"],
+                      "residual": args.residual, "bootstrap": args.bootstrap, "confidence": args.confidence}
+        write_result_set(out_dir, {
+            "per_query.csv": diag.to_frame(),
+            "rank1_u1_per_track.csv": axis.track_u1().reset_index() if axis is not None else None,
+            "diagnostics.json": result,
+            "provenance.json": provenance_record(
+                {"scores": source, "tracks": args.tracks}, parameters,
+                seeds={"bootstrap": args.bootstrap_seed} if args.bootstrap else None,
+                command=args.command_line),
+        })
     if args.json:
-        import json
-
-        from aria.io.output import json_safe
-
-        print(json.dumps(json_safe(result), indent=2, allow_nan=False))
+        print_json(result)
     else:
         print(format_diagnostics(diag, source=source, n_tracks=n_tracks))
         if out_dir is not None:

@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 import importlib
 
+from aria.cli._common import add_command
+
 #: Modules adding one ``aria features <kind>`` sub-command each (``add_parser(subparsers)``).
 FEATURE_COMMANDS: tuple[str, ...] = ("aria.cli.features_symbolic", "aria.cli.features_audio")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``aria features`` and its per-kind sub-commands."""
-    p = sub.add_parser(
-        "features",
-        help="extract per-track musical features (symbolic from MIDI, audio from audio files)",
-        description="Extract per-track feature tables (Parquet) for homogeneity analysis.",
-    )
+    p = add_command(sub, "features", "Extract per-track feature tables (Parquet) for homogeneity analysis.")
     kinds = p.add_subparsers(dest="kind", metavar="KIND", parser_class=type(p))
     for name in FEATURE_COMMANDS:
         importlib.import_module(name).add_parser(kinds)

@@ -64,10 +64,6 @@ def run(args: argparse.Namespace) -> int:
         raise AriaInputError(f"--out {out}: the feature table must be a .parquet file")
     if out.exists() and out.is_dir():
         raise AriaInputError(f"--out {out}: is a directory")
-    if args.shard_size is not None and args.shard_size < 1:
-        raise AriaInputError(f"--shard-size must be >= 1, got {args.shard_size}")
-    if args.file_timeout is not None and args.file_timeout <= 0:
-        raise AriaInputError("--file-timeout must be positive")
     config = load_audio_config(args.channelset, sr=args.sr)
     items = audio_items(args.paths, args.track_ids)
     if args.part is not None:

@@ -64,8 +64,6 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.paths and not args.spans:
         raise AriaInputError("give MIDI files/directories, or --spans")
-    if args.workers < 1:
-        raise AriaInputError(f"--workers must be >= 1, got {args.workers}")
     out = Path(args.out)
     if out.suffix.lower() != ".parquet":
         raise AriaInputError(f"--out {out}: must end in .parquet")

@@ -8,6 +8,9 @@ compare
     :func:`compare_methods`: one row per method, rankings and agreement with LDS.
 evidence
     :func:`query_evidence`: one query's top-K tracks, their similarity and z.
+pipeline
+    Methods given as files: :func:`~aria.evaluate.pipeline.evaluate_methods` (load -> diagnose ->
+    LDS -> homogeneity) and :func:`~aria.evaluate.pipeline.compare_files` (``aria compare``).
 unlearning
     :func:`mucs_skew`, :func:`unlearning_difference`, :func:`self_influence_rank` (spec 8).
 counterfactual

@@ -25,7 +25,8 @@ import numpy as np
 from aria.diagnostics.bootstrap import bootstrap_counts, check_bootstrap, percentile_interval
 from aria.params import Interval, validate_params
 
-__all__ = ["HomogeneityBootstrap", "homogeneity_bootstrap", "lds_bootstrap", "mean_bootstrap"]
+__all__ = ["HomogeneityBootstrap", "homogeneity_bootstrap", "lds_bootstrap", "mean_bootstrap",
+           "add_lds_intervals"]
 
 #: One-sided 5% threshold of the standard normal (as :data:`aria.groups.result.SIG_THRESHOLD`).
 _SIG = 1.645
@@ -238,3 +239,35 @@ def lds_bootstrap(lds_result, *, replicates: int = 1000, seed: int | None = 0, c
     return {"lds": _num(mean), "lds_ci": [_num(lo), _num(hi)], "replicates": replicates,
             "seed": seed if rng is None else None, "confidence": confidence,
             "resampled": "evaluated queries (their Spearman values), with replacement"}
+
+
+def add_lds_intervals(comparison, *, replicates: int = 1000, seed: int = 0,
+                      confidence: float = 0.95) -> list[str]:
+    """Set ``lds_ci`` on every method of a comparison whose LDS has per-query values.
+
+    Every method uses the same seed, so methods evaluated on the same queries are resampled
+    identically (a paired bootstrap); ``comparison.bootstrap`` records how.
+
+    Parameters
+    ----------
+    comparison : aria.evaluate.compare.Comparison
+        Modified in place.
+    replicates, seed, confidence
+        As :func:`lds_bootstrap`.
+
+    Returns
+    -------
+    list of str
+        One line per method whose LDS was given as a number (no per-query values, no interval).
+    """
+    notes = []
+    for m in comparison.methods:
+        if m.lds_result is not None:
+            m.lds_ci = lds_bootstrap(m.lds_result, replicates=replicates, seed=seed,
+                                     confidence=confidence)["lds_ci"]
+        elif m.lds is not None:
+            notes.append(f"{m.name}: no LDS interval: a precomputed LDS has no per-query values")
+    comparison.bootstrap = {"replicates": replicates, "seed": seed, "confidence": confidence,
+                            "method": "percentile",
+                            "resampled": "queries, with replacement (the same draws for every method)"}
+    return notes

@@ -141,6 +141,7 @@ class Comparison:
     agreement: list[Agreement]
     homogeneity_k: int | None = None
     channels: list[str] = field(default_factory=list)
+    bootstrap: dict | None = None
 
     @property
     def ranked(self) -> list[MethodRow]:
@@ -227,6 +228,7 @@ class Comparison:
             "agreement_with_lds": [a.__dict__ for a in self.agreement],
             "homogeneity_k": self.homogeneity_k,
             "channels": list(self.channels),
+            **({"bootstrap": dict(self.bootstrap)} if self.bootstrap else {}),
         })
 
 

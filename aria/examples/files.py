@@ -5,8 +5,6 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 __all__ = ["shipped_file", "write_npz_examples"]
 
 
@@ -43,6 +41,8 @@ def write_npz_examples(directory: str | Path, names, generate_one, seed: int) ->
     -------
     list of pathlib.Path
     """
+    import numpy as np
+
     from aria.io.atomic import atomic_path
 
     out = []

@@ -75,6 +75,7 @@ __all__ = [
     "DEFAULT_META_COLUMNS", "FeatureSpec", "channelset_fingerprint", "feature_specs",
     "load_channelset", "read_feature_table", "rows_to_table", "table_metadata", "table_schema",
     "write_feature_table", "FeatureTable", "load_feature_table", "feature_table_from_frame",
+    "recorded_channel_set", "resolve_channel_set",
 ]
 
 #: Metadata columns every extracted row carries between ``track`` and ``status``.
@@ -501,6 +502,73 @@ def load_feature_table(path: str | os.PathLike[str], channel_set: ChannelSet) ->
             if key != "pandas":
                 meta[key] = v.decode(errors="replace")
     return _from_arrow(table, channel_set, str(p), meta)
+
+
+def recorded_channel_set(path: str | os.PathLike[str]) -> str | None:
+    """The shipped channel set a feature table says it was extracted with, if any.
+
+    Reads only the Parquet schema's ``aria.channelset`` metadata (written by ``aria features``).
+
+    Parameters
+    ----------
+    path : path-like
+        A Parquet feature table.
+
+    Returns
+    -------
+    str or None
+        ``"audio"``, ``"symbolic"`` (a shipped set), or None when the table records no
+        channel set, records one that is not shipped, or cannot be read (reading it
+        properly then reports why).
+
+    Examples
+    --------
+    >>> import aria
+    >>> recorded_channel_set(aria.examples.features_path())
+    'symbolic'
+    """
+    from aria._resources import features_dir
+
+    try:
+        metadata = pq.read_schema(Path(path)).metadata or {}
+    except Exception:  # unreadable: load_feature_table gives the one-line reason
+        return None
+    name = metadata.get(b"aria.channelset", b"").decode(errors="replace")
+    return name if name and (features_dir() / f"{name}.toml").is_file() else None
+
+
+def resolve_channel_set(channels: str | os.PathLike[str] | None, features: object,
+                        default: str) -> str | os.PathLike[str]:
+    """The one ``--channels`` default rule: given, else recorded in the table, else ``default``.
+
+    Parameters
+    ----------
+    channels : str or path-like or None
+        The channel set asked for (None = not given).
+    features : path-like or pandas.DataFrame or None
+        The feature table; only a path can record a channel set.
+    default : str
+        Channel set when neither is known.
+
+    Returns
+    -------
+    str or path-like
+
+    Examples
+    --------
+    >>> import aria
+    >>> resolve_channel_set(None, aria.examples.features_path(), "audio")
+    'symbolic'
+    >>> resolve_channel_set("audio", aria.examples.features_path(), "symbolic")
+    'audio'
+    >>> resolve_channel_set(None, None, "audio")
+    'audio'
+    """
+    if channels is not None:
+        return channels
+    if isinstance(features, str | os.PathLike):
+        return recorded_channel_set(features) or default
+    return default
 
 
 @validate_params({"frame": pd.DataFrame, "channel_set": ChannelSet, "source": "str"})

@@ -15,7 +15,7 @@ from aria.io.validate import (
 )
 from aria.params import InstanceOf, Interval, validate_params
 
-__all__ = ["load_track_map", "load_query_metadata", "normalize_ids"]
+__all__ = ["load_track_map", "load_query_metadata", "load_query_labels", "normalize_ids"]
 
 
 def normalize_ids(ids: np.ndarray) -> np.ndarray:
@@ -157,3 +157,42 @@ def load_query_metadata(source: str | os.PathLike[str], query_ids: np.ndarray) -
             f"{p}: no metadata for {missing.size} queries (e.g. {missing[0]!r})"
         )
     return df.set_index("query").loc[qids]
+
+
+def load_query_labels(source: str | os.PathLike[str], query_ids: np.ndarray,
+                      column: str | None = None) -> pd.Series:
+    r"""One label column of the query metadata, aligned to the score matrix's queries.
+
+    Parameters
+    ----------
+    source : path-like
+        Query metadata (see :func:`load_query_metadata`).
+    query_ids : numpy.ndarray
+        The score matrix's query ids.
+    column : str, optional
+        Label column; may be omitted when the table has exactly one besides ``query``.
+
+    Returns
+    -------
+    pandas.Series
+        Query id -> label, named after the column.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = pathlib.Path(d) / "meta.csv"
+    ...     _ = path.write_text("query,genre\nq1,rock\nq0,jazz\n")
+    ...     load_query_labels(path, np.array(["q0", "q1"])).tolist()
+    ['jazz', 'rock']
+    """
+    meta = load_query_metadata(source, query_ids)
+    columns = ", ".join(map(str, meta.columns))
+    if column is None:
+        if meta.shape[1] != 1:
+            raise AriaInputError(f"{source}: choose the label column (columns: {columns})",
+                                 parameter="column")
+        column = meta.columns[0]
+    if column not in meta.columns:
+        raise AriaInputError(f"{source}: no column {column!r} (columns: {columns})")
+    return meta[column].rename(column)

@@ -3,7 +3,8 @@
 Modules
 -------
 text
-    Plain-text rendering for the terminal.
+    Plain-text rendering for the terminal (diagnostics, comparison, evidence, homogeneity),
+    with the one number formatter :func:`~aria.report.text.fmt_number`.
 plot
     matplotlib figures (needs the ``notebook`` extra).
 html
@@ -33,7 +34,7 @@ _LAZY = {
     "method_warnings": "aria.report.html",
     "slugify": "aria.report.html",
     "make_report": "aria.report.pipeline",
-    "ReportRequest": "aria.report.pipeline",
+    "Report": "aria.report.pipeline",
 }
 
 __all__ = sorted(_LAZY)

@@ -28,7 +28,7 @@ from aria.errors import AriaDependencyError
 from aria.evaluate.compare import Comparison
 from aria.io.output import json_safe
 from aria.params import InstanceOf, Interval, MappingOf, validate_params
-from aria.report.render import fmt_number
+from aria.report.text import fmt_number
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from aria.evaluate.evidence import QueryEvidence

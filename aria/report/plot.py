@@ -23,6 +23,7 @@ import numpy as np
 
 from aria.errors import AriaDependencyError, AriaInputError
 from aria.params import InstanceOf, Interval, Options, validate_params
+from aria.report.text import fmt_number
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from matplotlib.figure import Figure
@@ -153,8 +154,8 @@ def plot_energy_spectrum(diag: Diagnostics, *, title: str | None = None) -> Figu
     from matplotlib.patches import Patch
 
     handles = [
-        Patch(color=OKABE_ITO["vermillion"], label=f"E1 = {_fmt(diag.energy_ratio_1)}"),
-        Patch(color=OKABE_ITO["blue"], label=f"E2:5 = {_fmt(diag.energy_ratio_2_5)}"),
+        Patch(color=OKABE_ITO["vermillion"], label=f"E1 = {fmt_number(diag.energy_ratio_1, 3, 'undefined')}"),
+        Patch(color=OKABE_ITO["blue"], label=f"E2:5 = {fmt_number(diag.energy_ratio_2_5, 3, 'undefined')}"),
         ax.lines[0],
     ]
     ax.legend(handles=handles, loc="center right", frameon=False)
@@ -601,10 +602,6 @@ def plot_compare(comparison: Comparison, *, title: str | None = None) -> Figure:
 # ---------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------
-
-
-def _fmt(x: float) -> str:
-    return "undefined" if x is None or not math.isfinite(float(x)) else f"{float(x):.3f}"
 
 
 @validate_params({"fmt": Options(FORMATS, ignore_case=True), "dpi": _DPI})

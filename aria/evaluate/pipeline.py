@@ -1,0 +1,407 @@
+"""The per-method pipeline over files, shared by ``aria compare`` and ``aria report``.
+
+:func:`resolve_methods` turns score files and shipped example names into sources and unique
+method names; :func:`evaluate_methods` then takes each method through the same steps (load ->
+diagnose -> LDS -> homogeneity), one matrix in memory at a time; :func:`compare_files` is the
+whole ``aria compare`` run (the report's is :func:`aria.report.make_report`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aria.errors import AriaInputError
+
+if TYPE_CHECKING:  # annotations only; imported lazily at run time
+    import pandas as pd
+    import xarray as xr
+
+    from aria.diagnostics.reliability import Diagnostics
+    from aria.evaluate.compare import Comparison
+    from aria.evaluate.lds import GroundTruth, LDSResult
+    from aria.groups.result import HomogeneityResult
+    from aria.groups.setup import HomogeneitySetup
+
+__all__ = ["ProgressFactory", "MethodEvaluation", "FileComparison", "resolve_methods", "check_lds_methods",
+           "evaluate_methods", "compare_files"]
+
+#: ``progress(label, total)`` -> context manager yielding an ``update(n)`` callback (or None).
+ProgressFactory = Callable[[str, int], AbstractContextManager]
+PathLike = str | os.PathLike[str]
+
+
+def resolve_methods(scores: Sequence[PathLike] = (), examples: Sequence[str] = (),
+                    names: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
+    """Sources and unique method names of score files and shipped examples.
+
+    Parameters
+    ----------
+    scores : sequence of path-like
+        Score matrix files, one per method.
+    examples : sequence of str
+        Shipped examples (:data:`aria.examples.NAMES`), added after ``scores``.
+    names : sequence of str, optional
+        Method names, one per source (default: file stems and example names, made
+        unique by appending ``-2``, ``-3``...).
+
+    Returns
+    -------
+    (list of str, list of str)
+        Source paths and method names.
+
+    Examples
+    --------
+    >>> sources, names = resolve_methods(["a/trak.npy", "b/trak.npy"], examples=["collapsed"])
+    >>> names
+    ['trak', 'trak-2', 'collapsed']
+    """
+    from aria import examples as registry
+
+    sources = [str(s) for s in scores] + [str(registry.path(e)) for e in examples]
+    if not sources:
+        raise AriaInputError("give at least one score matrix or example", parameter="scores")
+    default = [Path(s).stem for s in scores] + list(examples)
+    resolved = list(names) if names else default
+    if len(resolved) != len(sources):
+        raise AriaInputError(f"names has {len(resolved)} names for {len(sources)} score matrices",
+                             parameter="names")
+    if len(set(resolved)) != len(resolved):
+        if names:
+            raise AriaInputError("names must be unique", parameter="names")
+        seen: dict[str, int] = {}
+        unique = []
+        for n in resolved:
+            seen[n] = seen.get(n, 0) + 1
+            unique.append(n if seen[n] == 1 else f"{n}-{seen[n]}")
+        resolved = unique
+    return sources, resolved
+
+
+def check_lds_methods(values: Mapping[str, float], names: Sequence[str], source: PathLike) -> None:
+    """Refuse precomputed LDS values (from ``source``) for methods that are not being compared.
+
+    Parameters
+    ----------
+    values : mapping
+        Method name -> LDS.
+    names : sequence of str
+        The methods.
+    source : path-like
+        Where the values were read from (named in the error).
+
+    Examples
+    --------
+    >>> check_lds_methods({"a": 0.3}, ["a", "b"], "lds.json")
+    """
+    unknown = set(values) - set(names)
+    if unknown:
+        raise AriaInputError(f"{source}: LDS for unknown method(s) {', '.join(sorted(unknown))}; "
+                             f"methods are {', '.join(names)}")
+
+
+@dataclass
+class MethodEvaluation:
+    """One method taken through :func:`evaluate_methods`.
+
+    Attributes
+    ----------
+    name : str
+        Method name.
+    source : str
+        Score file.
+    scores : xarray.DataArray
+        The loaded matrix.
+    diagnostics : Diagnostics
+        Its reliability diagnostics.
+    n_tracks : int
+        Distinct tracks of the matrix.
+    lds : LDSResult or None
+        LDS against the ground truth, when one was given.
+    homogeneity : HomogeneityResult or None
+        Homogeneity with the shared setup, when one was given and it could be computed.
+    homogeneity_error : str or None
+        Why homogeneity was skipped for this method (e.g. no track has features).
+    """
+
+    name: str
+    source: str
+    scores: xr.DataArray
+    diagnostics: Diagnostics
+    n_tracks: int
+    lds: LDSResult | None = None
+    homogeneity: HomogeneityResult | None = None
+    homogeneity_error: str | None = None
+
+
+def evaluate_methods(
+    sources: Sequence[PathLike],
+    names: Sequence[str],
+    *,
+    tracks: PathLike | None = None,
+    transpose: bool = False,
+    variable: str | None = None,
+    lds_gt: PathLike | GroundTruth | None = None,
+    gt_target_kind: str | None = None,
+    setup: HomogeneitySetup | None = None,
+    residual: bool = False,
+    alignment: bool = True,
+    labels: Callable[[xr.DataArray], pd.Series | None] | None = None,
+    progress: ProgressFactory | None = None,
+    bootstrap: Mapping[str, object] | None = None,
+) -> Iterator[MethodEvaluation]:
+    """Load, diagnose, score (LDS) and analyse (homogeneity) each method, one matrix at a time.
+
+    Parameters
+    ----------
+    sources, names : sequence
+        Score files and method names (:func:`resolve_methods`).
+    tracks : path-like, optional
+        Segment -> track map applied to every matrix.
+    transpose : bool
+        The files hold queries x segments.
+    variable : str, optional
+        Array/variable inside ``.npz``/``.nc``/``.zarr``/``.pt`` files.
+    lds_gt : path-like or GroundTruth, optional
+        Retraining ground truth (``GT.npz``, read once for the first matrix's row count).
+    gt_target_kind : {"score", "loss"}, optional
+        Overrides the file's ``target_kind``.
+    setup : HomogeneitySetup, optional
+        Channel set, feature table and null parameters shared by every method.
+    residual, alignment : bool
+        Passed to :meth:`HomogeneitySetup.run`.
+    labels : callable, optional
+        ``labels(scores)`` -> query labels for the confound analysis (or None).
+    progress : callable, optional
+        :data:`ProgressFactory` for the diagnostics pass.
+    bootstrap : mapping, optional
+        ``bootstrap``, ``bootstrap_seed``, ``confidence`` passed to :func:`aria.diagnose`
+        (intervals over queries of rho_bar, C_bar and E1).
+
+    Yields
+    ------
+    MethodEvaluation
+        In input order. A homogeneity failure due to the input (:class:`AriaInputError`) is
+        recorded in ``homogeneity_error`` and the next method goes on.
+
+    Examples
+    --------
+    >>> import aria
+    >>> sources, names = resolve_methods(examples=["query-dependent", "collapsed"])
+    >>> [(m.name, m.diagnostics.verdict) for m in evaluate_methods(sources, names)]
+    [('query-dependent', 'query-dependent'), ('collapsed', 'collapsed')]
+    """
+    from aria.diagnostics.reliability import diagnose
+    from aria.evaluate.lds import GroundTruth
+    from aria.evaluate.lds import lds as compute_lds
+    from aria.io.groundtruth import load_ground_truth
+    from aria.io.scores import load_scores
+
+    gt = lds_gt if isinstance(lds_gt, GroundTruth) else None
+    for name, src in zip(names, sources, strict=True):
+        scores = load_scores(src, tracks=tracks, transpose=transpose, variable=variable)
+        n_rows = scores.sizes["segment"]
+        with progress(f"diagnose {name}", n_rows) if progress else nullcontext() as update:
+            diag = diagnose(scores, progress=update, **(bootstrap or {}))
+        ev = MethodEvaluation(name, str(src), scores, diag, len(set(scores.coords["track"].values.tolist())))
+        if lds_gt is not None:
+            if gt is None:
+                gt = load_ground_truth(lds_gt, n_rows, target_kind=gt_target_kind)
+            ev.lds = compute_lds(scores, gt)
+        if setup is not None:
+            query_labels = labels(scores) if labels is not None else None
+            try:
+                ev.homogeneity = setup.run(scores, diag, residual=residual, labels=query_labels,
+                                           alignment=alignment)
+            except AriaInputError as exc:  # e.g. no track of this matrix has features: report, go on
+                ev.homogeneity_error = str(exc)
+        yield ev
+
+
+@dataclass
+class FileComparison:
+    """Result of :func:`compare_files`.
+
+    Attributes
+    ----------
+    comparison : Comparison
+        The comparison table, rankings and agreement with LDS.
+    sources : dict
+        Method name -> score file.
+    provenance : dict or None
+        The provenance record, when results were written.
+    written : list of pathlib.Path
+        Files written into ``out``.
+    notices : list of str
+        Warnings, one line each, as ``aria compare`` prints them on stderr.
+    """
+
+    comparison: Comparison
+    sources: dict[str, str]
+    provenance: dict | None = None
+    written: list[Path] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def compare_files(
+    scores: Sequence[PathLike] = (),
+    *,
+    examples: Sequence[str] = (),
+    names: Sequence[str] | None = None,
+    tracks: PathLike | None = None,
+    transpose: bool = False,
+    variable: str | None = None,
+    lds: PathLike | None = None,
+    lds_gt: PathLike | GroundTruth | None = None,
+    gt_target_kind: str | None = None,
+    features: PathLike | None = None,
+    channels: PathLike | None = None,
+    k: int = 10,
+    null_groups: int = 1000,
+    seed: int = 0,
+    normalize: str = "auto",
+    cache_dir: PathLike | None = None,
+    out: PathLike | None = None,
+    command: Sequence[str] | None = None,
+    progress: ProgressFactory | None = None,
+    log: Callable[[str], None] | None = None,
+    bootstrap: int = 0,
+    bootstrap_seed: int = 0,
+    confidence: float = 0.95,
+) -> FileComparison:
+    """Compare attribution methods given as score files: what ``aria compare`` runs.
+
+    Parameters
+    ----------
+    scores : sequence of path-like
+        Score matrices, one per method.
+    examples : sequence of str
+        Shipped example matrices added as methods.
+    names : sequence of str, optional
+        Method names (default: file stems, example names).
+    tracks, transpose, variable
+        How to read the files (:func:`aria.load_scores`).
+    lds : path-like, optional
+        Precomputed LDS per method (``LDS.json``).
+    lds_gt : path-like or GroundTruth, optional
+        Retraining ground truth; Aria computes each method's LDS. Not with ``lds``.
+    gt_target_kind : {"score", "loss"}, optional
+        Overrides ``GT.npz``'s ``target_kind``.
+    features : path-like, optional
+        Feature table: adds per-channel homogeneity at ``k`` to the comparison.
+    channels : str or path-like, optional
+        Channel set (default: the one recorded in the feature table, else ``"symbolic"``).
+    k : int
+        Group size of the homogeneity summaries.
+    null_groups, seed : int
+        Random reference groups and their seed.
+    normalize : {"auto", "zscore", "rank"}
+        Per-query normalization.
+    cache_dir : path-like, optional
+        On-disk null cache (default: a temporary one for this call).
+    out : path-like, optional
+        Write ``comparison.csv``, ``comparison.json``, ``agreement.csv`` (with LDS) and
+        ``provenance.json`` here.
+    command : sequence of str, optional
+        Command line recorded in the provenance.
+    progress : callable, optional
+        :data:`ProgressFactory` for the diagnostics passes.
+    log : callable, optional
+        Called with each warning line as it happens (they are also in ``notices``).
+    bootstrap : int
+        Bootstrap replicates over queries (0 = none): intervals of each method's rho_bar, C_bar,
+        E1 and, when computed from ``lds_gt``, LDS (:mod:`aria.evaluate.bootstrap`).
+    bootstrap_seed : int
+        Seed of the bootstrap (the same for every method: a paired bootstrap).
+    confidence : float
+        Coverage of the intervals.
+
+    Returns
+    -------
+    FileComparison
+
+    Examples
+    --------
+    >>> run = compare_files(examples=["query-dependent", "offset-dominated", "collapsed"])
+    >>> [m.name for m in run.comparison.ranked], list(run.comparison.to_dict()["excluded"])
+    (['query-dependent', 'offset-dominated'], ['collapsed'])
+    """
+    from aria.evaluate.compare import compare_methods
+    from aria.features.table import resolve_channel_set
+    from aria.groups.setup import HomogeneitySetup, homogeneity_summary
+    from aria.io.groundtruth import load_lds_values
+    from aria.io.output import check_out_dir, write_result_set
+    from aria.io.provenance import provenance_record
+
+    if lds is not None and lds_gt is not None:
+        raise AriaInputError("give precomputed LDS values or a ground truth, not both")
+    sources, names = resolve_methods(scores, examples, names)
+    inputs = {f"scores[{n}]": s for n, s in zip(names, sources, strict=True)}
+    inputs.update(tracks=tracks, lds=lds, lds_gt=_path_or_none(lds_gt), features=features)
+    out_dir = check_out_dir(out, [v for v in inputs.values() if v])
+    lds_values: dict = {}
+    if lds is not None:
+        lds_values = load_lds_values(lds)
+        check_lds_methods(lds_values, names, lds)
+    notices: list[str] = []
+    diags, homog = {}, {}
+    boot_kw = ({"bootstrap": bootstrap, "bootstrap_seed": bootstrap_seed, "confidence": confidence}
+               if bootstrap else None)
+    with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache:
+        setup = None
+        if features is not None:
+            setup = HomogeneitySetup.load(features, resolve_channel_set(channels, features, "symbolic"),
+                                          k=[k], null_groups=null_groups, seed=seed, normalize=normalize,
+                                          cache_dir=cache_dir or tmp_cache)
+        for ev in evaluate_methods(sources, names, tracks=tracks, transpose=transpose, variable=variable,
+                                   lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
+                                   alignment=False, progress=progress, bootstrap=boot_kw):
+            diags[ev.name] = ev.diagnostics
+            if ev.lds is not None:
+                lds_values[ev.name] = ev.lds
+            if ev.homogeneity is not None:
+                homog[ev.name] = homogeneity_summary(ev.homogeneity)
+            elif ev.homogeneity_error is not None:
+                _notice(notices, log,
+                        f"aria: warning: {ev.name}: homogeneity skipped: {ev.homogeneity_error}")
+    named_sources = dict(zip(names, sources, strict=True))
+    comparison = compare_methods(diags, lds=lds_values, homogeneity=homog or None,
+                                 homogeneity_k=k if homog else None, sources=named_sources)
+    if bootstrap:
+        from aria.evaluate.bootstrap import add_lds_intervals
+
+        for line in add_lds_intervals(comparison, replicates=bootstrap, seed=bootstrap_seed,
+                                      confidence=confidence):
+            _notice(notices, log, f"aria: warning: {line}")
+    result = FileComparison(comparison, named_sources, notices=notices)
+    if out_dir is not None:
+        params = {"names": names, "transpose": transpose, "variable": variable,
+                  "gt_target_kind": gt_target_kind, "bootstrap": bootstrap, "confidence": confidence}
+        seeds = {"bootstrap": bootstrap_seed} if bootstrap else {}
+        if setup is not None:
+            params.update(setup.parameters())
+            seeds["null_groups"] = seed
+        result.provenance = provenance_record(inputs, params, seeds=seeds, command=command)
+        result.written = write_result_set(out_dir, {
+            "comparison.csv": comparison.to_frame(),
+            "comparison.json": comparison.to_dict(),
+            "agreement.csv": comparison.agreement_frame() if comparison.agreement else None,
+            "provenance.json": result.provenance,
+        })
+    return result
+
+
+def _path_or_none(value: object) -> PathLike | None:
+    """A path argument for the provenance record (in-memory objects have no file to hash)."""
+    return value if isinstance(value, str | os.PathLike) else None
+
+
+def _notice(notices: list[str], log: Callable[[str], None] | None, line: str) -> None:
+    notices.append(line)
+    if log is not None:
+        log(line)
