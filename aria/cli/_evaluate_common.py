@@ -5,17 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # annotations only
+    import numpy as np
 
-__all__ = ["add_output_flags", "read_matrix", "read_vector", "emit", "start"]
-
-
-def add_output_flags(p: argparse.ArgumentParser, out_help: str = "write the result JSON, tables and "
-                     "provenance.json here") -> None:
-    """``--json`` and ``--out DIR``."""
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    p.add_argument("--out", metavar="DIR", help=out_help)
+__all__ = ["read_matrix", "read_vector", "emit", "start"]
 
 
 def start(args: argparse.Namespace, inputs: dict[str, str | None]) -> Path | None:
@@ -26,25 +21,30 @@ def start(args: argparse.Namespace, inputs: dict[str, str | None]) -> Path | Non
     return check_out_dir(getattr(args, "out", None), list(inputs.values()))
 
 
-def read_matrix(path: str, args: argparse.Namespace | None = None, *,
-                with_ids: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+def read_matrix(
+    path: str, args: argparse.Namespace | None = None, *, with_ids: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """A 2-D array (rows x columns) read with :func:`aria.io.scores.load_scores` (no pickle, checked).
 
     With ``with_ids``, also the column (query) ids.
     """
+    import numpy as np
+
     from aria.io.scores import load_scores
     from aria.io.validate import check_finite
 
-    da = load_scores(path, transpose=bool(getattr(args, "transpose", False)),
-                     variable=getattr(args, "variable", None))
+    da = load_scores(
+        path, transpose=bool(getattr(args, "transpose", False)), variable=getattr(args, "variable", None)
+    )
     arr = np.asarray(da.values, dtype=np.float64)
     qids = np.asarray(da.coords["query"].values).astype(str)
     check_finite(arr, 0, qids, path)
     return (arr, qids) if with_ids else arr
 
 
-def read_vector(path: str, column: str | None = None, what: str = "values",
-                flag: str = "--column") -> np.ndarray:
+def read_vector(
+    path: str, column: str | None = None, what: str = "values", flag: str = "--column"
+) -> np.ndarray:
     """A 1-D array from ``.npy`` or a table column (:func:`aria.io.vectors.load_vector`).
 
     An error about the ``column`` parameter names ``flag``, the option that sets it.
@@ -60,9 +60,18 @@ def read_vector(path: str, column: str | None = None, what: str = "values",
         raise AriaInputError(f"{flag}: {str(exc).removeprefix('column: ')}") from None
 
 
-def emit(args: argparse.Namespace, out_dir: Path | None, name: str, result: dict, text: list[str], *,
-         tables: dict | None = None, arrays: dict | None = None, parameters: dict | None = None,
-         seeds: dict | None = None) -> None:
+def emit(
+    args: argparse.Namespace,
+    out_dir: Path | None,
+    name: str,
+    result: dict,
+    text: list[str],
+    *,
+    tables: dict | None = None,
+    arrays: dict | None = None,
+    parameters: dict | None = None,
+    seeds: dict | None = None,
+) -> None:
     """Write ``--out`` (``name.json``, tables, arrays, ``provenance.json``) and print JSON or text.
 
     Parameters
@@ -84,6 +93,8 @@ def emit(args: argparse.Namespace, out_dir: Path | None, name: str, result: dict
     parameters, seeds : dict, optional
         Recorded in ``provenance.json``.
     """
+    import numpy as np
+
     from aria.io.output import json_safe, write_json, write_table
 
     written = []
@@ -100,8 +111,12 @@ def emit(args: argparse.Namespace, out_dir: Path | None, name: str, result: dict
                 np.save(fh, np.asarray(arr), allow_pickle=False)
             written.append(fname)
         write_json(out_dir / f"{name}.json", result)
-        prov = provenance_record(getattr(args, "evaluate_inputs", {}), parameters or {}, seeds=seeds,
-                                 command=getattr(args, "command_line", None))
+        prov = provenance_record(
+            getattr(args, "evaluate_inputs", {}),
+            parameters or {},
+            seeds=seeds,
+            command=getattr(args, "command_line", None),
+        )
         write_json(out_dir / "provenance.json", prov)
         written += [f"{name}.json", "provenance.json"]
     if args.json:

@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from aria.cli._bootstrap import add_bootstrap_flags, check_bootstrap_args
 from aria.cli._common import (
     add_command,
     add_homogeneity_options,
@@ -43,6 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_lds_options(p)
     add_homogeneity_options(p, k="one", channels_default="symbolic")
     add_output_options(p, "write comparison.csv, comparison.json, agreement.csv, provenance.json here")
+    from aria.cli._bootstrap import add_bootstrap_flags
+
     add_bootstrap_flags(p, what="each method's LDS (with --lds-gt) and rho_bar, C_bar, E1")
     add_progress_flags(p, "show progress on stderr")
     p.set_defaults(func=run)
@@ -50,6 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``aria compare``."""
+    from aria.cli._bootstrap import check_bootstrap_args
     from aria.evaluate.pipeline import compare_files
     from aria.report.text import format_comparison
 

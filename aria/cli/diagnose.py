@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from aria.cli._bootstrap import add_bootstrap_flags, check_bootstrap_args
 from aria.cli._common import (
     BLOCK_ROWS,
     add_command,
@@ -52,6 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     for name in ("collapsed_corr", "collapsed_energy", "collapsed_max_concentration", "offset_concentration",
                  "partial_offset_concentration"):
         g.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(t, name), metavar="X")
+    from aria.cli._bootstrap import add_bootstrap_flags
+
     add_bootstrap_flags(p, seed_flags=("--seed", "--bootstrap-seed"))
     add_progress_flags(p, "always show a progress bar")
     p.set_defaults(func=run)
@@ -69,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     from aria.report.text import format_diagnostics
 
     source = score_source(args)
+    from aria.cli._bootstrap import check_bootstrap_args
+
     check_bootstrap_args(args)
     # VerdictThresholds checks its fields, diagnose() the spectrum and block sizes
     thresholds = VerdictThresholds(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aria.cli._bootstrap import check_bootstrap_args
-from aria.cli._evaluate_common import add_output_flags, emit, read_vector, start
+from aria.cli._common import add_output_options
 
 _FORMAT = argparse.RawDescriptionHelpFormatter
 
@@ -31,7 +30,7 @@ def add_parsers(verbs: argparse._SubParsersAction) -> None:
         default="auto",
         help="p-value: exact for small samples without ties (auto, default) or normal approximation",
     )
-    add_output_flags(p)
+    add_output_options(p, "write the result JSON, tables and provenance.json here")
     p.set_defaults(func=run_auc)
 
     p = verbs.add_parser(
@@ -58,12 +57,13 @@ def add_parsers(verbs: argparse._SubParsersAction) -> None:
         help="seed of the bootstrap's numpy Generator (default 0; recorded in provenance)",
     )
     p.add_argument("--confidence", type=float, default=0.95, metavar="C", help="coverage (default 0.95)")
-    add_output_flags(p)
+    add_output_options(p, "write the result JSON, tables and provenance.json here")
     p.set_defaults(func=run_simdiff)
 
 
 def run_auc(args: argparse.Namespace) -> int:
     """Execute ``aria evaluate auc``."""
+    from aria.cli._evaluate_common import emit, read_vector, start
     from aria.evaluate.counterfactual import counterfactual_auc
 
     out = start(args, {"sim_random": args.random, "sim_method": args.method})
@@ -94,6 +94,8 @@ def run_auc(args: argparse.Namespace) -> int:
 
 def run_simdiff(args: argparse.Namespace) -> int:
     """Execute ``aria evaluate simdiff``."""
+    from aria.cli._bootstrap import check_bootstrap_args
+    from aria.cli._evaluate_common import emit, read_vector, start
     from aria.evaluate.counterfactual import similarity_difference
 
     check_bootstrap_args(args)

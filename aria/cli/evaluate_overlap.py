@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
-from aria.cli._evaluate_common import add_output_flags, emit, read_matrix, start
+from aria.cli._common import add_output_options
 from aria.errors import AriaInputError
 
 _FORMAT = argparse.RawDescriptionHelpFormatter
@@ -27,7 +25,7 @@ def add_parsers(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("scores", nargs="+", help="one or two score matrices (training items x queries)")
     p.add_argument("--k", type=int, required=True, help="top-k size")
     p.add_argument("--transpose", action="store_true", help="the files hold queries x training items")
-    add_output_flags(p)
+    add_output_options(p, "write the result JSON, tables and provenance.json here")
     p.set_defaults(func=run_overlap)
 
     p = verbs.add_parser(
@@ -44,14 +42,16 @@ def add_parsers(verbs: argparse._SubParsersAction) -> None:
         "--save", required=True, metavar="ENSEMBLE.npy", help="write the ensemble score matrix here"
     )
     p.add_argument("--transpose", action="store_true", help="the files hold queries x training items")
-    add_output_flags(p)
+    add_output_options(p, "write the result JSON, tables and provenance.json here")
     p.set_defaults(func=run_ensemble)
 
 
 def run_overlap(args: argparse.Namespace) -> int:
     """Execute ``aria evaluate overlap``."""
+    import numpy as np
     import pandas as pd
 
+    from aria.cli._evaluate_common import emit, read_matrix, start
     from aria.evaluate.overlap import topk_cardinality, topk_overlap_methods, topk_overlap_queries
 
     if len(args.scores) > 2:
@@ -91,6 +91,9 @@ def run_ensemble(args: argparse.Namespace) -> int:
     """Execute ``aria evaluate ensemble``."""
     from pathlib import Path
 
+    import numpy as np
+
+    from aria.cli._evaluate_common import emit, read_matrix, start
     from aria.evaluate.ensemble import rank_ensemble
     from aria.io.atomic import atomic_path
 

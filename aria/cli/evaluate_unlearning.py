@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
-from aria.cli._evaluate_common import add_output_flags, emit, read_matrix, read_vector, start
+from aria.cli._common import add_output_options
 from aria.errors import AriaInputError
 
 _FORMAT = argparse.RawDescriptionHelpFormatter
@@ -26,7 +24,7 @@ def add_parsers(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("unlearned", help="unlearned model's losses, same shape")
     p.add_argument("--eps", type=float, default=1e-3, help="stabilizer (default 1e-3)")
     p.add_argument("--transpose", action="store_true", help="the files hold noise pairs x items")
-    add_output_flags(p)
+    add_output_options(p, "write the result JSON, tables and provenance.json here")
     p.set_defaults(func=run_skew)
 
     p = verbs.add_parser(
@@ -40,7 +38,7 @@ def add_parsers(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("original", help="original model's losses")
     p.add_argument("unlearned", help="unlearned model's losses, same shape")
     p.add_argument("--column", help="column of CSV inputs")
-    add_output_flags(p)
+    add_output_options(p, "write the result JSON, tables and provenance.json here")
     p.set_defaults(func=run_unlearning)
 
     p = verbs.add_parser(
@@ -59,11 +57,13 @@ def add_parsers(verbs: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--column", help="column of a CSV --self-index")
     p.add_argument("--transpose", action="store_true", help="the file holds queries x training items")
-    add_output_flags(p)
+    add_output_options(p, "write the result JSON, tables and provenance.json here")
     p.set_defaults(func=run_self_rank)
 
 
-def _summary(x: np.ndarray) -> dict:
+def _summary(x) -> dict:
+    import numpy as np
+
     return {
         "mean": float(x.mean()),
         "min": float(x.min()),
@@ -74,8 +74,10 @@ def _summary(x: np.ndarray) -> dict:
 
 def run_skew(args: argparse.Namespace) -> int:
     """Execute ``aria evaluate skew``."""
+    import numpy as np
     import pandas as pd
 
+    from aria.cli._evaluate_common import emit, read_matrix, start
     from aria.evaluate.unlearning import mucs_skew
 
     out = start(args, {"loss_original": args.original, "loss_unlearned": args.unlearned})
@@ -106,7 +108,9 @@ def run_skew(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_any(path: str, column: str | None) -> np.ndarray:
+def _read_any(path: str, column: str | None):
+    from aria.cli._evaluate_common import read_matrix, read_vector
+
     if column is None and path.lower().endswith((".npy", ".npz")):
         from aria.io.vectors import load_vector
 
@@ -121,8 +125,10 @@ def _read_any(path: str, column: str | None) -> np.ndarray:
 
 def run_unlearning(args: argparse.Namespace) -> int:
     """Execute ``aria evaluate unlearning``."""
+    import numpy as np
     import pandas as pd
 
+    from aria.cli._evaluate_common import emit, start
     from aria.evaluate.unlearning import unlearning_difference
 
     out = start(args, {"loss_original": args.original, "loss_unlearned": args.unlearned})
@@ -150,6 +156,7 @@ def run_self_rank(args: argparse.Namespace) -> int:
     """Execute ``aria evaluate self-rank``."""
     import pandas as pd
 
+    from aria.cli._evaluate_common import emit, read_matrix, read_vector, start
     from aria.evaluate.unlearning import self_influence_rank
 
     out = start(args, {"scores": args.scores, "self_index": args.self_index})

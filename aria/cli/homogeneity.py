@@ -6,7 +6,6 @@ import argparse
 import sys
 import time
 
-from aria.cli._bootstrap import add_bootstrap_flags, check_bootstrap_args
 from aria.cli._common import (
     BLOCK_ROWS,
     KURTOSIS_THRESHOLD,
@@ -61,6 +60,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"rows per computation block (default {BLOCK_ROWS})")
     p.add_argument("--chunk-rows", type=int, default=None, metavar="N",
                    help="rows read from disk at a time (default: about 128 MiB)")
+    from aria.cli._bootstrap import add_bootstrap_flags
+
     add_bootstrap_flags(p, what="z_mean, Pos and Sig per channel and K")
     add_progress_flags(p, "report stages on stderr")
     p.set_defaults(func=run)
@@ -102,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
     source = score_source(args)
     if args.label_column and not args.labels:
         raise AriaInputError("--label-column needs --labels")
+    from aria.cli._bootstrap import check_bootstrap_args
+
     check_bootstrap_args(args)
     out_dir = check_out_dir(args.out, [source, args.features, args.tracks, args.labels])
     show = sys.stderr.isatty() if args.progress is None else args.progress

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aria.cli._bootstrap import add_bootstrap_flags, check_bootstrap_args
 from aria.cli._common import (
     add_command,
     add_homogeneity_options,
@@ -50,6 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save-figures", action="store_true",
                    help="also write every figure as PNG and SVG into DIR/figures/")
     p.add_argument("--dpi", type=int, default=80, help="figure resolution (default 80)")
+    from aria.cli._bootstrap import add_bootstrap_flags
+
     add_bootstrap_flags(p, what="rho_bar, C_bar, E1, homogeneity and LDS")
     add_progress_flags(p, "show progress on stderr")
     p.set_defaults(func=run)
@@ -57,6 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``aria report``."""
+    from aria.cli._bootstrap import check_bootstrap_args
     from aria.report.pipeline import make_report
 
     check_bootstrap_args(args)

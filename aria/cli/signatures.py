@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
-from aria.cli._evaluate_common import emit, start
+from aria.cli._common import add_command
 from aria.errors import AriaInputError
 
 EPILOG = """\
@@ -18,22 +16,21 @@ examples:
 Inputs are .npy/.npz arrays, one row per training item / query. Written to --out: scores[_CHANNEL].npy
 (training items x queries, ready for aria diagnose), shares[_CHANNEL].npy, top_shares.csv,
 signatures.json and provenance.json (with the seed).
-
-exit status: 0 success, 2 bad input (one-line message on stderr), 1 internal error.
 """
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``aria signatures``."""
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "signatures",
-        help="fixed-seed JL signatures, cosine scores and shares (two rights channels)",
-        description="Project activations/gradients to k-dimensional signatures with a fixed-seed Gaussian "
-        "(Johnson-Lindenstrauss) matrix, L2-normalize, score every training item against every "
-        "query by cosine, and give each query's shares (positive scores over their sum). "
-        "Composition and recording rights are two channels with their own signature sets.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Project activations/gradients to k-dimensional signatures with a fixed-seed Gaussian "
+            "(Johnson-Lindenstrauss) matrix, L2-normalize, score every training item against every "
+            "query by cosine, and give each query's shares (positive scores over their sum). "
+            "Composition and recording rights are two channels with their own signature sets."
+        ),
     )
     p.add_argument("inputs", nargs="*", metavar="TRAIN QUERIES", help="one signature set (channel 'scores')")
     p.add_argument(
@@ -59,9 +56,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``aria signatures``."""
+    import numpy as np
     import pandas as pd
 
-    from aria.cli._evaluate_common import read_matrix
+    from aria.cli._evaluate_common import emit, read_matrix, start
     from aria.signatures import rights_attribution
 
     channels: dict[str, tuple[str, str]] = {}
