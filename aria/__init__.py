@@ -45,6 +45,7 @@ _LAZY = {
     # io
     "load_scores": "aria.io.scores",
     "scores_from_array": "aria.io.scores",
+    "inspect_scores": "aria.io.inspect",
     "load_track_map": "aria.io.tables",
     "load_query_metadata": "aria.io.tables",
     # diagnostics
@@ -85,6 +86,7 @@ _LAZY = {
 _MODULES = {
     "examples": "aria.examples",
     "evaluate": "aria.evaluate",
+    "io": "aria.io",
     "lds": "aria.evaluate.lds",
     "plot": "aria.report.plot",
     "report": "aria.report",

@@ -229,6 +229,7 @@ def test_params_imports_only_the_standard_library():
 
 PUBLIC = {
     "aria.io.scores": ["load_scores", "scores_from_array"],
+    "aria.io.inspect": ["inspect_scores"],
     "aria.io.tables": ["load_track_map", "load_query_metadata"],
     "aria.io.groundtruth": ["load_ground_truth", "load_lds_values"],
     "aria.io.output": ["write_json", "write_table"],

@@ -46,6 +46,8 @@ COMMANDS = {
                  "rank ensembles"),
     "signatures": ("aria.cli.signatures",
                    "fixed-seed JL signatures, cosine scores and shares (two rights channels)"),
+    "inspect": ("aria.cli.inspect",
+                "what Aria sees in score files: format, arrays, shape, dtype, orientation"),
 }
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -7,10 +7,8 @@ that need them), so building any parser stays fast.
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 
+from aria.cli._progress import add_progress_flags, progress_bar, progress_factory  # noqa: F401 (for the commands)
 from aria.errors import AriaInputError
 
 #: Last line of every command's ``--help``.
@@ -42,7 +40,7 @@ def add_command(sub: argparse._SubParsersAction, name: str, description: str,
 
 def add_score_inputs(parser: argparse.ArgumentParser, *, several: bool = False,
                      example_help: str | None = None) -> None:
-    """Add ``SCORES``, ``--example``, ``--tracks``, ``--transpose``, ``--variable``.
+    """Add ``SCORES``, ``--example`` and the reader flags (``--tracks``, ``--transpose``, ...).
 
     ``several``: one matrix per method (``SCORES...``, repeatable ``--example``, ``--names``);
     else one matrix, ``SCORES`` or ``--example`` (see :func:`score_source`).
@@ -65,6 +63,16 @@ def add_score_inputs(parser: argparse.ArgumentParser, *, several: bool = False,
     parser.add_argument("--transpose", action="store_true",
                         help=("the files hold" if several else "the file holds") + " queries x segments")
     parser.add_argument("--variable", help="array/variable name inside .npz/.nc/.zarr/.pt")
+    parser.add_argument("--experiment", metavar="NAME",
+                        help="TRAK experiment (or Kronfluence scores name) in a folder holding several")
+    parser.add_argument("--orientation", choices=("segments-x-queries", "queries-x-segments"),
+                        help="how a bare array is laid out; needed when it has fewer rows than columns")
+
+
+def reader_options(args: argparse.Namespace) -> dict:
+    """The :func:`aria.load_scores` keywords of :func:`add_score_inputs`'s flags."""
+    return {"tracks": args.tracks, "transpose": args.transpose, "variable": args.variable,
+            "experiment": args.experiment, "orientation": args.orientation}
 
 
 def score_source(args: argparse.Namespace) -> str:
@@ -155,34 +163,6 @@ def add_output_options(parser: argparse.ArgumentParser, out_help: str, *, json: 
     if json:
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--out", metavar="DIR", help=out_help)
-
-
-def add_progress_flags(parser: argparse.ArgumentParser, help: str = "show a progress bar on stderr") -> None:
-    """Add ``--progress`` / ``--no-progress`` (dest ``progress``; None = only when stderr is a terminal)."""
-    bar = parser.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
-                     help=f"{help} (default: only on a terminal)")
-    bar.add_argument("--no-progress", dest="progress", action="store_false")
-
-
-@contextmanager
-def progress_bar(total: int, desc: str, enabled: bool | None) -> Iterator[Callable[[int], None] | None]:
-    """Yield an ``update(n)`` callback driving a tqdm bar on stderr, or None when disabled."""
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        yield None
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=total, desc=desc, unit="row", unit_scale=True, file=sys.stderr,
-              dynamic_ncols=True, leave=False) as bar:
-        yield bar.update
-
-
-def progress_factory(enabled: bool | None) -> Callable[[str, int], AbstractContextManager]:
-    """``progress(label, total)`` for the API pipelines, showing :func:`progress_bar` bars."""
-    return lambda desc, total: progress_bar(total, desc, enabled)
 
 
 def print_json(obj: object) -> None:

@@ -9,10 +9,12 @@ the flag's ``dest`` differs from the parameter, else the flag whose ``dest`` is 
 from __future__ import annotations
 
 import argparse
+import re
 
 from aria.errors import AriaInputError
 
-__all__ = ["PARAMETER_FLAGS", "error_message", "executed_command", "one_line", "parameter_flag"]
+__all__ = ["PARAMETER_FLAGS", "error_message", "executed_command", "keywords_to_flags", "one_line",
+           "parameter_flag"]
 
 # Flags that read a feature table and a channel set (homogeneity, evidence, compare, report).
 _FEATURE_FLAGS = {"load_channel_set.spec": "--channels", "load_feature_table.path": "--features",
@@ -109,6 +111,27 @@ def parameter_flag(command: str, parser: argparse.ArgumentParser, parameter: str
     return flag if flag in options else None
 
 
+#: An API keyword in a message: ``transpose=True``, ``orientation='segments-x-queries'``, ``variable=NAME``.
+_KEYWORD = re.compile(r"\b([a-z][a-z_]*)=(True|'[^']*'|[A-Z][A-Z_]*\b)")
+
+
+def keywords_to_flags(text: str, command: str, parser: argparse.ArgumentParser) -> str:
+    """Write the API keywords a message suggests as the command's flags.
+
+    ``transpose=True`` becomes ``--transpose``, ``orientation='segments-x-queries'`` becomes
+    ``--orientation segments-x-queries`` and ``variable=NAME`` ``--variable NAME``, for the
+    parameters this command has a flag for; other text is left as it is.
+    """
+    def flag_form(m: re.Match) -> str:
+        flag = parameter_flag(command, parser, m.group(1))
+        if flag is None:
+            return m.group(0)
+        value = m.group(2)
+        return flag if value == "True" else f"{flag} {value.strip(chr(39))}"
+
+    return _KEYWORD.sub(flag_form, text)
+
+
 def error_message(exc: BaseException, parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
     """One-line message of an error, prefixed with the flag of the parameter it names.
 
@@ -128,11 +151,11 @@ def error_message(exc: BaseException, parser: argparse.ArgumentParser, args: arg
     -------
     str
     """
-    text = one_line(exc)
+    command, sub = executed_command(parser, args)
+    text = keywords_to_flags(one_line(exc), command, sub)
     parameter = getattr(exc, "parameter", None) if isinstance(exc, AriaInputError) else None
     if not parameter:
         return text
-    command, sub = executed_command(parser, args)
     flag = parameter_flag(command, sub, parameter, getattr(exc, "function", None))
     if flag is None:
         return text

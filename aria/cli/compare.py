@@ -15,6 +15,7 @@ from aria.cli._common import (
     add_score_inputs,
     print_json,
     progress_factory,
+    reader_options,
 )
 
 EPILOG = """\
@@ -57,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
 
     check_bootstrap_args(args)
     result = compare_files(
-        args.scores, examples=args.example, names=args.names, tracks=args.tracks, transpose=args.transpose,
-        variable=args.variable, lds=args.lds, lds_gt=args.lds_gt, gt_target_kind=args.gt_target_kind,
+        args.scores, examples=args.example, names=args.names, **reader_options(args), lds=args.lds,
+        lds_gt=args.lds_gt, gt_target_kind=args.gt_target_kind,
         features=args.features, channels=args.channels, k=args.k, null_groups=args.null_groups,
         seed=args.seed, normalize=args.normalize, cache_dir=args.cache_dir, out=args.out,
         command=args.command_line, progress=progress_factory(args.progress),

@@ -13,6 +13,7 @@ from aria.cli._common import (
     add_score_inputs,
     print_json,
     progress_bar,
+    reader_options,
     score_source,
 )
 from aria.errors import AriaInputError
@@ -87,8 +88,7 @@ def run(args: argparse.Namespace) -> int:
         if any(p and Path(p).resolve() == res for p in inputs):
             raise AriaInputError("--residual would overwrite an input file")
     out_dir = check_out_dir(args.out, inputs)
-    scores = load_scores(source, tracks=args.tracks, transpose=args.transpose,
-                         variable=args.variable)
+    scores = load_scores(source, **reader_options(args))
     n = scores.sizes["segment"]
     with progress_bar(n, "diagnose", args.progress) as update:
         diag = diagnose(scores, thresholds=thresholds, spectrum_length=args.spectrum_length,
@@ -107,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
     if args.residual:
         result["residual_path"] = str(args.residual)
     if out_dir is not None:
-        parameters = {"transpose": args.transpose, "variable": args.variable,
+        parameters = {"transpose": args.transpose, "variable": args.variable, "experiment": args.experiment,
+                      "orientation": args.orientation,
                       "spectrum_length": args.spectrum_length, "block_rows": args.block_rows,
                       "chunk_rows": args.chunk_rows, "thresholds": result["thresholds"],
                       "residual": args.residual, "bootstrap": args.bootstrap, "confidence": args.confidence}

@@ -11,6 +11,7 @@ from aria.cli._common import (
     add_score_inputs,
     channel_set,
     print_json,
+    reader_options,
     score_source,
 )
 
@@ -48,12 +49,13 @@ def run(args: argparse.Namespace) -> int:
     source = score_source(args)
     inputs = {"scores": source, "tracks": args.tracks, "features": args.features}
     out_dir = check_out_dir(args.out, [v for v in inputs.values() if v])
-    scores = load_scores(source, tracks=args.tracks, transpose=args.transpose, variable=args.variable)
+    scores = load_scores(source, **reader_options(args))
     setup = HomogeneitySetup.load(args.features, channel_set(args), null_groups=args.null_groups,
                                   seed=args.seed, normalize=args.normalize, cache_dir=args.cache_dir)
     ev = query_evidence(scores, setup, args.query, k=args.k, matrix="residual" if args.residual else "scores")
     if out_dir is not None:
-        params = {"query": args.query, "k": args.k, "residual": args.residual, **setup.parameters()}
+        params = {"query": args.query, "k": args.k, "residual": args.residual, "experiment": args.experiment,
+                  "orientation": args.orientation, **setup.parameters()}
         write_result_set(out_dir, {
             "evidence_tracks.csv": ev.tracks,
             "evidence_channels.csv": ev.channels,

@@ -16,6 +16,7 @@ from aria.cli._common import (
     add_score_inputs,
     channel_set,
     print_json,
+    reader_options,
     score_source,
 )
 from aria.errors import AriaInputError
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
 
     cset = load_channel_set(channel_set(args))
     ftable = load_feature_table(args.features, cset)
-    scores = load_scores(source, tracks=args.tracks, transpose=args.transpose, variable=args.variable)
+    scores = load_scores(source, **reader_options(args))
     labels = None
     if args.labels:
         labels = load_query_labels(args.labels, scores.coords["query"].values, args.label_column)
@@ -144,7 +145,8 @@ def run(args: argparse.Namespace) -> int:
     summary["elapsed_seconds"] = round(time.perf_counter() - t0, 3)
     if out_dir is not None:
         params = dict(result.parameters)
-        params.update(transpose=args.transpose, variable=args.variable, label_column=args.label_column,
+        params.update(transpose=args.transpose, variable=args.variable, experiment=args.experiment,
+                      orientation=args.orientation, label_column=args.label_column,
                       chunk_rows=args.chunk_rows, workers=args.workers, table_format=args.table_format,
                       cache=not args.no_cache, bootstrap=args.bootstrap, confidence=args.confidence)
         prov = provenance_record(

@@ -12,6 +12,7 @@ from aria.cli._common import (
     add_progress_flags,
     add_score_inputs,
     progress_factory,
+    reader_options,
 )
 
 EPILOG = """\
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     check_bootstrap_args(args)
     report = make_report(
         scores=args.scores, examples=args.example, names=args.names, out=args.out, title=args.title,
-        tracks=args.tracks, transpose=args.transpose, variable=args.variable, lds=args.lds,
+        **reader_options(args), lds=args.lds,
         lds_gt=args.lds_gt, gt_target_kind=args.gt_target_kind, features=args.features,
         channels=args.channels, k=args.k, summary_k=args.summary_k, null_groups=args.null_groups,
         seed=args.seed, normalize=args.normalize,

@@ -7,13 +7,23 @@ oriented so that *higher means the subset supports the query more* (dattri's
 orientation; a raw loss must be negated first, see :class:`GroundTruth`).
 
 For each query ``q``: the attribution-predicted score of subset ``s`` is
-``p[s, q] = sum_{i in subset s} S[i, q]``; ``LDS_q = Spearman(p[:, q],
-targets[:, q])``; the method's LDS is the mean of ``LDS_q`` over the queries
-where it is defined (a constant ``p`` or target column has no rank
-correlation and is reported). This is ``dattri.metric.lds`` followed by the
-mean over the non-NaN queries, as dattri's benchmarks do.
+``p[s, q] = sum_{i in subset s} S[i, q]`` (a training row listed twice in a
+subset's indices counts twice, as ``score[:, indices[s]].sum()`` does in
+dattri); ``LDS_q = Spearman(p[:, q], targets[:, q])``; the method's LDS is the
+mean of ``LDS_q`` over the queries where it is defined (a constant ``p`` or
+target column has no rank correlation and is reported). This is
+``dattri.metric.lds`` followed by the mean over the non-NaN queries, as
+dattri's benchmarks do.
 
-The ground-truth file layout (``GT.npz``) is read by :func:`aria.io.groundtruth.load_ground_truth`.
+Precision: Aria sums and ranks in float64 whatever the score dtype. dattri
+sums in the score tensor's dtype and casts the correlations to it, so for
+float16 scores (TRAK's default ``use_half_precision``) its subset sums are
+rounded to float16 (ties can appear that float64 does not have) and its LDS
+values carry float16 rounding (about 1e-3); for float32/float64 scores the two
+agree to rounding (tested to 1e-6 against dattri 0.3.0).
+
+The ground-truth files (``GT.npz``, dattri's ``(gt_values, indices)`` ``.pt``
+tuple) are read by :func:`aria.io.groundtruth.load_ground_truth`.
 """
 
 from __future__ import annotations
@@ -42,8 +52,10 @@ class GroundTruth:
     Attributes
     ----------
     subsets : numpy.ndarray
-        Boolean mask, shape (n_subsets, N): ``subsets[s, i]`` is True when
-        training row ``i`` was in subset ``s``.
+        Shape (n_subsets, N): a boolean mask (``subsets[s, i]`` is True when
+        training row ``i`` was in subset ``s``) or non-negative integer counts
+        (how many times row ``i`` is listed in subset ``s``; dattri's index
+        layout with a repeated index, which counts twice).
     targets : numpy.ndarray
         float64, shape (n_subsets, Q_gt): target of the model retrained on
         subset ``s`` for query ``q``, higher = more supported (already
@@ -68,8 +80,12 @@ class GroundTruth:
                      {"target_kind": self.target_kind, "source": self.source}, function="GroundTruth")
         self.subsets = np.asarray(self.subsets)
         self.targets = np.asarray(self.targets, dtype=np.float64)
-        if self.subsets.ndim != 2 or self.subsets.dtype != bool:
-            raise AriaInputError(f"{self.source}: 'subsets' must be a 2-D boolean mask")
+        if self.subsets.ndim != 2 or self.subsets.dtype.kind not in "biu":
+            raise AriaInputError(
+                f"{self.source}: 'subsets' must be a 2-D boolean mask (or integer membership counts)"
+            )
+        if self.subsets.dtype.kind == "i" and self.subsets.size and self.subsets.min() < 0:
+            raise AriaInputError(f"{self.source}: membership counts in 'subsets' must be >= 0")
         if self.targets.ndim != 2:
             raise AriaInputError(f"{self.source}: 'targets' must be 2-D (n_subsets x queries)")
         if self.targets.shape[0] != self.subsets.shape[0]:
@@ -101,8 +117,10 @@ class GroundTruth:
     def from_indices(cls, indices: np.ndarray, targets: np.ndarray, n_rows: int, **kwargs) -> GroundTruth:
         """Build from dattri's index layout (n_subsets x subset_size row indices).
 
-        Entries outside ``[0, n_rows)`` are padding and ignored, as in
-        ``dattri.metric.lds``.
+        Every index must lie in ``[0, n_rows)``: ``dattri.metric.lds`` has no
+        padding (it indexes ``score[:, indices[s]]``, so -1 silently means the
+        last row and ``n_rows`` raises), and Aria refuses both with one line.
+        A repeated index counts twice, as in dattri's sum.
 
         Parameters
         ----------
@@ -118,15 +136,41 @@ class GroundTruth:
         Returns
         -------
         GroundTruth
+            ``subsets`` is a boolean mask when no subset repeats an index, else counts.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> gt = GroundTruth.from_indices(np.array([[0, 1], [1, 1], [2, 0]]), np.eye(3)[:, :2], 3)
+        >>> gt.subsets.tolist()
+        [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
         """
+        source = kwargs.get("source", "<memory>")
         indices = np.asarray(indices)
         if indices.ndim != 2 or indices.dtype.kind not in "iu":
-            raise AriaInputError("subset indices must be a 2-D integer array (n_subsets x subset_size)")
-        mask = np.zeros((indices.shape[0], n_rows), dtype=bool)
-        valid = (indices >= 0) & (indices < n_rows)
-        rows = np.repeat(np.arange(indices.shape[0]), indices.shape[1]).reshape(indices.shape)
-        mask[rows[valid], indices[valid]] = True
-        return cls(subsets=mask, targets=targets, **kwargs)
+            raise AriaInputError(
+                f"{source}: subset indices must be a 2-D integer array (n_subsets x subset_size), "
+                f"got {indices.ndim}-D {indices.dtype}"
+            )
+        if indices.size:
+            bad = (indices < 0) | (indices >= n_rows)
+            if bad.any():
+                s, j = np.argwhere(bad)[0]
+                raise AriaInputError(
+                    f"{source}: subset index {int(indices[s, j])} (subset {int(s)}, position {int(j)}) "
+                    f"is outside 0..{n_rows - 1}, the score matrix's training rows "
+                    f"({int(bad.sum())} such entries); dattri has no padding value"
+                )
+        rows = np.repeat(np.arange(indices.shape[0]), indices.shape[1])
+        flat = indices.reshape(-1).astype(np.int64)
+        srt = np.sort(indices, axis=1)
+        if indices.shape[1] < 2 or not (srt[:, 1:] == srt[:, :-1]).any():
+            subsets = np.zeros((indices.shape[0], n_rows), dtype=bool)
+            subsets[rows, flat] = True
+        else:  # counts in the smallest integer type that holds subset_size
+            subsets = np.zeros((indices.shape[0], n_rows), dtype=np.min_scalar_type(indices.shape[1]))
+            np.add.at(subsets, (rows, flat), 1)
+        return cls(subsets=subsets, targets=targets, **kwargs)
 
 
 @dataclass
@@ -184,7 +228,7 @@ def subset_scores(
     scores : xarray.DataArray
         Score matrix (N x Q).
     subsets : numpy.ndarray
-        Boolean mask (n_subsets, N).
+        Boolean mask or membership counts (n_subsets, N).
     block_rows, chunk_rows : int
         Streaming parameters (see :func:`aria.io.streaming.iter_blocks`).
     progress : callable, optional

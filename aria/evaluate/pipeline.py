@@ -146,6 +146,8 @@ def evaluate_methods(
     tracks: PathLike | None = None,
     transpose: bool = False,
     variable: str | None = None,
+    experiment: str | None = None,
+    orientation: str | None = None,
     lds_gt: PathLike | GroundTruth | None = None,
     gt_target_kind: str | None = None,
     setup: HomogeneitySetup | None = None,
@@ -167,6 +169,9 @@ def evaluate_methods(
         The files hold queries x segments.
     variable : str, optional
         Array/variable inside ``.npz``/``.nc``/``.zarr``/``.pt`` files.
+    experiment, orientation : str, optional
+        TRAK experiment / Kronfluence scores name, and the layout of bare arrays
+        (:func:`aria.load_scores`).
     lds_gt : path-like or GroundTruth, optional
         Retraining ground truth (``GT.npz``, read once for the first matrix's row count).
     gt_target_kind : {"score", "loss"}, optional
@@ -204,7 +209,8 @@ def evaluate_methods(
 
     gt = lds_gt if isinstance(lds_gt, GroundTruth) else None
     for name, src in zip(names, sources, strict=True):
-        scores = load_scores(src, tracks=tracks, transpose=transpose, variable=variable)
+        scores = load_scores(src, tracks=tracks, transpose=transpose, variable=variable,
+                             experiment=experiment, orientation=orientation)
         n_rows = scores.sizes["segment"]
         with progress(f"diagnose {name}", n_rows) if progress else nullcontext() as update:
             diag = diagnose(scores, progress=update, **(bootstrap or {}))
@@ -256,6 +262,8 @@ def compare_files(
     tracks: PathLike | None = None,
     transpose: bool = False,
     variable: str | None = None,
+    experiment: str | None = None,
+    orientation: str | None = None,
     lds: PathLike | None = None,
     lds_gt: PathLike | GroundTruth | None = None,
     gt_target_kind: str | None = None,
@@ -284,7 +292,7 @@ def compare_files(
         Shipped example matrices added as methods.
     names : sequence of str, optional
         Method names (default: file stems, example names).
-    tracks, transpose, variable
+    tracks, transpose, variable, experiment, orientation
         How to read the files (:func:`aria.load_scores`).
     lds : path-like, optional
         Precomputed LDS per method (``LDS.json``).
@@ -359,6 +367,7 @@ def compare_files(
                                           k=[k], null_groups=null_groups, seed=seed, normalize=normalize,
                                           cache_dir=cache_dir or tmp_cache)
         for ev in evaluate_methods(sources, names, tracks=tracks, transpose=transpose, variable=variable,
+                                   experiment=experiment, orientation=orientation,
                                    lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
                                    alignment=False, progress=progress, bootstrap=boot_kw):
             diags[ev.name] = ev.diagnostics
@@ -380,8 +389,9 @@ def compare_files(
             _notice(notices, log, f"aria: warning: {line}")
     result = FileComparison(comparison, named_sources, notices=notices)
     if out_dir is not None:
-        params = {"names": names, "transpose": transpose, "variable": variable,
-                  "gt_target_kind": gt_target_kind, "bootstrap": bootstrap, "confidence": confidence}
+        params = {"names": names, "transpose": transpose, "variable": variable, "experiment": experiment,
+                  "orientation": orientation, "gt_target_kind": gt_target_kind, "bootstrap": bootstrap,
+                  "confidence": confidence}
         seeds = {"bootstrap": bootstrap_seed} if bootstrap else {}
         if setup is not None:
             params.update(setup.parameters())

@@ -1,10 +1,15 @@
-"""Reading score matrices, segment -> track maps and query metadata.
+"""Reading score matrices: one reader per format, one labelled matrix (segment x query) out.
 
-Every reader returns labelled data (xarray / pandas) and raises
+Every reader returns labelled data (xarray) and raises
 :class:`~aria.errors.AriaInputError` with a one-line message on a bad file.
 Nothing here unpickles data: ``.npy``/``.npz`` are read with
 ``allow_pickle=False`` and torch files with ``weights_only=True``.
 Large ``.npy`` files are memory-mapped, never copied whole.
+
+Orientation is never guessed: a format that defines it (TRAK, Kronfluence, quanda, bergson,
+netCDF/zarr with named dims, ids stored beside the array) is read in it; a bare array with fewer
+rows than columns is refused unless the caller says how it is laid out (``orientation=`` /
+``transpose=``, or a segment -> track map with one entry per row).
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ import numpy as np
 import xarray as xr
 
 from aria.errors import AriaDependencyError, AriaInputError
+from aria.io.npyfile import NPY_MAGIC, open_npy
+from aria.io.peers import QUERIES_X_SEGMENTS, SEGMENTS_X_QUERIES, detect_peer, read_peer
 from aria.io.tables import load_track_map, normalize_ids
+from aria.io.torchfile import tensor_to_numpy, torch_load
 from aria.io.validate import (
     QUERY,
     SEGMENT,
@@ -27,11 +35,13 @@ from aria.io.validate import (
     validate_scores,
     validate_track_map,
 )
-from aria.params import InstanceOf, validate_params
+from aria.params import InstanceOf, Options, validate_params
 
-__all__ = ["load_scores", "load_track_map", "scores_from_array"]
+__all__ = ["load_scores", "load_track_map", "scores_from_array", "ORIENTATIONS",
+           "resolve_orientation", "bare_orientation"]
 
-_NPY_MAGIC = b"\x93NUMPY"
+#: Values of ``orientation=`` (``--orientation``): how a bare array's rows and columns are laid out.
+ORIENTATIONS = (SEGMENTS_X_QUERIES, QUERIES_X_SEGMENTS)
 _PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".dill"}
 _DIM_ALIASES = {"train": SEGMENT, "segment": SEGMENT, "test": QUERY, "query": QUERY}
 
@@ -105,86 +115,300 @@ def scores_from_array(
     return da
 
 
+def resolve_orientation(transpose: bool = False, orientation: str | None = None) -> str | None:
+    """Combine ``transpose=`` and ``orientation=`` into one stated layout (or None: not stated).
+
+    Parameters
+    ----------
+    transpose : bool
+        The file holds queries x segments.
+    orientation : {"segments-x-queries", "queries-x-segments"}, optional
+        The layout, stated explicitly.
+
+    Returns
+    -------
+    str or None
+        One of :data:`ORIENTATIONS`, or None when neither was given.
+
+    Examples
+    --------
+    >>> resolve_orientation(True)
+    'queries-x-segments'
+    >>> resolve_orientation(orientation="segments-x-queries")
+    'segments-x-queries'
+    """
+    if orientation is not None and orientation not in ORIENTATIONS:
+        raise AriaInputError(
+            f"orientation must be one of {', '.join(ORIENTATIONS)}, got {orientation!r}"
+        )
+    if transpose:
+        if orientation == SEGMENTS_X_QUERIES:
+            raise AriaInputError(
+                "transpose=True contradicts orientation='segments-x-queries' (transpose means "
+                "queries-x-segments); give one of them"
+            )
+        return QUERIES_X_SEGMENTS
+    return orientation
+
+
+def bare_orientation(shape: tuple[int, int], *, stated: str | None = None,
+                     query_ids: int | None = None, segment_track: int | None = None,
+                     track_map_rows: bool = False) -> tuple[str | None, str]:
+    """How a bare array is laid out, and why; None when it cannot be known (a wide matrix).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Stored (rows, columns).
+    stated : str, optional
+        The caller's ``orientation`` (see :func:`resolve_orientation`).
+    query_ids, segment_track : int, optional
+        Lengths of ids stored beside the array.
+    track_map_rows : bool
+        A segment -> track map given by the caller has one entry per row.
+
+    Returns
+    -------
+    orientation : str or None
+    reason : str
+
+    Examples
+    --------
+    >>> bare_orientation((200, 20))
+    ('segments-x-queries', 'more rows (200) than columns (20): rows are segments')
+    >>> bare_orientation((20, 200))[0] is None
+    True
+    """
+    rows, cols = shape
+    if stated is not None:
+        return stated, "stated by the caller (--orientation / --transpose)"
+    if query_ids is not None and query_ids == cols:
+        return SEGMENTS_X_QUERIES, f"{query_ids} query ids stored with it match the columns"
+    if query_ids is not None and query_ids == rows:
+        return QUERIES_X_SEGMENTS, f"{query_ids} query ids stored with it match the rows"
+    if segment_track is not None and segment_track == rows:
+        return SEGMENTS_X_QUERIES, f"{segment_track} segment tracks stored with it match the rows"
+    if segment_track is not None and segment_track == cols:
+        return QUERIES_X_SEGMENTS, f"{segment_track} segment tracks stored with it match the columns"
+    if track_map_rows:
+        return SEGMENTS_X_QUERIES, f"the segment->track map has one entry per row ({rows})"
+    if rows >= cols:
+        return SEGMENTS_X_QUERIES, f"more rows ({rows}) than columns ({cols}): rows are segments" \
+            if rows > cols else f"square ({rows} x {cols}): rows are segments, as documented"
+    return None, (f"fewer rows ({rows}) than columns ({cols}): a test x train matrix saved without "
+                  "transposing looks like this")
+
+
+def _wide_refusal(src: str, shape: tuple[int, int]) -> AriaInputError:
+    rows, cols = shape
+    return AriaInputError(
+        f"{src}: {rows} rows x {cols} columns: fewer training segments than queries looks like a "
+        "queries x segments (test x train) matrix; pass transpose=True if it is one, or "
+        "orientation='segments-x-queries' to confirm the rows are segments"
+    )
+
+
 @validate_params({"path": "path", "tracks": [None, "path", InstanceOf(np.ndarray)], "transpose": "boolean",
-                  "variable": [None, "str"]})
+                  "variable": [None, "str"], "experiment": [None, "str"],
+                  "orientation": [None, Options(ORIENTATIONS)]})
 def load_scores(
     path: str | os.PathLike[str],
     *,
     tracks: str | os.PathLike[str] | np.ndarray | None = None,
     transpose: bool = False,
     variable: str | None = None,
+    experiment: str | None = None,
+    orientation: str | None = None,
 ) -> xr.DataArray:
     """Load a score matrix (training segments x queries) from disk.
 
     Parameters
     ----------
     path : path-like
-        ``.npy`` (memory-mapped), ``.npz`` (array ``scores``, optional
-        ``segment_track`` and ``query_ids``), netCDF ``.nc`` or ``.zarr``
-        (a DataArray with dims ``segment``/``query``, or ``train``/``test``,
-        and an optional ``track`` coordinate), or torch ``.pt`` (a tensor, or
-        a dict with a ``scores`` tensor; loaded with ``weights_only=True``).
+        ``.npy`` (memory-mapped; also TRAK's ``.mmap``), ``.npz`` (array ``scores``, optional
+        ``segment_track`` and ``query_ids``), netCDF ``.nc`` or ``.zarr`` (a DataArray with dims
+        ``segment``/``query``, or ``train``/``test``, and an optional ``track`` coordinate),
+        torch ``.pt`` (a tensor, or a dict with a ``scores`` tensor; ``weights_only=True``), or a
+        peer library's own output: a TRAK ``save_dir`` (or its ``scores/`` folder or a
+        ``scores/<experiment>.mmap``), Kronfluence ``pairwise_scores*.safetensors`` (or the
+        ``scores_<name>/`` folder), a quanda explanations cache folder, a bergson score folder
+        (see ``data/README.md``).
     tracks : path-like or array, optional
         Segment -> track map (see :func:`load_track_map`); overrides a map
         stored in the score file.
     transpose : bool
-        The file holds queries x segments (e.g. saved test x train).
-        Not allowed for netCDF/zarr, whose dims are named.
+        The file holds queries x segments (e.g. saved test x train); same as
+        ``orientation="queries-x-segments"``. Refused for formats that define their orientation.
     variable : str, optional
-        Variable to read from a multi-variable netCDF/zarr store or ``.npz``.
+        Variable to read from a multi-variable netCDF/zarr store, ``.npz``, ``.pt`` dict or
+        safetensors file (Kronfluence: one module instead of all modules summed).
+    experiment : str, optional
+        TRAK save_dir with several experiments: which one. Kronfluence analysis folder with
+        several ``scores_<name>/`` runs: which name. Formats without experiments ignore it (so
+        ``aria compare`` can mix a TRAK save_dir with other files).
+    orientation : {"segments-x-queries", "queries-x-segments"}, optional
+        How a bare array (``.npy``, ``.npz``, ``.pt``, generic safetensors) is laid out. Without
+        it, a bare array with fewer rows than columns is refused (it looks transposed).
 
     Returns
     -------
     xarray.DataArray
         Dims ``("segment", "query")``, coords ``segment``, ``query`` and
-        ``track``; ``attrs["source"]`` and ``attrs["format"]``.
+        ``track``; ``attrs["source"]``, ``attrs["format"]`` and ``attrs["orientation"]`` (why
+        the rows are segments).
 
     Raises
     ------
     AriaInputError
-        Missing, truncated, pickled, non-numeric, wrongly shaped or
+        Missing, truncated, pickled, non-numeric, wrongly shaped, ambiguous or
         inconsistent input, with a one-line message.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os, aria
+    >>> p = os.path.join(tempfile.mkdtemp(), "s.npy")
+    >>> np.save(p, np.random.default_rng(0).normal(size=(20, 200)))
+    >>> aria.load_scores(p, transpose=True).shape
+    (200, 20)
     """
     p = Path(path)
     src = str(p)
     if not p.exists():
         raise AriaInputError(f"{src}: no such file or directory")
+    stated = resolve_orientation(transpose, orientation)
     suffix = p.suffix.lower()
     if suffix in _PICKLE_SUFFIXES:
         raise AriaInputError(
             f"{src}: refusing to read a pickle (it can run arbitrary code); "
             "save the matrix as .npy, .npz, .nc, .zarr or a torch tensor (.pt)"
         )
-    if p.is_dir():
-        if suffix == ".zarr" or (p / ".zarray").exists() or (p / "zarr.json").exists() \
-                or (p / ".zgroup").exists():
-            fmt = "zarr"
+    fmt = detect_peer(p)
+    if fmt is None:
+        if p.is_dir():
+            if suffix == ".zarr" or (p / ".zarray").exists() or (p / "zarr.json").exists() \
+                    or (p / ".zgroup").exists():
+                fmt = "zarr"
+            else:
+                raise AriaInputError(
+                    f"{src}: is a directory but not a score folder Aria knows (zarr store, TRAK "
+                    "save_dir, Kronfluence scores_<name>/, quanda cache of <batch>.pt, bergson "
+                    "info.json + scores.bin)"
+                )
         else:
-            raise AriaInputError(f"{src}: is a directory, not a score file")
-    else:
-        fmt = _sniff_format(p)
-    if fmt == "npy":
-        array = _load_npy(p)
-        da = scores_from_array(array, transpose=transpose, source=src)
-    elif fmt == "npz":
-        da = _load_npz(p, transpose=transpose, variable=variable)
-    elif fmt in ("netcdf", "zarr"):
-        if transpose:
+            fmt = _sniff_format(p)
+    if fmt in ("netcdf", "zarr"):
+        if stated == QUERIES_X_SEGMENTS:
             raise AriaInputError(
                 f"transpose does not apply to {fmt} files, whose dims are named ({src})",
                 parameter="transpose", function="load_scores")
         da = _load_xarray(p, fmt, variable)
-    elif fmt == "torch":
-        da = _load_torch(p, transpose=transpose, variable=variable)
-    else:  # pragma: no cover - _sniff_format only returns the above
-        raise AriaInputError(f"{src}: unsupported format")
-    if tracks is not None:
-        track = load_track_map(tracks, da.sizes[SEGMENT])
-        da = da.assign_coords({TRACK: (SEGMENT, track)})
+        why = "dims named in the file"
+    else:
+        da, why, fmt = _load_array_format(p, fmt, stated=stated, variable=variable,
+                                          experiment=experiment, tracks=tracks)
     da.attrs["source"] = src
     da.attrs["format"] = fmt
+    da.attrs["orientation"] = why
+    if tracks is not None:
+        defined = fmt not in ("npy", "npz", "torch", "safetensors")
+        da = da.assign_coords({TRACK: (SEGMENT, _track_map_for(tracks, da, src, defined))})
     validate_scores(da)
     return da
+
+
+def _track_map_for(tracks, da: xr.DataArray, src: str, defined: bool) -> np.ndarray:
+    """The map for the rows; a map that fits the columns instead is named as such."""
+    n, q = da.sizes[SEGMENT], da.sizes[QUERY]
+    try:
+        return load_track_map(tracks, n)
+    except AriaInputError as exc:
+        original = exc
+    if q != n:
+        try:
+            load_track_map(tracks, q)
+        except AriaInputError:
+            pass
+        else:
+            raise AriaInputError(
+                f"{_name(tracks)}: the segment->track map has {q} entries, the number of columns "
+                f"(queries) of {src}, not of its {n} rows (segments); the matrix is read as {n} "
+                f"segments x {q} queries ({da.attrs['orientation']}); "
+                + ("the format defines that orientation: is the map for another matrix?" if defined
+                   else "if the file holds queries x segments pass transpose=True")
+            )
+    raise original
+
+
+def _name(tracks) -> str:
+    return "<array>" if isinstance(tracks, np.ndarray) else str(tracks)
+
+
+def _load_array_format(p: Path, fmt: str, *, stated: str | None, variable: str | None,
+                       experiment: str | None, tracks) -> tuple[xr.DataArray, str, str]:
+    """Read an array-valued format and orient it: the matrix, why it is oriented so, the format."""
+    src = str(p)
+    query_ids = segment_track = None
+    if fmt in ("trak", "kronfluence", "safetensors", "quanda", "bergson"):
+        peer = read_peer(p, fmt, variable=variable, experiment=experiment)
+        if peer.stored is not None:
+            if stated == QUERIES_X_SEGMENTS:
+                raise AriaInputError(
+                    f"{src}: {peer.reason}; transpose=True / orientation='queries-x-segments' do not "
+                    f"apply to {fmt} output, whose orientation the format defines"
+                )
+            return scores_from_array(peer.array, transpose=peer.stored == QUERIES_X_SEGMENTS,
+                                     source=src), peer.reason, peer.fmt
+        array, fmt = peer.array, peer.fmt
+    elif fmt == "npy":
+        array = open_npy(p)
+    elif fmt == "npz":
+        array, query_ids, segment_track = _load_npz(p, variable=variable)
+    elif fmt == "torch":
+        array, query_ids, segment_track = _load_torch(p, variable=variable)
+    else:  # pragma: no cover - _sniff_format only returns the above
+        raise AriaInputError(f"{src}: unsupported format")
+    if array.ndim != 2:
+        validate_dtype(array.dtype, src)
+        raise AriaInputError(
+            f"{src}: score matrix must be 2-D (segments x queries), got {array.ndim}-D "
+            f"with shape {tuple(array.shape)}"
+        )
+    shape = (int(array.shape[0]), int(array.shape[1]))
+    map_rows = False
+    if tracks is not None and stated is None and shape[0] < shape[1]:
+        try:
+            load_track_map(tracks, shape[0])
+            map_rows = True
+        except AriaInputError:
+            pass
+    orient, why = bare_orientation(
+        shape, stated=stated, track_map_rows=map_rows,
+        query_ids=None if query_ids is None else int(np.asarray(query_ids).size),
+        segment_track=None if segment_track is None else int(np.asarray(segment_track).size),
+    )
+    if orient is None:
+        if tracks is not None:
+            try:
+                load_track_map(tracks, shape[1])
+            except AriaInputError:
+                pass
+            else:
+                raise AriaInputError(
+                    f"{_name(tracks)}: the segment->track map has {shape[1]} entries, the number of "
+                    f"columns of {src} ({shape[0]} x {shape[1]}), not of its rows: the file looks "
+                    "queries x segments; pass transpose=True (or orientation='queries-x-segments')"
+                )
+        raise _wide_refusal(src, shape)
+    if stated is None and (query_ids is not None or segment_track is not None) \
+            and orient == QUERIES_X_SEGMENTS:
+        # ids stored with the array contradict the documented layout: say so, never transpose silently
+        raise AriaInputError(
+            f"{src}: {why}, so the array looks stored queries x segments; pass transpose=True "
+            "(or orientation='queries-x-segments') to read it so"
+        )
+    da = scores_from_array(array, query_ids=query_ids, segment_track=segment_track,
+                           transpose=orient == QUERIES_X_SEGMENTS, source=src)
+    return da, why, fmt
 
 
 def _sniff_format(p: Path) -> str:
@@ -196,7 +420,7 @@ def _sniff_format(p: Path) -> str:
     if not head:
         raise AriaInputError(f"{p}: file is empty")
     suffix = p.suffix.lower()
-    if head.startswith(_NPY_MAGIC):
+    if head.startswith(NPY_MAGIC):
         return "npy"
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         # .npz and torch's zip format share the zip container.
@@ -226,35 +450,7 @@ def _sniff_format(p: Path) -> str:
     )
 
 
-def _load_npy(p: Path) -> np.ndarray:
-    """Memory-map a .npy file after checking its header against its size."""
-    try:
-        with open(p, "rb") as fh:
-            version = np.lib.format.read_magic(fh)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-            else:
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-            offset = fh.tell()
-    except ValueError as exc:
-        raise AriaInputError(f"{p}: corrupt .npy header ({exc})") from None
-    validate_dtype(dtype, str(p))
-    expected = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    actual = p.stat().st_size
-    if actual < expected:
-        raise AriaInputError(
-            f"{p}: truncated .npy file: header says shape {tuple(shape)} {dtype} "
-            f"({expected} bytes) but the file has {actual} bytes"
-        )
-    if int(np.prod(shape)) == 0:
-        return np.zeros(shape, dtype=dtype)
-    try:
-        return np.load(p, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise AriaInputError(f"{p}: cannot read .npy file ({exc})") from None
-
-
-def _load_npz(p: Path, *, transpose: bool, variable: str | None) -> xr.DataArray:
+def _load_npz(p: Path, *, variable: str | None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     try:
         with np.load(p, allow_pickle=False) as z:
             names = list(z.files)
@@ -282,9 +478,8 @@ def _load_npz(p: Path, *, transpose: bool, variable: str | None) -> xr.DataArray
                 "store numeric arrays (and string ids as fixed-width unicode)"
             ) from None
         raise AriaInputError(f"{p}: truncated or corrupt .npz file ({msg})") from None
-    return scores_from_array(
-        array, query_ids=query_ids, segment_track=segment_track, transpose=transpose, source=str(p)
-    )
+    validate_dtype(array.dtype, str(p))
+    return array, query_ids, segment_track
 
 
 def _load_xarray(p: Path, fmt: str, variable: str | None) -> xr.DataArray:
@@ -342,24 +537,8 @@ def _load_xarray(p: Path, fmt: str, variable: str | None) -> xr.DataArray:
     return out
 
 
-def _load_torch(p: Path, *, transpose: bool, variable: str | None) -> xr.DataArray:
-    try:
-        import torch
-    except ImportError:
-        raise AriaDependencyError(
-            f"{p}: reading .pt files needs torch; install it with: pip install torch==2.13.0 "
-            "(or convert the tensor to .npy)"
-        ) from None
-    try:
-        obj = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:  # UnpicklingError for disallowed objects, RuntimeError for corrupt
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
-            raise AriaInputError(
-                f"{p}: holds Python objects that cannot be loaded safely (weights_only=True); "
-                "save a plain tensor or a dict of tensors"
-            ) from None
-        raise AriaInputError(f"{p}: truncated or corrupt torch file ({msg})") from None
+def _load_torch(p: Path, *, variable: str | None) -> tuple[np.ndarray, object, object]:
+    obj = torch_load(p)
     segment_track = query_ids = None
     if isinstance(obj, dict):
         key = variable or "scores"
@@ -370,18 +549,14 @@ def _load_torch(p: Path, *, transpose: bool, variable: str | None) -> xr.DataArr
         segment_track = obj.get("segment_track")
         query_ids = obj.get("query_ids")
         obj = obj[key]
-    if not isinstance(obj, torch.Tensor):
-        raise AriaInputError(f"{p}: expected a tensor, found {type(obj).__name__}")
-    if obj.is_complex() or obj.dtype == torch.bool:
-        raise AriaInputError(f"{p}: tensor must hold real numbers, got {obj.dtype}")
-    if obj.dtype == torch.bfloat16:
-        obj = obj.float()
-    array = obj.detach().cpu().numpy()
+    elif isinstance(obj, tuple | list):
+        raise AriaInputError(
+            f"{p}: holds a {type(obj).__name__} of {len(obj)} items, not a score tensor "
+            "(a dattri LDS ground truth (gt_values, indices) is read by load_ground_truth)"
+        )
+    array = tensor_to_numpy(obj, str(p))
 
     def _np(x):
-        return None if x is None else (x.cpu().numpy() if isinstance(x, torch.Tensor) else x)
+        return None if x is None else (tensor_to_numpy(x, str(p)) if hasattr(x, "detach") else x)
 
-    return scores_from_array(
-        array, query_ids=_np(query_ids), segment_track=_np(segment_track),
-        transpose=transpose, source=str(p),
-    )
+    return array, _np(query_ids), _np(segment_track)

@@ -116,6 +116,8 @@ def make_report(
     tracks: PathLike | None = None,
     transpose: bool = False,
     variable: str | None = None,
+    experiment: str | None = None,
+    orientation: str | None = None,
     lds: PathLike | None = None,
     lds_gt: PathLike | GroundTruth | None = None,
     gt_target_kind: str | None = None,
@@ -156,7 +158,7 @@ def make_report(
         Output directory (``report.html``, ``provenance.json``, ``figures/``).
     title : str
         Report title.
-    tracks, transpose, variable
+    tracks, transpose, variable, experiment, orientation
         How to read the files (:func:`aria.load_scores`).
     lds : path-like, optional
         Precomputed LDS per method (``LDS.json``).
@@ -289,6 +291,7 @@ def make_report(
                                           null_groups=null_groups, seed=seed, normalize=normalize,
                                           cache_dir=cache_dir or tmp_cache)
         for ev in evaluate_methods(sources, names, tracks=tracks, transpose=transpose, variable=variable,
+                                   experiment=experiment, orientation=orientation,
                                    lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
                                    residual=residual, labels=method_labels, progress=progress,
                                    bootstrap=boot_kw):
@@ -332,7 +335,8 @@ def make_report(
             for line in add_lds_intervals(comparison, replicates=bootstrap, seed=bootstrap_seed,
                                           confidence=confidence):
                 note(f"aria: warning: {line}")
-    params = {"names": names, "transpose": transpose, "variable": variable, "gt_target_kind": gt_target_kind,
+    params = {"names": names, "transpose": transpose, "variable": variable, "experiment": experiment,
+              "orientation": orientation, "gt_target_kind": gt_target_kind,
               "figures": figures, "dpi": dpi,
               "thresholds": next(iter(diags.values())).to_dict()["thresholds"]}
     seeds = {"bootstrap": bootstrap_seed} if bootstrap else {}

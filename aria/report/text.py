@@ -16,7 +16,8 @@ if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from aria.groups.result import HomogeneityResult
 
 __all__ = ["fmt_number", "format_diagnostics", "format_comparison", "format_evidence", "format_homogeneity",
-           "format_homogeneity_intervals"]
+           "format_homogeneity_intervals",
+           "format_inspection"]
 
 
 def fmt_number(x: object, digits: int = 3, missing: str = "-") -> str:
@@ -320,4 +321,39 @@ def format_homogeneity_intervals(boot) -> str:
                                   f"{fmt_number(cis[stat + '_ci'][1], 2, 'undefined')}]"
                                   for stat in ("z_mean", "pos", "sig"))
                 lines.append(f"  {ch:<12} K={k:<4} {cells}")
+
+
+def _size_text(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"  # pragma: no cover
+
+
+def _shape_text(shape) -> str:
+    return " x ".join(str(s) for s in shape) if shape is not None else "-"
+
+
+def format_inspection(info: dict) -> str:
+    """Text block for one :func:`aria.io.inspect.inspect_scores` result (``aria inspect``)."""
+    lines = [info["path"]]
+
+    def row(label: str, text: str) -> None:
+        lines.append(f"  {label:<12} {text}")
+
+    row("format", str(info["format"]))
+    row("size", _size_text(int(info["size_bytes"])))
+    for k, a in enumerate(info["arrays"] or []):
+        row("arrays" if k == 0 else "", f"{a['name']}  {_shape_text(a['shape'])}  {a['dtype']}")
+    if info["stored_shape"] is not None:
+        row("stored", f"{_shape_text(info['stored_shape'])}  {info['dtype']}")
+    orientation = info["orientation"] or "unknown"
+    row("orientation", f"{orientation}: {info['orientation_reason']}")
+    if info["shape"] is not None:
+        row("read as", f"{info['shape'][0]} segments x {info['shape'][1]} queries")
+    if info["streams"] is not None:
+        row("streams", f"{'yes' if info['streams'] else 'no'} ({info['streams_reason']})")
+    for note in info["notes"]:
+        row("note", note)
     return "\n".join(lines)

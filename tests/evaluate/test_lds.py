@@ -62,15 +62,41 @@ def test_undefined_queries_are_reported_and_skipped():
     assert res.mean == pytest.approx(np.nanmean(res.per_query))
 
 
-def test_index_layout_with_padding_equals_mask():
+def test_index_layout_equals_mask():
     s, mask, targets = _hand_example()
-    size = mask.sum(axis=1).max()
-    idx = np.full((mask.shape[0], size), 10_000, dtype=np.int64)  # padding out of range
-    for j, row in enumerate(mask):
-        nz = np.flatnonzero(row)
-        idx[j, : nz.size] = nz
+    k = int(mask.sum(axis=1).min())
+    assert k >= 2
+    idx = np.array([np.flatnonzero(row)[:k] for row in mask])  # k distinct rows per subset
+    sub = np.zeros_like(mask)
+    for j, row in enumerate(idx):
+        sub[j, row] = True
     gt = GroundTruth.from_indices(idx, targets, s.shape[0])
-    np.testing.assert_array_equal(gt.subsets, mask)
+    assert gt.subsets.dtype == bool
+    np.testing.assert_array_equal(gt.subsets, sub)
+
+
+@pytest.mark.parametrize("bad", [-1, 12, 10_000])
+def test_out_of_range_or_negative_indices_are_refused(bad):
+    # dattri has no padding: -1 would silently index the last row, N raises IndexError
+    s, _, targets = _hand_example()
+    idx = np.tile(np.arange(6), (targets.shape[0], 1))
+    idx[2, 3] = bad
+    match = rf"subset index {bad} \(subset 2, position 3\) is outside 0\.\.11"
+    with pytest.raises(AriaInputError, match=match):
+        GroundTruth.from_indices(idx, targets, s.shape[0])
+
+
+def test_duplicate_indices_count_twice_as_dattri():
+    s, _, targets = _hand_example()
+    rng = np.random.default_rng(5)
+    idx = rng.integers(0, s.shape[0], size=(targets.shape[0], 9))  # with repeats
+    gt = GroundTruth.from_indices(idx, targets, s.shape[0])
+    assert gt.subsets.max() >= 2
+    predicted = np.array([s[row].sum(axis=0) for row in idx])  # score[indices[i]].sum(), as dattri
+    np.testing.assert_allclose(subset_scores(aria.scores_from_array(s), gt.subsets), predicted, atol=1e-12)
+    res = lds(aria.scores_from_array(s), gt)
+    expected = [stats.spearmanr(predicted[:, j], targets[:, j]).statistic for j in range(s.shape[1])]
+    np.testing.assert_allclose(res.per_query, expected, atol=1e-12)
 
 
 def test_streaming_block_independence():
