@@ -22,20 +22,25 @@ def start(args: argparse.Namespace, inputs: dict[str, str | None]) -> Path | Non
 
 
 def read_matrix(
-    path: str, args: argparse.Namespace | None = None, *, with_ids: bool = False
+    path: str, args: argparse.Namespace | None = None, *, with_ids: bool = False, items_by_rows: bool = False
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """A 2-D array (rows x columns) read with :func:`aria.io.scores.load_scores` (no pickle, checked).
 
-    With ``with_ids``, also the column (query) ids.
+    With ``with_ids``, also the column (query) ids. ``items_by_rows``: the array is not a score
+    matrix (losses, features, signatures): its rows are the items whatever its shape, so the
+    score matrices' orientation check does not apply (``--transpose`` still swaps the axes).
     """
     import numpy as np
 
     from aria.io.scores import load_scores
     from aria.io.validate import check_finite
 
-    da = load_scores(
-        path, transpose=bool(getattr(args, "transpose", False)), variable=getattr(args, "variable", None)
-    )
+    transpose = bool(getattr(args, "transpose", False))
+    if items_by_rows:
+        da = load_scores(path, variable=getattr(args, "variable", None),
+                         orientation="queries-x-segments" if transpose else "segments-x-queries")
+    else:
+        da = load_scores(path, transpose=transpose, variable=getattr(args, "variable", None))
     arr = np.asarray(da.values, dtype=np.float64)
     qids = np.asarray(da.coords["query"].values).astype(str)
     check_finite(arr, 0, qids, path)

@@ -81,7 +81,8 @@ def run_skew(args: argparse.Namespace) -> int:
     from aria.evaluate.unlearning import mucs_skew
 
     out = start(args, {"loss_original": args.original, "loss_unlearned": args.unlearned})
-    l1, l2 = read_matrix(args.original, args), read_matrix(args.unlearned, args)
+    l1 = read_matrix(args.original, args, items_by_rows=True)
+    l2 = read_matrix(args.unlearned, args, items_by_rows=True)
     skew = mucs_skew(l1, l2, eps=args.eps)
     order = np.argsort(-skew, kind="stable")
     result = {
@@ -119,7 +120,7 @@ def _read_any(path: str, column: str | None):
         except AriaInputError as exc:
             if "must be 1-D" not in str(exc):
                 raise
-        return read_matrix(path)
+        return read_matrix(path, items_by_rows=True)
     return read_vector(path, column, "losses")
 
 

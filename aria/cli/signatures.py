@@ -82,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
         for role, path in zip(("train", "queries"), pair, strict=True)
     }
     out = start(args, inputs)
-    train = {ch: read_matrix(t) for ch, (t, _) in channels.items()}
-    queries = {ch: read_matrix(q) for ch, (_, q) in channels.items()}
+    train = {ch: read_matrix(t, items_by_rows=True) for ch, (t, _) in channels.items()}
+    queries = {ch: read_matrix(q, items_by_rows=True) for ch, (_, q) in channels.items()}
     res = rights_attribution(train, queries, k=args.k, seed=args.seed, project=not args.no_project)
     arrays = {}
     single = list(channels) == ["scores"]

@@ -45,7 +45,8 @@ def load_vector(
     >>> load_vector(p).tolist()
     [0.5, 0.7]
     """
-    from aria.io.scores import _load_npy, _sniff_format
+    from aria.io.npyfile import open_npy
+    from aria.io.scores import _sniff_format
     from aria.io.tables import _read_table
 
     p = Path(path)
@@ -75,7 +76,7 @@ def load_vector(
             raise AriaInputError(f"column: applies to tables, not to the .npy file {p}", parameter="column")
         if _sniff_format(p) != "npy":
             raise AriaInputError(f"{p}: {what} must be a .npy file or a CSV/TSV/Parquet column")
-        arr = np.asarray(_load_npy(p))
+        arr = np.asarray(open_npy(p))
         if arr.ndim == 2 and 1 in arr.shape:
             arr = arr.ravel()
         if arr.ndim != 1:

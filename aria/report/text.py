@@ -321,6 +321,7 @@ def format_homogeneity_intervals(boot) -> str:
                                   f"{fmt_number(cis[stat + '_ci'][1], 2, 'undefined')}]"
                                   for stat in ("z_mean", "pos", "sig"))
                 lines.append(f"  {ch:<12} K={k:<4} {cells}")
+    return "\n".join(lines)
 
 
 def _size_text(n: int) -> str:
