@@ -54,3 +54,24 @@ def make_matrix(kind: str, n: int = 3000, q: int = 30, seed: int = 0, dtype=np.f
 @pytest.fixture
 def ref():
     return dense_reference
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """One dask LocalCluster of 2 worker processes shared by the scale tests (tests/scale)."""
+    import logging
+
+    distributed = pytest.importorskip("distributed")
+    c = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                 dashboard_address=":0", silence_logs=logging.ERROR)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def client(cluster):
+    """A client of the shared LocalCluster."""
+    import distributed
+
+    with distributed.Client(cluster) as c:
+        yield c

@@ -172,3 +172,10 @@ def print_json(obj: object) -> None:
     from aria.io.output import json_safe
 
     print(json.dumps(json_safe(obj), indent=2, allow_nan=False))
+
+
+def add_scheduler_flag(parser: argparse.ArgumentParser) -> None:
+    """Add ``--scheduler local[:N]|HOST:PORT`` (run on a dask cluster; the ``scale`` extra)."""
+    parser.add_argument("--scheduler", metavar="SPEC",
+                        help="run on a dask cluster: local (one worker per core), local:N, or the "
+                             "HOST:PORT of a running scheduler (needs the scale extra)")

@@ -10,6 +10,7 @@ from aria.cli._common import (
     add_command,
     add_output_options,
     add_progress_flags,
+    add_scheduler_flag,
     add_score_inputs,
     print_json,
     progress_bar,
@@ -52,9 +53,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     for name in ("collapsed_corr", "collapsed_energy", "collapsed_max_concentration", "offset_concentration",
                  "partial_offset_concentration"):
         g.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(t, name), metavar="X")
+<<<<<<< HEAD
     from aria.cli._bootstrap import add_bootstrap_flags
 
     add_bootstrap_flags(p, seed_flags=("--seed", "--bootstrap-seed"))
+=======
+    add_scheduler_flag(p)
+>>>>>>> main
     add_progress_flags(p, "always show a progress bar")
     p.set_defaults(func=run)
 
@@ -69,11 +74,16 @@ def run(args: argparse.Namespace) -> int:
     from aria.io.provenance import provenance_record
     from aria.io.scores import load_scores
     from aria.report.text import format_diagnostics
+    from aria.scale.cluster import connect, parse_scheduler
 
     source = score_source(args)
+<<<<<<< HEAD
     from aria.cli._bootstrap import check_bootstrap_args
 
     check_bootstrap_args(args)
+=======
+    scheduler = parse_scheduler(args.scheduler) if args.scheduler else None  # a bad spec fails first
+>>>>>>> main
     # VerdictThresholds checks its fields, diagnose() the spectrum and block sizes
     thresholds = VerdictThresholds(
         collapsed_corr=args.collapsed_corr,
@@ -90,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
     out_dir = check_out_dir(args.out, inputs)
     scores = load_scores(source, **reader_options(args))
     n = scores.sizes["segment"]
+<<<<<<< HEAD
     with progress_bar(n, "diagnose", args.progress) as update:
         diag = diagnose(scores, thresholds=thresholds, spectrum_length=args.spectrum_length,
                         block_rows=args.block_rows, chunk_rows=args.chunk_rows, progress=update,
@@ -100,6 +111,26 @@ def run(args: argparse.Namespace) -> int:
         with progress_bar(n, "residual", args.progress) as update:
             axis = write_residual(scores, diag, args.residual, block_rows=args.block_rows,
                                   chunk_rows=args.chunk_rows, progress=update)
+=======
+    zarr_residual = bool(args.residual) and Path(args.residual).suffix == ".zarr"
+    if zarr_residual and scheduler is None:
+        raise AriaInputError("a .zarr residual is written by a dask cluster: add --scheduler local "
+                             "(or write a .npy residual)")
+    with connect(scheduler) as client:
+        with progress_bar(n, "diagnose", args.progress) as update:
+            diag = diagnose(scores, thresholds=thresholds, spectrum_length=args.spectrum_length,
+                            block_rows=args.block_rows, chunk_rows=args.chunk_rows, progress=update,
+                            client=client)
+        axis = None
+        if zarr_residual:
+            from aria.scale.diagnose import rank1_cluster
+
+            axis = rank1_cluster(scores, diag, client, store=args.residual, block_rows=args.block_rows)
+        elif args.residual:
+            with progress_bar(n, "residual", args.progress) as update:
+                axis = write_residual(scores, diag, args.residual, block_rows=args.block_rows,
+                                      chunk_rows=args.chunk_rows, progress=update)
+>>>>>>> main
     n_tracks = int(np.unique(scores.coords["track"].values).size)
     result = diag.to_dict()
     result["source"] = source
@@ -111,7 +142,12 @@ def run(args: argparse.Namespace) -> int:
                       "orientation": args.orientation,
                       "spectrum_length": args.spectrum_length, "block_rows": args.block_rows,
                       "chunk_rows": args.chunk_rows, "thresholds": result["thresholds"],
+<<<<<<< HEAD
                       "residual": args.residual, "bootstrap": args.bootstrap, "confidence": args.confidence}
+=======
+                      "residual": args.residual,
+                      "scheduler": scheduler.to_dict() if scheduler is not None else None}
+>>>>>>> main
         write_result_set(out_dir, {
             "per_query.csv": diag.to_frame(),
             "rank1_u1_per_track.csv": axis.track_u1().reset_index() if axis is not None else None,

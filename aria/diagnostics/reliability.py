@@ -170,9 +170,14 @@ def diagnose(
     block_rows: int = DEFAULT_BLOCK_ROWS,
     chunk_rows: int | None = None,
     progress: Callable[[int], None] | None = None,
+<<<<<<< HEAD
     bootstrap: int = 0,
     bootstrap_seed: int | None = 0,
     confidence: float = 0.95,
+=======
+    scheduler: str | None = None,
+    client: object = None,
+>>>>>>> main
 ) -> Diagnostics:
     """Compute the reliability diagnostics of a score matrix in one streaming pass.
 
@@ -190,6 +195,7 @@ def diagnose(
         Streaming parameters (see :func:`gram_stats`).
     progress : callable, optional
         Called with the number of rows processed after each block.
+<<<<<<< HEAD
     bootstrap : int
         Bootstrap replicates over queries (0 = none). With ``B > 0``, ``result.bootstrap`` holds
         percentile intervals of rho_bar, C_bar and E1, computed from the Gram statistics without
@@ -199,6 +205,14 @@ def diagnose(
         Seed of the bootstrap's ``numpy.random.default_rng``.
     confidence : float
         Coverage of the bootstrap intervals.
+=======
+    scheduler : str, optional
+        Run on a dask cluster: ``"local"``, ``"local:N"`` (N worker processes, started and
+        stopped here) or a scheduler address ``"HOST:PORT"`` (see :mod:`aria.scale`). The result
+        equals the single-process one to about 1e-15 relative, for any number of workers.
+    client : distributed.Client, optional
+        An existing dask client instead of ``scheduler``.
+>>>>>>> main
 
     Returns
     -------
@@ -213,14 +227,26 @@ def diagnose(
     'query-dependent'
     """
     validate_scores(scores)
+    if scheduler is not None or client is not None:
+        from aria.scale.cluster import connect
+        from aria.scale.diagnose import diagnose_cluster
+
+        with connect(scheduler, client) as c:
+            return diagnose_cluster(scores, c, thresholds=thresholds, spectrum_length=spectrum_length,
+                                    block_rows=block_rows, progress=progress)
     stats = gram_stats(scores, block_rows=block_rows, chunk_rows=chunk_rows, progress=progress)
     qids = np.asarray(scores.coords[QUERY].values).astype(str)
     result = diagnose_stats(stats, qids, thresholds=thresholds, spectrum_length=spectrum_length)
     result.parameters.update(block_rows=block_rows)
+<<<<<<< HEAD
     if bootstrap:
         result.bootstrap = bootstrap_diagnostics(stats, result, replicates=bootstrap, seed=bootstrap_seed,
                                                  confidence=confidence)
         result.parameters.update(bootstrap=bootstrap, bootstrap_seed=bootstrap_seed, confidence=confidence)
+=======
+    if stats.scale_exponent:
+        result.parameters.update(scale_exponent=stats.scale_exponent)
+>>>>>>> main
     return result
 
 
@@ -305,6 +331,21 @@ def diagnose_stats(
         sigma1 = 0.0
         v1 = np.full(q, np.nan)
         undefined["energy_ratio_1"] = "the matrix is all zeros (||S||_F = 0)"
+
+    # statistics of 2**-e S (see gram_stats): the ratios above are scale-free; quantities with
+    # units go back to the matrix's own, undefined where they leave the float64 range
+    e = stats.scale_exponent
+    if e:
+        m, std = np.ldexp(m, e), np.ldexp(std, e)
+        tiny = np.finfo(np.float64).tiny
+        with np.errstate(over="ignore", under="ignore"):
+            scaled = {"sigma_1": (sigma1, e), "frobenius_norm_sq": (total, 2 * e)}
+            sigma1, total = (float(np.ldexp(v, p)) for v, p in scaled.values())
+        for (name, (v, p)), value in zip(scaled.items(), (sigma1, total), strict=True):
+            if v > 0 and not tiny <= value < math.inf:
+                undefined[name] = f"{v!r} x 2^{p} is outside the float64 range"
+        if "frobenius_norm_sq" in undefined:
+            total = math.nan
 
     # 3. concentration ratio per query
     nonzero = sumsq > 0

@@ -14,9 +14,11 @@ from aria.io.streaming import DEFAULT_BLOCK_ROWS, iter_blocks
 from aria.io.validate import QUERY, check_finite
 from aria.params import STREAMING, validate_params
 
-__all__ = ["GramStats", "gram_stats"]
+__all__ = ["SAFE_EXPONENT", "GramStats", "gram_stats", "scale_exponent"]
 
-#: Verdict labels, from worst to best.
+#: A matrix whose largest magnitude lies in ``[2**-SAFE_EXPONENT, 2**SAFE_EXPONENT)`` (about
+#: 1e-60 to 1e60) is used as it is; any other is scaled by a power of two (see :func:`gram_stats`).
+SAFE_EXPONENT = 200
 
 
 @dataclass
@@ -31,11 +33,17 @@ class GramStats:
         Column means, shape (Q,), float64.
     comoment : numpy.ndarray
         Centred co-moment ``sum_i (S_i - mean)(S_i - mean)^T``, shape (Q, Q), float64.
+    scale_exponent : int
+        ``e``: ``mean`` and ``comoment`` (and everything derived from them here) are those of
+        ``2**-e S``, exactly. 0, i.e. the matrix itself, unless its largest magnitude is outside
+        ``[2**-SAFE_EXPONENT, 2**SAFE_EXPONENT)`` (:func:`scale_exponent`); multiply a mean by
+        ``2**e`` and a co-moment by ``4**e`` (``numpy.ldexp``) for the matrix's own units.
     """
 
     n: int
     mean: np.ndarray
     comoment: np.ndarray
+    scale_exponent: int = 0
 
     @property
     def column_sums(self) -> np.ndarray:
@@ -45,6 +53,33 @@ class GramStats:
     def gram(self) -> np.ndarray:
         """Uncentred Gram matrix ``G = S^T S = comoment + n mean mean^T``."""
         return self.comoment + self.n * np.outer(self.mean, self.mean)
+
+
+def scale_exponent(max_abs: float) -> int:
+    """Power of two by which :func:`gram_stats` divides a matrix whose largest magnitude is ``max_abs``.
+
+    0 when ``max_abs`` is 0 or lies in ``[2**-SAFE_EXPONENT, 2**SAFE_EXPONENT)``; otherwise the
+    ``e`` with ``max_abs / 2**e`` in ``[0.5, 1)``, so that squares and sums of squares of the
+    scaled values neither overflow nor underflow.
+
+    Parameters
+    ----------
+    max_abs : float
+        Largest absolute value of the matrix (finite, >= 0).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> scale_exponent(3.0), scale_exponent(1e200), scale_exponent(2.0 ** -300)
+    (0, 665, -299)
+    """
+    if max_abs == 0:
+        return 0
+    e = math.frexp(max_abs)[1]
+    return 0 if -SAFE_EXPONENT < e <= SAFE_EXPONENT else e
 
 
 @validate_params({"scores": "scores", **STREAMING})
@@ -62,6 +97,15 @@ def gram_stats(
     al.'s between-block correction terms ``n_a n_b / n (m_b - m_a)(m_b - m_a)^T``
     are summed at the end with one more ``dsyrk``. Values are checked for
     NaN/Inf as they stream.
+
+    Scale: the statistics are those of ``2**-e S`` with ``e = scale_exponent(max |S|)``, so that
+    a finite matrix of any magnitude (1e200 or 1e-200 times a normal one) gives the diagnostics
+    of the normal one instead of overflowing or underflowing. ``e`` is 0 (nothing is scaled) for
+    every matrix whose largest magnitude lies in ``[2**-200, 2**200)``. Otherwise each block is
+    multiplied by ``2**-e`` before it is used; when a later block raises the running maximum to
+    a new ``e``, the sums so far are rescaled by the power of two between the two. Multiplying
+    by a power of two is exact (short of the subnormal range), so the result is the one a pass
+    knowing ``e`` from the start would give, whatever the order of the blocks' magnitudes.
 
     Parameters
     ----------
@@ -86,9 +130,22 @@ def gram_stats(
     mean = np.zeros(q, dtype=np.float64)
     corrections: list[np.ndarray] = []
     n = 0
+    max_abs, e = 0.0, 0
     for start, block in iter_blocks(scores, block_rows=block_rows, chunk_rows=chunk_rows,
                                     progress=progress):
         check_finite(block, start, qids, source)
+        if block.size:
+            block_max = max(float(block.max()), -float(block.min()))
+            if block_max > max_abs:
+                max_abs = block_max
+                new_e = scale_exponent(max_abs)
+                if new_e != e:  # rescale the sums so far (exact: powers of two)
+                    np.ldexp(comoment, 2 * (e - new_e), out=comoment)
+                    mean = np.ldexp(mean, e - new_e)
+                    corrections = [np.ldexp(c, e - new_e) for c in corrections]
+                    e = new_e
+            if e:
+                np.ldexp(block, -e, out=block)
         nb = block.shape[0]
         mb = block.mean(axis=0)
         block -= mb  # block is our own float64 copy
@@ -108,4 +165,5 @@ def gram_stats(
     comoment = upper + np.triu(upper, 1).T
     if n != n_total:  # pragma: no cover - defensive
         raise RuntimeError(f"streamed {n} rows, expected {n_total}")
-    return GramStats(n=n, mean=np.asarray(mean), comoment=np.ascontiguousarray(comoment))
+    return GramStats(n=n, mean=np.asarray(mean), comoment=np.ascontiguousarray(comoment),
+                     scale_exponent=e)

@@ -293,6 +293,8 @@ def lds(
     block_rows: int = DEFAULT_BLOCK_ROWS,
     chunk_rows: int | None = None,
     progress: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
+    client: object = None,
 ) -> LDSResult:
     """Linear datamodeling score of a score matrix against retraining ground truth.
 
@@ -308,6 +310,11 @@ def lds(
         Streaming parameters.
     progress : callable, optional
         Progress callback.
+    scheduler : str, optional
+        Compute the subset scores on a dask cluster (``"local:N"`` or ``"HOST:PORT"``, see
+        :mod:`aria.scale`); equal to the single process to rounding.
+    client : distributed.Client, optional
+        An existing dask client instead of ``scheduler``.
 
     Returns
     -------
@@ -342,8 +349,18 @@ def lds(
             )
         cols = np.array([pos[q] for q in ground_truth.query_ids], dtype=np.int64)
         eval_ids = ground_truth.query_ids
-    predicted = subset_scores(scores, ground_truth.subsets, block_rows=block_rows,
-                              chunk_rows=chunk_rows, progress=progress)[:, cols]
+    if scheduler is not None or client is not None:
+        from aria.scale.cluster import connect
+        from aria.scale.diagnose import subset_scores_cluster
+
+        if ground_truth.subsets.shape[1] != scores.shape[0]:
+            raise AriaInputError(f"ground truth subsets cover {ground_truth.subsets.shape[1]} training "
+                                 f"rows but the score matrix has {scores.shape[0]}")
+        with connect(scheduler, client) as c:
+            predicted = subset_scores_cluster(scores, ground_truth.subsets, c, block_rows=block_rows)[:, cols]
+    else:
+        predicted = subset_scores(scores, ground_truth.subsets, block_rows=block_rows,
+                                  chunk_rows=chunk_rows, progress=progress)[:, cols]
     rho, p = spearman_columns(predicted, ground_truth.targets)
     defined = np.isfinite(rho)
     mean = float(rho[defined].mean()) if defined.any() else math.nan

@@ -323,6 +323,7 @@ def group_homogeneity(
     *,
     workers: int = 1,
     progress: Progress | None = None,
+    group_similarity: Callable[..., np.ndarray] | None = None,
 ) -> tuple[MatrixHomogeneity, MatrixHomogeneity | None]:
     """Step 4: top-K groups, ``H_f``, ``H_c`` and ``z`` of every query (spec section 3).
 
@@ -336,6 +337,9 @@ def group_homogeneity(
         Threads.
     progress : callable, optional
         ``progress(stage, done, total)``.
+    group_similarity : callable, optional
+        How ``H_f`` of the nested groups is computed (see
+        :func:`~aria.groups.result.matrix_homogeneity`; a dask cluster passes its own).
 
     Returns
     -------
@@ -346,11 +350,13 @@ def group_homogeneity(
     """
     args = (prep.pool, prep.similarity, nulls, prep.ks)
     _report(progress, "groups and z (scores)")
-    main = matrix_homogeneity(prep.track_scores, *args, matrix="scores", workers=workers)
+    main = matrix_homogeneity(prep.track_scores, *args, matrix="scores", workers=workers,
+                              group_similarity=group_similarity)
     res = None
     if prep.track_scores.residual is not None:
         _report(progress, "groups and z (residual)")
-        res = matrix_homogeneity(prep.track_scores.residual, *args, matrix="residual", workers=workers)
+        res = matrix_homogeneity(prep.track_scores.residual, *args, matrix="residual", workers=workers,
+                                 group_similarity=group_similarity)
     return main, res
 
 
@@ -462,6 +468,8 @@ def homogeneity(
     rank_block_bytes: int = DEFAULT_RANK_BLOCK_BYTES,
     alignment: bool = True,
     progress: Progress | None = None,
+    scheduler: str | None = None,
+    client: object = None,
 ) -> HomogeneityResult:
     """Musical homogeneity of each query's top-K tracks against random groups (spec sections 2-6).
 
@@ -507,6 +515,12 @@ def homogeneity(
         Compute the axis-channel alignment.
     progress : callable, optional
         ``progress(stage, done, total)`` callback.
+    scheduler : str, optional
+        Compute the nulls (a task per K) and the group similarities (a task per block of queries)
+        on a dask cluster: ``"local:N"`` or ``"HOST:PORT"`` (see :mod:`aria.scale`). z, Pos and Sig
+        equal the single-process values.
+    client : distributed.Client, optional
+        An existing dask client instead of ``scheduler``.
 
     Returns
     -------
@@ -535,9 +549,19 @@ def homogeneity(
                    chunk_rows=chunk_rows, rank_block_bytes=rank_block_bytes, workers=workers,
                    progress=progress)
     store = NullCache(cache_dir) if cache_dir is not None and rng is None else None
-    nulls = null_distributions(prep.similarity, prep.ks, null_groups, seed=seed, rng=rng, store=store,
-                               workers=workers, progress=progress)
-    main, res = group_homogeneity(prep, nulls, workers=workers, progress=progress)
+    if (scheduler is not None or client is not None) and rng is None:
+        from aria.scale.cluster import connect
+        from aria.scale.homogeneity import group_similarity_on, null_distributions_cluster
+
+        with connect(scheduler, client) as c:
+            nulls = null_distributions_cluster(prep.similarity, prep.ks, null_groups, c, seed=seed,
+                                               store=store, progress=progress)
+            main, res = group_homogeneity(prep, nulls, progress=progress,
+                                          group_similarity=group_similarity_on(c, prep.similarity))
+    else:
+        nulls = null_distributions(prep.similarity, prep.ks, null_groups, seed=seed, rng=rng, store=store,
+                                   workers=workers, progress=progress)
+        main, res = group_homogeneity(prep, nulls, workers=workers, progress=progress)
     params = {
         "channels": cset.name, "channel_set_source": cset.source, "k": list(prep.ks),
         "normalize": normalize, "null_groups": null_groups, "seed": seed if rng is None else None,
@@ -545,5 +569,8 @@ def homogeneity(
         "block_rows": block_rows, "sig_threshold": SIG_THRESHOLD, "null_sd_ddof": 1,
         "feature_scale_ddof": 1, "null_rng": "numpy.random.default_rng([seed, K])",
     }
-    return collect(prep, main, res, nulls, labels=labels, alignment=alignment, parameters=params,
-                   progress=progress)
+    result = collect(prep, main, res, nulls, labels=labels, alignment=alignment, parameters=params,
+                     progress=progress)
+    if store is not None:
+        result.warnings.extend(store.warnings)  # an unwritable cache costs nothing but these lines
+    return result

@@ -283,6 +283,8 @@ class NullCache:
     @validate_params({"directory": "path"})
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
+        #: One line per entry that could not be written (see :meth:`save`).
+        self.warnings: list[str] = []
 
     def path(self, key: str) -> Path:
         """File of one entry."""
@@ -320,15 +322,30 @@ class NullCache:
         return NullDistribution(k, n_groups, seed, feats, chans, fv, cv, key=key, from_cache=True)
 
     def save(self, null: NullDistribution) -> Path | None:
-        """Store a null (skipped when it has no key, i.e. was drawn from a caller's generator)."""
+        """Store a null (skipped when it has no key, i.e. was drawn from a caller's generator).
+
+        A cache that cannot be written (read-only, full, not a directory) never fails the
+        analysis that computed the null: the entry is skipped, None is returned and one line
+        saying why is appended to :attr:`warnings` (the homogeneity result carries it).
+        Entries are written to a temporary file and renamed into place, so processes sharing a
+        cache directory never see a partial entry; two processes computing the same null write
+        the same arrays.
+        """
         if null.key is None:
             return None
-        self.directory.mkdir(parents=True, exist_ok=True)
         p = self.path(null.key)
-        with atomic_path(p) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, feature_values=null.feature_values, channel_values=null.channel_values,
-                         features=np.asarray(null.features, dtype=str),
-                         channels=np.asarray(null.channels, dtype=str),
-                         meta=np.asarray([null.k, null.n_groups, null.seed], dtype=np.int64))
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with atomic_path(p) as tmp:
+                with open(tmp, "wb") as fh:
+                    np.savez(fh, feature_values=null.feature_values, channel_values=null.channel_values,
+                             features=np.asarray(null.features, dtype=str),
+                             channels=np.asarray(null.channels, dtype=str),
+                             meta=np.asarray([null.k, null.n_groups, null.seed], dtype=np.int64))
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            where = exc.filename if exc.filename is not None else self.directory
+            self.warnings.append(f"null cache not written ({where}: {reason}); the null of K = {null.k} "
+                                 "will be computed again next time")
+            return None
         return p

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -386,6 +386,7 @@ def matrix_homogeneity(
     *,
     matrix: str = "scores",
     workers: int = 1,
+    group_similarity: Callable[..., np.ndarray] | None = None,
 ) -> MatrixHomogeneity:
     """Top-K groups, ``H`` and ``z`` of every query for one track score matrix (spec section 3).
 
@@ -411,6 +412,10 @@ def matrix_homogeneity(
         Label (``"scores"`` or ``"residual"``).
     workers : int
         Threads.
+    group_similarity : callable, optional
+        ``f(psim, ranked, ks, workers=...)`` computing ``H_f`` of the nested groups; default
+        :func:`~aria.groups.topk.nested_group_similarity` (a dask cluster passes its own, which
+        splits the queries into tasks and returns the same values).
 
     Returns
     -------
@@ -418,7 +423,7 @@ def matrix_homogeneity(
     """
     ks = tuple(int(k) for k in ks)
     ranked = top_k_groups(tscores.values, pool.rows, max(ks))
-    hf = nested_group_similarity(psim, ranked, ks, workers=workers)
+    hf = (group_similarity or nested_group_similarity)(psim, ranked, ks, workers=workers)
     hc = psim.channel_means(hf)
     zf = np.empty_like(hf)
     zc = np.empty_like(hc)

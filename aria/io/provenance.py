@@ -24,8 +24,10 @@ _OPTIONAL_PACKAGES = ("librosa", "madmom", "BeatNet", "chord-extractor", "vamp",
 def sha256_path(path: str | os.PathLike[str], block_size: int = 8 * 2**20) -> str:
     """SHA-256 of a file, or of a directory (e.g. a ``.zarr`` store).
 
-    A directory's digest hashes, in sorted order, each file's relative path and
-    its own SHA-256, so it does not depend on listing order.
+    A directory's digest hashes, in sorted order, each file's relative path (its
+    file-system bytes) and its own SHA-256, so it does not depend on listing order.
+    A file in it that cannot be read, or a sub-folder that cannot be listed, is
+    hashed as its path and ``unreadable`` (the digest records that it was there).
 
     Parameters
     ----------
@@ -41,9 +43,19 @@ def sha256_path(path: str | os.PathLike[str], block_size: int = 8 * 2**20) -> st
     """
     p = Path(path)
     if p.is_dir():
+        entries: list[tuple[Path, bytes]] = []
+        for dirpath, _, filenames in os.walk(p, onerror=lambda e: entries.append(
+                (Path(e.filename or p), b"unreadable"))):
+            for name in filenames:
+                f = Path(dirpath, name)
+                if f.is_file():
+                    try:
+                        entries.append((f, sha256_path(f).encode()))
+                    except OSError:
+                        entries.append((f, b"unreadable"))
         h = hashlib.sha256()
-        for f in sorted(x for x in p.rglob("*") if x.is_file()):
-            h.update(str(f.relative_to(p)).encode() + b"\0" + sha256_path(f).encode() + b"\n")
+        for f, digest in sorted(entries):
+            h.update(str(f.relative_to(p)).encode("utf-8", "surrogateescape") + b"\0" + digest + b"\n")
         return h.hexdigest()
     h = hashlib.sha256()
     with open(p, "rb") as fh:
@@ -113,7 +125,11 @@ def provenance_record(
         p = Path(path)
         size = p.stat().st_size if p.is_file() else sum(
             f.stat().st_size for f in p.rglob("*") if f.is_file())
-        files[role] = {"path": str(p.resolve()), "sha256": sha256_path(p), "bytes": size}
+        try:
+            files[role] = {"path": str(p.resolve()), "sha256": sha256_path(p), "bytes": size}
+        except OSError as exc:  # an unreadable input is recorded as such, not a failed run
+            files[role] = {"path": str(p.resolve()), "sha256": None, "bytes": size,
+                           "error": f"unreadable ({exc.strerror or type(exc).__name__})"}
     return {
         "aria_version": __version__,
         "created": timestamp or _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),

@@ -271,11 +271,16 @@ def load_scores(
     >>> aria.load_scores(p, transpose=True).shape
     (200, 20)
     """
+    stated = resolve_orientation(transpose, orientation)
+    if isinstance(path, str) and "://" in path:  # a zarr store behind an fsspec URL (s3://, gs://, file://)
+        if stated == QUERIES_X_SEGMENTS:
+            raise AriaInputError(f"transpose does not apply to zarr stores, whose dims are named ({path})",
+                                 parameter="transpose", function="load_scores")
+        return _finish(_load_xarray(path, "zarr", variable), path, "zarr", "dims named in the file", tracks)
     p = Path(path)
     src = str(p)
     if not p.exists():
         raise AriaInputError(f"{src}: no such file or directory")
-    stated = resolve_orientation(transpose, orientation)
     suffix = p.suffix.lower()
     if suffix in _PICKLE_SUFFIXES:
         raise AriaInputError(
@@ -288,11 +293,13 @@ def load_scores(
             if suffix == ".zarr" or (p / ".zarray").exists() or (p / "zarr.json").exists() \
                     or (p / ".zgroup").exists():
                 fmt = "zarr"
+            elif any(p.glob("*.npy")):
+                fmt = "npy-shards"
             else:
                 raise AriaInputError(
-                    f"{src}: is a directory but not a score folder Aria knows (zarr store, TRAK "
-                    "save_dir, Kronfluence scores_<name>/, quanda cache of <batch>.pt, bergson "
-                    "info.json + scores.bin)"
+                    f"{src}: is a directory but not a score folder Aria knows (zarr store, folder of "
+                    ".npy row shards, TRAK save_dir, Kronfluence scores_<name>/, quanda cache of "
+                    "<batch>.pt, bergson info.json + scores.bin)"
                 )
         else:
             fmt = _sniff_format(p)
@@ -303,9 +310,20 @@ def load_scores(
                 parameter="transpose", function="load_scores")
         da = _load_xarray(p, fmt, variable)
         why = "dims named in the file"
+    elif fmt == "npy-shards":  # a folder of .npy row shards, stacked in file-name order
+        if stated == QUERIES_X_SEGMENTS:
+            raise AriaInputError(f"transpose does not apply to a folder of row shards ({src})",
+                                 parameter="transpose", function="load_scores")
+        from aria.scale.sources import open_npy_shards
+
+        da, why = open_npy_shards(p), "row shards: rows are segments"
     else:
         da, why, fmt = _load_array_format(p, fmt, stated=stated, variable=variable,
                                           experiment=experiment, tracks=tracks)
+    return _finish(da, src, fmt, why, tracks)
+
+
+def _finish(da: xr.DataArray, src: str, fmt: str, why: str, tracks) -> xr.DataArray:
     da.attrs["source"] = src
     da.attrs["format"] = fmt
     da.attrs["orientation"] = why
@@ -482,10 +500,10 @@ def _load_npz(p: Path, *, variable: str | None) -> tuple[np.ndarray, np.ndarray 
     return array, query_ids, segment_track
 
 
-def _load_xarray(p: Path, fmt: str, variable: str | None) -> xr.DataArray:
+def _load_xarray(p: Path | str, fmt: str, variable: str | None) -> xr.DataArray:
     try:
         if fmt == "zarr":
-            ds = xr.open_zarr(p, consolidated=None) if p.is_dir() else None
+            ds = xr.open_zarr(p, consolidated=None)
         else:
             ds = xr.open_dataset(p, cache=False)  # read row blocks lazily, never cache the whole
     except ImportError as exc:
@@ -514,6 +532,7 @@ def _load_xarray(p: Path, fmt: str, variable: str | None) -> xr.DataArray:
         rename[d] = target
     if len(set(rename.values())) != 2 or da.ndim != 2:
         raise AriaInputError(f"{p}: variable {key!r} must have one 'segment' and one 'query' dim")
+    da_dims = [next(d for d in da.dims if rename[d] == t) for t in (SEGMENT, QUERY)]
     da = da.rename({k: v for k, v in rename.items() if k != v}).transpose(SEGMENT, QUERY)
     validate_dtype(da.dtype, str(p))
     n, q = da.shape
@@ -534,6 +553,8 @@ def _load_xarray(p: Path, fmt: str, variable: str | None) -> xr.DataArray:
         {SEGMENT: np.arange(n, dtype=np.int64), QUERY: qids, TRACK: (SEGMENT, track)}
     )
     out.name = None
+    # Where a dask worker re-opens this store (aria.scale.sources.row_source).
+    out.attrs.update(variable=str(key), source_dims=[str(d) for d in da_dims])
     return out
 
 

@@ -40,7 +40,7 @@ from aria.features.extract.audio_io import (
     TRACK_ID_SCHEMES,
     AudioDecodeError,
     decode_audio,
-    find_audio_files,
+    scan_audio_inputs,
     track_ids,
 )
 from aria.features.extract.batch import BatchResult, ExtractionError, Item, extract_table
@@ -109,10 +109,16 @@ def audio_items(paths: Sequence[str | os.PathLike[str]], id_scheme: str = "stem"
     Returns
     -------
     list of Item
+        One per file, then one problem item per folder that could not be listed (track id: its
+        path relative to the directory given, followed by ``/``): a failed row with the reason.
     """
-    files = find_audio_files(paths)
-    ids = track_ids(files, paths, id_scheme)
-    return [Item(id=i, path=str(f)) for i, f in zip(ids, files, strict=True)]
+    files, problems = scan_audio_inputs(paths)
+    ids = track_ids(files, paths, id_scheme) if files else []
+    items = [Item(id=i, path=str(f)) for i, f in zip(ids, files, strict=True)]
+    for folder, root, reason in problems:
+        rel = folder.relative_to(root).as_posix() if folder != root else str(root).rstrip("/")
+        items.append(Item(id=rel + "/", path=str(folder), problem=reason))
+    return items
 
 
 def _single_threaded_blas() -> contextlib.AbstractContextManager:
@@ -301,7 +307,7 @@ def file_list_digest(items: Sequence[Item]) -> str:
             size, mtime = st.st_size, st.st_mtime_ns
         except OSError:
             size, mtime = -1, -1
-        h.update(f"{it.id}\0{it.path}\0{size}\0{mtime}\n".encode())
+        h.update(f"{it.id}\0{it.path}\0{size}\0{mtime}\n".encode("utf-8", "surrogateescape"))
     return h.hexdigest()
 
 

@@ -1,4 +1,4 @@
-"""Generic batch extraction: a worker pool, per-item error capture, shards and resume.
+r"""Generic batch extraction: a worker pool, per-item error capture, shards and resume.
 
 Shared by symbolic (MIDI) and audio extraction. The vocabulary:
 
@@ -15,27 +15,62 @@ Shared by symbolic (MIDI) and audio extraction. The vocabulary:
     a file once for several spans may cache the last file loaded: the items of one file are kept
     together in one task whenever possible.
 
+*problem items*
+    An item may carry a ``problem`` (e.g. a folder that could not be listed): it becomes a failed
+    row with that reason without calling the extractor, so that what could not be read is in the
+    table instead of silently missing.
+
+*names*
+    Paths and ids come from the file system and may hold bytes that are not UTF-8 (decoded by
+    Python as lone surrogates, PEP 383), which no UTF-8 table can store. The ``track`` and
+    ``file`` columns hold :func:`printable_name` of them: unchanged when valid, else each
+    undecodable byte written ``\xHH``; :func:`raw_name` gives the bytes back. The extractor
+    still gets the real path.
+
 Guarantees of :func:`extract_table`:
 
 - rows come out in the order of ``items`` whatever the number of workers, so the written table
   is bit-identical for any ``workers``;
 - with ``out``, finished rows are flushed every ``shard_size`` rows into numbered shard files in
   ``<out>.shards/`` (each written atomically), so a killed run loses at most the shard in
-  progress; ``resume=True`` reuses rows found in those shards and in an existing ``out`` (same
+  progress, and an interrupted run (or one whose worker died) first flushes the rows it had
+  finished; ``resume=True`` reuses rows found in those shards and in an existing ``out`` (same
   item, same channel-set fingerprint) and computes only the others (failed rows are retried);
 - the final table is written atomically (then the shard directory is removed), with the
   channel-set name, fingerprint and Aria version in the Parquet key-value metadata;
 - a worker that dies (segfault, out of memory) or a task that exceeds ``task_timeout`` stops the
   run with :class:`~aria.errors.AriaError` instead of hanging; finished shards are kept.
+
+Worker-pool lifecycle (one place, :func:`extract_rows`):
+
+- SIGINT (Ctrl-C) and SIGTERM stop a run the same way: while a batch runs in the main thread, a
+  SIGTERM whose handler is the default one raises :class:`KeyboardInterrupt`; the rows finished so
+  far are flushed to a last shard (so ``resume=True`` carries on from them), the workers are
+  terminated and waited for, and the exception propagates (``aria`` exits with status 130).
+  Workers ignore SIGINT themselves: only the parent decides;
+- workers never outlive the parent, even when it is killed with SIGKILL: on Linux each worker
+  asks the kernel for SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``), and on every
+  OS a watchdog thread in each worker exits it within a second of its parent's death. Once the
+  parent and its workers are gone, multiprocessing's resource tracker (and a fork server, with
+  ``mp_context="forkserver"``) sees its pipe close and exits too, so no process is left holding
+  the caller's pipes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
 import json
 import math
 import multiprocessing
 import os
+import re
 import shutil
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -58,12 +93,73 @@ from aria.features.table import (
 from aria.io.atomic import atomic_open, atomic_path
 from aria.params import Interval, Options, validate_params
 
-__all__ = ["BatchResult", "ExtractionError", "Item", "extract_rows", "extract_table", "shard_dir_for"]
+__all__ = ["BatchResult", "ExtractionError", "Item", "extract_rows", "extract_table", "printable_name",
+           "raw_name", "shard_dir_for"]
 
 Extractor = Callable[["Item", Mapping[str, Any]], Mapping[str, Any]]
 Progress = Callable[[int], None]
 
 _MAX_REASON = 300
+
+
+def printable_name(name: str) -> str:
+    r"""The text stored in a table for a file-system name: valid UTF-8, faithful, printable.
+
+    A name that is valid Unicode is returned unchanged. A name holding bytes that are not UTF-8
+    (Python decodes them as lone surrogates, ``os.fsdecode``'s ``surrogateescape``) gets each such
+    byte written as ``\xHH`` (Python's ``backslashreplace``): ``b"bad\xff.mid"`` is stored as the
+    nine characters ``bad\xff.mid``. :func:`raw_name` undoes it.
+
+    Parameters
+    ----------
+    name : str
+        A path or track id as Python got it from the file system.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import os
+    >>> printable_name(os.fsdecode(b"dir/bad\xff\xfe.mid"))
+    'dir/bad\\xff\\xfe.mid'
+    >>> printable_name("caf\u00e9.mid")
+    'café.mid'
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
+
+
+_ESCAPED = re.compile(rb"\\x([89a-f][0-9a-f])")
+
+
+def raw_name(text: str) -> bytes:
+    r"""The file-system bytes of a name stored by :func:`printable_name` (``open()`` accepts them).
+
+    Every ``\xHH`` with ``HH`` in ``80..ff`` becomes the byte ``HH`` (only such bytes are ever
+    escaped: bytes below 0x80 are ASCII, always valid UTF-8). A valid name that itself contains
+    such a text, e.g. a file really named ``a\xff.mid`` in ASCII, reads back as the escaped
+    form: two inputs whose stored names coincide are refused as duplicate track ids.
+
+    Parameters
+    ----------
+    text : str
+        A ``track`` or ``file`` value of a feature table.
+
+    Returns
+    -------
+    bytes
+
+    Examples
+    --------
+    >>> raw_name("dir/bad\\xff\\xfe.mid")
+    b'dir/bad\xff\xfe.mid'
+    """
+    return _ESCAPED.sub(lambda m: bytes([int(m[1], 16)]), text.encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -80,6 +176,9 @@ class Item:
         Span limits (None for the whole file).
     unit : str or None
         Unit of ``start``/``end`` (``"seconds"`` or ``"beats"``), None for a whole file.
+    problem : str or None
+        Why this input cannot be extracted, known before extraction (e.g. an unreadable
+        folder): the row is failed with this reason and the extractor is not called.
     """
 
     id: str
@@ -87,15 +186,17 @@ class Item:
     start: float | None = None
     end: float | None = None
     unit: str | None = None
+    problem: str | None = None
 
     def key(self) -> tuple:
-        """Identity of the row (used by resume to match stored rows)."""
-        return (self.id, self.path, _num(self.start), _num(self.end), self.unit)
+        """Identity of the row (used by resume to match stored rows), as stored in the table."""
+        return (printable_name(self.id), printable_name(self.path), _num(self.start), _num(self.end),
+                self.unit)
 
     def base_row(self) -> dict[str, Any]:
-        """The non-feature columns of this item's row."""
-        return {"track": self.id, "file": self.path, "start": self.start, "end": self.end,
-                "unit": self.unit}
+        """The non-feature columns of this item's row (names made printable)."""
+        return {"track": printable_name(self.id), "file": printable_name(self.path),
+                "start": self.start, "end": self.end, "unit": self.unit}
 
 
 @dataclass
@@ -135,6 +236,9 @@ def _reason(exc: BaseException) -> str:
 
 def _extract_one(extractor: Extractor, params: Mapping[str, Any], item: Item) -> dict[str, Any]:
     row = item.base_row()
+    if item.problem is not None:
+        row.update(status="failed", error=_reason(ExtractionError(item.problem)))
+        return row
     try:
         features = extractor(item, params)
     except Exception as exc:  # per-item capture: a bad file must never stop the batch
@@ -147,11 +251,149 @@ def _extract_one(extractor: Extractor, params: Mapping[str, Any], item: Item) ->
 
 # --- worker side -------------------------------------------------------------------------------
 _WORKER: dict[str, Any] = {}
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_WATCH_SECONDS = 0.5
 
 
-def _init_worker(extractor: Extractor, params: Mapping[str, Any]) -> None:
+def _init_worker(extractor: Extractor, params: Mapping[str, Any], parent: int | None = None) -> None:
+    """Worker initializer: signal dispositions, death with the parent, the extractor."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles interruptions
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker inherits the parent's handler
+    _die_with_parent(parent)
     _WORKER["extractor"] = extractor
     _WORKER["params"] = params
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """Make this worker exit when the process that owns the pool dies (even by SIGKILL).
+
+    ``parent`` is the pool owner's pid. When it is this process's parent (``spawn``, ``fork``),
+    the kernel is asked for SIGKILL on its death (Linux) and a watchdog thread polls the parent
+    pid (any OS; a dead parent's children are re-parented); if it is already gone, exit at once.
+    When a fork server stands between them (``forkserver``: the server lives as long as its
+    children do), the watchdog polls whether the owner still exists.
+    """
+    if parent is None:
+        return
+    if os.getppid() == parent:
+        if sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError, AttributeError):
+                libc = ctypes.CDLL(None, use_errno=True)
+                libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+        alive = functools.partial(_is_parent, parent)
+    else:
+        if not _exists(parent):
+            os._exit(1)
+        alive = functools.partial(_exists, parent)
+    threading.Thread(target=_watch, args=(alive,), name="aria-parent-watchdog", daemon=True).start()
+
+
+def _is_parent(pid: int) -> bool:
+    return os.getppid() == pid
+
+
+def _exists(pid: int) -> bool:
+    """Whether process ``pid`` is running (a zombie, killed but not yet reaped, is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):  # no /proc (not Linux): trust kill(0)
+        return True
+
+
+def _watch(alive: Callable[[], bool]) -> None:
+    while alive():
+        time.sleep(_WATCH_SECONDS)
+    os._exit(1)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt while a batch runs (main thread, default handler only)."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _worker_pool(workers: int, mp_context: str, extractor: Extractor,
+                 params: Mapping[str, Any]) -> Iterator[ProcessPoolExecutor]:
+    """The one worker-pool lifecycle: start, and on any exit stop every worker before returning.
+
+    A clean exit waits for the pool; an exception (a dead worker, a timeout, an interruption)
+    cancels pending tasks, terminates the workers, waits for them (SIGKILL after 5 s) and
+    re-raises.
+    """
+    ctx = multiprocessing.get_context(mp_context)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                               initargs=(extractor, params, os.getpid()))
+    try:
+        yield pool
+    except BaseException:
+        with _interruptions_ignored():  # a second Ctrl-C must not cut the cleanup short
+            _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def _interruptions_ignored() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM during the block (main thread only: where handlers live).
+
+    The block is the pool's cleanup, bounded in time; the run is already stopping, so a second
+    Ctrl-C has nothing left to do but cut the cleanup short and leave workers behind.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in saved:
+        signal.signal(sig, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+
+
+def _stop_pool(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            if proc.is_alive():
+                proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()
+                proc.join(1.0)
+    # let the pool's manager thread finish its own cleanup now: left running into interpreter
+    # shutdown, it races concurrent.futures' exit hook ("Bad file descriptor" on stderr)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None and manager is not threading.current_thread():
+        manager.join(max(1.0, deadline - time.monotonic()))
 
 
 def _run_chunk(items: Sequence[Item]) -> list[dict[str, Any]]:
@@ -222,56 +464,49 @@ def extract_rows(
     AriaError
         A worker died or a task timed out.
     """
-    if workers == 1 or len(items) <= 1:
-        for it in items:
-            row = _extract_one(extractor, params, it)
-            if progress is not None:
-                progress(1)
-            yield row
-        return
-    if chunk_size is None:
-        chunk_size = max(1, min(16, math.ceil(len(items) / (workers * 8))))
-    chunks = _chunks(items, chunk_size)
-    ctx = multiprocessing.get_context(mp_context)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(extractor, params))
+    with _sigterm_as_interrupt():
+        if workers == 1 or len(items) <= 1:
+            for it in items:
+                row = _extract_one(extractor, params, it)
+                if progress is not None:
+                    progress(1)
+                yield row
+            return
+        if chunk_size is None:
+            chunk_size = max(1, min(16, math.ceil(len(items) / (workers * 8))))
+        with _worker_pool(workers, mp_context, extractor, params) as pool:
+            yield from _pooled_rows(pool, _chunks(items, chunk_size), workers, progress, task_timeout)
+
+
+def _pooled_rows(pool: ProcessPoolExecutor, chunks: list[list[Item]], workers: int,
+                 progress: Progress | None, task_timeout: float | None) -> Iterator[dict[str, Any]]:
+    """Rows of ``chunks`` computed by ``pool``, in order, with at most ``4 * workers`` tasks queued."""
     window: deque[tuple[list[Item], Future]] = deque()
     pending = iter(chunks)
-    clean = False
-    try:
-        for chunk in pending:
-            window.append((chunk, pool.submit(_run_chunk, chunk)))
-            if len(window) >= 4 * workers:
-                break
-        while window:
-            chunk, fut = window.popleft()
-            try:
-                rows = fut.result(timeout=task_timeout)
-            except BrokenProcessPool:
-                raise AriaError(
-                    f"a worker process died while extracting {chunk[0].path!r} (or a file near it); "
-                    "finished rows are kept: resume the run, or run it with one worker to find the file"
-                ) from None
-            except FutureTimeout:
-                raise AriaError(
-                    f"no result after {task_timeout:g} s for the task starting at {chunk[0].path!r}; "
-                    "the pool was stopped"
-                ) from None
-            nxt = next(pending, None)
-            if nxt is not None:
-                window.append((nxt, pool.submit(_run_chunk, nxt)))
-            if progress is not None:
-                progress(len(rows))
-            yield from rows
-        clean = True
-    finally:
-        if clean:
-            pool.shutdown(wait=True)
-        else:
-            pool.shutdown(wait=False, cancel_futures=True)
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                if proc.is_alive():
-                    proc.terminate()
+    for chunk in pending:
+        window.append((chunk, pool.submit(_run_chunk, chunk)))
+        if len(window) >= 4 * workers:
+            break
+    while window:
+        chunk, fut = window.popleft()
+        try:
+            rows = fut.result(timeout=task_timeout)
+        except BrokenProcessPool:
+            raise AriaError(
+                f"a worker process died while extracting {chunk[0].path!r} (or a file near it); "
+                "finished rows are kept: resume the run, or run it with one worker to find the file"
+            ) from None
+        except FutureTimeout:
+            raise AriaError(
+                f"no result after {task_timeout:g} s for the task starting at {chunk[0].path!r}; "
+                "the pool was stopped"
+            ) from None
+        nxt = next(pending, None)
+        if nxt is not None:
+            window.append((nxt, pool.submit(_run_chunk, nxt)))
+        if progress is not None:
+            progress(len(rows))
+        yield from rows
 
 
 # --- shards and resume ---------------------------------------------------------------------------
@@ -391,7 +626,7 @@ def extract_table(
     AriaError
         A worker died or hung.
     """
-    ids = [it.id for it in items]
+    ids = [printable_name(it.id) for it in items]
     if len(set(ids)) != len(ids):
         seen: set[str] = set()
         dup = next(i for i in ids if i in seen or seen.add(i))
@@ -444,24 +679,34 @@ def extract_table(
         tables.append(table)
         buffer = []
 
-    for row in extract_rows(todo, extractor, params, workers=workers, progress=progress,
-                            chunk_size=chunk_size, task_timeout=task_timeout, mp_context=mp_context):
-        buffer.append(row)
-        if len(buffer) >= shard_size:
+    rows = extract_rows(todo, extractor, params, workers=workers, progress=progress,
+                        chunk_size=chunk_size, task_timeout=task_timeout, mp_context=mp_context)
+    with _sigterm_as_interrupt():  # until the table is written: SIGTERM unwinds like Ctrl-C
+        with contextlib.closing(rows):
+            try:
+                for row in rows:
+                    buffer.append(row)
+                    if len(buffer) >= shard_size:
+                        flush()
+            except BaseException:  # interrupted, or a worker died: keep the rows finished so far
+                rows.close()  # stop the workers first
+                if shard_dir is not None:
+                    with contextlib.suppress(Exception):
+                        flush()
+                raise
             flush()
-    flush()
 
-    offsets = [0]
-    for table in tables:
-        offsets.append(offsets[-1] + table.num_rows)
-    take = [offsets[ti] + ri for ti, ri in (where[it.key()] for it in items)]
-    combined = pa.concat_tables(tables) if tables else schema.empty_table()
-    table = combined.take(pa.array(take, pa.int64())).combine_chunks()
-    table = table.replace_schema_metadata(schema.metadata)
-    if out_path is not None:
-        write_feature_table(table, out_path)
-        if shard_dir is not None and shard_dir.exists():
-            shutil.rmtree(shard_dir)
+        offsets = [0]
+        for table in tables:
+            offsets.append(offsets[-1] + table.num_rows)
+        take = [offsets[ti] + ri for ti, ri in (where[it.key()] for it in items)]
+        combined = pa.concat_tables(tables) if tables else schema.empty_table()
+        table = combined.take(pa.array(take, pa.int64())).combine_chunks()
+        table = table.replace_schema_metadata(schema.metadata)
+        if out_path is not None:
+            write_feature_table(table, out_path)
+            if shard_dir is not None and shard_dir.exists():
+                shutil.rmtree(shard_dir)
     statuses = table.column("status").to_pylist()
     n_ok = sum(s == "ok" for s in statuses)
     return BatchResult(table=table, n_ok=n_ok, n_failed=len(statuses) - n_ok, n_reused=n_reused)

@@ -5,6 +5,12 @@ Track ids
     under a directory gets its path relative to that directory, without suffix, with ``/``
     separators (``dir/jazz/b.mid`` -> ``jazz/b``). Directories are searched recursively; files
     are listed in sorted order of their ids, directories and files in the order given.
+Unreadable folders
+    A folder (or sub-folder) that cannot be listed is an input of its own: its id is its
+    relative path followed by ``/`` (``dir/locked`` -> ``locked/``) and it becomes a failed row
+    whose reason says why (e.g. ``unreadable folder (Permission denied)``), instead of being
+    skipped silently. Names that are not valid UTF-8 are kept as the file system gives them
+    (see :func:`aria.features.extract.batch.printable_name` for how the table stores them).
 Spans table
     CSV or Parquet with columns ``id,file,start,end``: each row is one output row with track id
     ``id``. ``file`` is a track id of a discovered file, or a path (absolute, relative to the
@@ -25,9 +31,80 @@ from aria.errors import AriaInputError
 from aria.features.extract.batch import Item
 from aria.params import Options, validate_params
 
-__all__ = ["SPAN_UNITS", "discover_files", "file_items", "read_spans"]
+__all__ = ["SPAN_UNITS", "Found", "discover_files", "file_items", "read_spans", "walk_files"]
 
 SPAN_UNITS = ("seconds", "beats")
+
+
+class Found(tuple):
+    """A discovered input ``(track_id, path)`` (a plain pair), with the reason it cannot be read.
+
+    Attributes
+    ----------
+    problem : str or None
+        None for a file; the one-line reason for a folder that could not be listed.
+    """
+
+    problem: str | None
+
+    def __new__(cls, track_id: str, path: str, problem: str | None = None) -> Found:
+        """Build ``(track_id, path)`` with its ``problem``."""
+        self = super().__new__(cls, (track_id, path))
+        self.problem = problem
+        return self
+
+
+def walk_files(root: str | os.PathLike[str], suffixes: Sequence[str],
+               skip_hidden: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Files under a folder, recursively, and the folders that could not be listed.
+
+    Symbolic links to folders are not followed (as ``Path.rglob``); a symbolic link to a file is
+    taken like the file.
+
+    Parameters
+    ----------
+    root : path-like
+        Folder to search.
+    suffixes : sequence of str
+        Lower-case suffixes (with the dot) of the files wanted.
+    skip_hidden : bool
+        Leave out files and folders whose name starts with ``.``.
+
+    Returns
+    -------
+    files : list of pathlib.Path
+        In no particular order.
+    problems : list of (pathlib.Path, str)
+        Each folder that could not be listed (``root`` itself included), with the reason.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "a.mid").write_bytes(b"")
+    0
+    >>> walk_files(d, (".mid",))[0] == [d / "a.mid"]
+    True
+    """
+    suffixes = tuple(s.lower() for s in suffixes)
+    files: list[Path] = []
+    problems: list[tuple[Path, str]] = []
+
+    def failed(exc: OSError) -> None:
+        problems.append((Path(exc.filename if exc.filename is not None else root),
+                         f"unreadable folder ({exc.strerror or type(exc).__name__})"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=failed):
+        if skip_hidden:
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            if skip_hidden and name.startswith("."):
+                continue
+            if os.path.splitext(name)[1].lower() in suffixes:
+                f = Path(dirpath, name)
+                if f.is_file():
+                    files.append(f)
+    return files, problems
 
 
 def discover_files(paths: Iterable[str | os.PathLike[str]], suffixes: Sequence[str]) -> list[tuple[str, str]]:
@@ -43,26 +120,28 @@ def discover_files(paths: Iterable[str | os.PathLike[str]], suffixes: Sequence[s
 
     Returns
     -------
-    list of (track_id, path)
+    list of Found
+        ``(track_id, path)`` pairs; a folder that could not be listed is one more pair (id
+        ``<relative path>/``) whose ``problem`` says why.
 
     Raises
     ------
     AriaInputError
         A path that does not exist, or two files with the same track id.
     """
-    out: list[tuple[str, str]] = []
+    out: list[Found] = []
     suffixes = tuple(s.lower() for s in suffixes)
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = []
-            for f in p.rglob("*"):
-                if f.suffix.lower() in suffixes and f.is_file():
-                    rel = f.relative_to(p).with_suffix("")
-                    found.append((rel.as_posix(), str(f)))
+            files, problems = walk_files(p, suffixes)
+            found = [Found(f.relative_to(p).with_suffix("").as_posix(), str(f)) for f in files]
+            for d, reason in problems:
+                rel = d.relative_to(p).as_posix() if d != p else str(p).rstrip("/")
+                found.append(Found(rel + "/", str(d), reason))
             out.extend(sorted(found))
         elif p.is_file():
-            out.append((p.with_suffix("").name if p.suffix else p.name, str(p)))
+            out.append(Found(p.with_suffix("").name if p.suffix else p.name, str(p)))
         elif p.exists():
             raise AriaInputError(f"{p}: not a regular file or directory")
         else:
@@ -81,13 +160,14 @@ def file_items(files: Sequence[tuple[str, str]]) -> list[Item]:
     Parameters
     ----------
     files : sequence of (track_id, path)
-        From :func:`discover_files`.
+        From :func:`discover_files` (a :class:`Found` folder that could not be listed becomes a
+        problem item: a failed row with its reason).
 
     Returns
     -------
     list of Item
     """
-    return [Item(tid, path) for tid, path in files]
+    return [Item(f[0], f[1], problem=getattr(f, "problem", None)) for f in files]
 
 
 @validate_params({"spans": "path", "unit": Options(SPAN_UNITS)})

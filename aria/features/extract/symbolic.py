@@ -36,6 +36,7 @@ batch extractor (see :mod:`aria.features.extract.batch`) and :func:`extract_symb
 
 from __future__ import annotations
 
+import bisect
 import inspect
 import io
 import math
@@ -73,7 +74,9 @@ __all__ = [
     "notes_from_midi",
     "pitch_class_histogram",
     "pitch_range",
+    "polyphony_counts",
     "polyphony_mean",
+    "polyphony_runs",
     "polyphony_std",
     "rhythmic_value_histogram",
     "symbolic_features",
@@ -90,6 +93,7 @@ MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
 RHYTHMIC_VALUES = (0.125, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
 
 _BLOCK = 8192  # segments per block in the vertical-interval co-occurrence product
+_DIRECT = 4096  # polyphony: runs of frames up to this length are summed by numpy directly
 _EPS = 1e-9  # tolerance on frame boundaries (note times are sums of float tick durations)
 
 
@@ -326,10 +330,94 @@ def polyphony_counts(notes: Notes, frame_rate: float = 50) -> np.ndarray:
     Returns
     -------
     numpy.ndarray of int64
+        One value per frame: its length grows with the duration, not with the number of notes
+        (:func:`polyphony_runs` gives the same counts run-length encoded).
     """
     a, b, n = _frame_grid(notes, frame_rate)
     diff = np.bincount(a, minlength=n + 1) - np.bincount(b, minlength=n + 1)
     return np.cumsum(diff)[:n]
+
+
+def polyphony_runs(notes: Notes, frame_rate: float = 50) -> tuple[np.ndarray, np.ndarray]:
+    """The per-frame note counts of :func:`polyphony_counts`, run-length encoded.
+
+    The count only changes at a note's first or one-past-last frame, so the frames split into at
+    most ``2 * len(notes) + 1`` runs of equal count: memory and time follow the number of notes,
+    not the duration (a single note held for days is one run).
+
+    Parameters
+    ----------
+    notes : Notes
+        Pitched notes of a file or span.
+    frame_rate : float
+        Frames per second.
+
+    Returns
+    -------
+    counts : numpy.ndarray of int64
+        Sounding notes in each run.
+    lengths : numpy.ndarray of int64
+        Frames in each run (all positive; they sum to the number of frames).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aria.features.extract.symbolic import Notes, polyphony_runs
+    >>> t = np.array([0.0, 0.5]), np.array([1.0, 1.5])  # two notes overlapping by 0.5 s
+    >>> beats = t[0] * 2, t[1] * 2
+    >>> n = Notes(t[0], t[1], *beats, np.array([60, 64]), np.array([80, 80]), np.array([0, 0]))
+    >>> polyphony_runs(n, frame_rate=10)
+    (array([1, 2, 1]), array([5, 5, 5]))
+    """
+    a, b, n = _frame_grid(notes, frame_rate)
+    bounds = np.unique(np.concatenate([a, b, [0, n]]))
+    delta = (np.bincount(np.searchsorted(bounds, a), minlength=bounds.size)
+             - np.bincount(np.searchsorted(bounds, b), minlength=bounds.size))
+    return np.cumsum(delta)[:-1].astype(np.int64), np.diff(bounds).astype(np.int64)
+
+
+def _pairwise_sum_runs(values: np.ndarray, lengths: np.ndarray) -> float:
+    """``np.add.reduce(np.repeat(values, lengths))`` to the last bit, without the repeat.
+
+    numpy sums a float64 array pairwise: a stretch of more than 128 values is split at half its
+    length rounded down to a multiple of 8 and the two halves' sums are added; shorter stretches
+    are summed by an unrolled loop. Stretches of at most ``_DIRECT`` values are expanded here and
+    summed by numpy itself; longer ones are split exactly as numpy splits them; a stretch inside
+    one run is a function of its length and value only, so it is computed once. Time and memory
+    follow the number of runs, not their total length. ``values`` must be non-negative (numpy
+    starts from +0.0, which would turn a -0.0 sum into +0.0).
+    """
+    vals = np.asarray(values, dtype=np.float64)
+    lens = np.asarray(lengths, dtype=np.int64)
+    ends_arr = np.cumsum(lens)
+    ends = ends_arr.tolist()
+    total = ends[-1] if ends else 0
+    uniform: dict[tuple[int, float], float] = {}
+
+    def run_sum(n: int, v: float) -> float:
+        key = (n, v)
+        if key not in uniform:
+            if n <= _DIRECT:
+                uniform[key] = float(np.add.reduce(np.full(n, v)))
+            else:
+                n2 = n // 2 - (n // 2) % 8
+                uniform[key] = run_sum(n2, v) + run_sum(n - n2, v)
+        return uniform[key]
+
+    def stretch(lo: int, n: int) -> float:
+        k0 = bisect.bisect_right(ends, lo)
+        if lo + n <= ends[k0]:
+            return run_sum(n, float(vals[k0]))
+        if n <= _DIRECT:
+            k1 = bisect.bisect_right(ends, lo + n - 1)
+            counts = lens[k0:k1 + 1].copy()
+            counts[0] = ends[k0] - lo
+            counts[-1] -= int(ends_arr[k1]) - (lo + n)
+            return float(np.add.reduce(np.repeat(vals[k0:k1 + 1], counts)))
+        n2 = n // 2 - (n // 2) % 8
+        return stretch(lo, n2) + stretch(lo + n2, n - n2)
+
+    return 0.0 + stretch(0, total) if total else 0.0
 
 
 def vertical_interval_histogram(notes: Notes, frame_rate: float = 50,
@@ -507,6 +595,10 @@ def velocity_range(notes: Notes) -> float:
 def polyphony_mean(notes: Notes, frame_rate: float = 50) -> float:
     """T-2: mean number of sounding notes per frame over the sounding span.
 
+    Computed from the run-length counts of :func:`polyphony_runs` (memory and time follow the
+    number of notes, not the duration) with an exact integer sum and one division: the value
+    ``numpy.mean`` gives on the per-frame counts, to the last bit.
+
     Parameters
     ----------
     notes : Notes
@@ -518,12 +610,17 @@ def polyphony_mean(notes: Notes, frame_rate: float = 50) -> float:
     -------
     float
     """
-    return float(np.mean(polyphony_counts(notes, frame_rate)))
+    counts, lengths = polyphony_runs(notes, frame_rate)
+    return _exact_sum(counts, lengths) / int(lengths.sum())  # int / int: correctly rounded
 
 
 def polyphony_std(notes: Notes, frame_rate: float = 50) -> float:
     """T-7: population standard deviation of the per-frame sounding-note count.
 
+    Computed from the run-length counts of :func:`polyphony_runs` (memory and time follow the
+    number of notes, not the duration), with the float64 operations ``numpy.std`` applies to the
+    per-frame counts, in the same order: the same value to the last bit.
+
     Parameters
     ----------
     notes : Notes
@@ -535,7 +632,18 @@ def polyphony_std(notes: Notes, frame_rate: float = 50) -> float:
     -------
     float
     """
-    return float(np.std(polyphony_counts(notes, frame_rate)))
+    counts, lengths = polyphony_runs(notes, frame_rate)
+    n = int(lengths.sum())
+    mean = _exact_sum(counts, lengths) / n
+    dev = counts.astype(np.float64) - mean
+    return math.sqrt(_pairwise_sum_runs(dev * dev, lengths) / n)
+
+
+def _exact_sum(counts: np.ndarray, lengths: np.ndarray) -> int:
+    """``sum(counts * lengths)`` as an exact integer."""
+    if int(counts.max(initial=0)) * int(lengths.sum()) < 2**62:  # no int64 overflow
+        return int(counts @ lengths)
+    return sum(int(c) * int(n) for c, n in zip(counts, lengths, strict=True))
 
 
 def pitch_range(notes: Notes) -> float:
@@ -663,14 +771,18 @@ def load_midi(path: str | os.PathLike[str], exclude_drums: bool = True) -> tuple
     if size == 0:
         raise ExtractionError("empty file (0 bytes)")
     try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ExtractionError(f"cannot read file ({exc.strerror or type(exc).__name__})") from None
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                pm = pretty_midi.PrettyMIDI(str(p))
+                pm = pretty_midi.PrettyMIDI(io.BytesIO(data))
             except ValueError as exc:
                 if "largest tick" not in str(exc):
                     raise
-                pm = pretty_midi.PrettyMIDI(_coarser_ticks(p))
+                pm = pretty_midi.PrettyMIDI(_coarser_ticks(data))
     except EOFError:
         raise ExtractionError("unreadable MIDI: truncated file (unexpected end of data)") from None
     except Exception as exc:  # mido/pretty_midi raise OSError, ValueError, KeyError, IndexError...
@@ -684,7 +796,7 @@ def load_midi(path: str | os.PathLike[str], exclude_drums: bool = True) -> tuple
     return notes, tm
 
 
-def _coarser_ticks(path: Path) -> io.BytesIO:
+def _coarser_ticks(data: bytes) -> io.BytesIO:
     """Rewrite a MIDI file on a coarser tick grid, exactly, for pretty_midi's 1e7-tick limit.
 
     Long pieces written at a fine resolution (music21 writes 10080 ticks per quarter note) exceed
@@ -693,7 +805,7 @@ def _coarser_ticks(path: Path) -> io.BytesIO:
     """
     import mido
 
-    mid = mido.MidiFile(str(path))
+    mid = mido.MidiFile(file=io.BytesIO(data))
     g = mid.ticks_per_beat
     for track in mid.tracks:
         for msg in track:

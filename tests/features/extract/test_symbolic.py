@@ -10,10 +10,15 @@ import pytest
 from aria._resources import channelset_path
 from aria.features.extract.batch import ExtractionError
 from aria.features.extract.symbolic import (
+    Notes,
+    _pairwise_sum_runs,
     load_midi,
     melodic_interval_histogram,
     pitch_class_histogram,
     polyphony_counts,
+    polyphony_mean,
+    polyphony_runs,
+    polyphony_std,
     symbolic_features,
     vertical_interval_histogram,
 )
@@ -288,3 +293,51 @@ def test_spans_in_beats_across_a_tempo_change(tmp_path):
         assert np.array_equal(b[k], secs[k]), k
     with pytest.raises(ExtractionError, match=r"no pitched note starts in the span \[8, 9\) beats"):
         extract_item(Item("c", path, 8.0, 9.0, "beats"), CS)
+
+
+def _frame_polyphony(notes, fr=50):
+    """The frame-by-frame T-2/T-7 of Aria <= 0.1 (numpy over every frame): the reference."""
+    counts = polyphony_counts(notes, fr)
+    return float(np.mean(counts)), float(np.std(counts))
+
+
+def _random_notes(rng, k, span=200.0):
+    s = np.sort(rng.uniform(0, span, k))
+    e = s + rng.exponential(span / k * 4, k) * (rng.random(k) > 0.05)  # a few zero-length notes
+    return Notes(s, e, s * 2, e * 2, rng.integers(20, 100, k), rng.integers(1, 128, k),
+                 rng.integers(0, 4, k))
+
+
+@pytest.mark.parametrize("fr", [50, 7.5, 1000])
+def test_run_length_polyphony_equals_the_frame_grid(fr):
+    """Event-based T-2/T-7 give the per-frame computation's values bit for bit (issue 12 item 4)."""
+    rng = np.random.default_rng([12, 4, int(fr * 10)])
+    for trial in range(80):
+        span = float([0.05, 2, 60, 2000][trial % 4])
+        notes = _random_notes(rng, int(rng.integers(1, 400)), span)
+        if notes.end.max() <= notes.start.min():
+            continue
+        counts, lengths = polyphony_runs(notes, fr)
+        assert np.all(lengths > 0) and lengths.size <= 2 * len(notes) + 1
+        assert np.array_equal(np.repeat(counts, lengths), polyphony_counts(notes, fr))
+        assert (polyphony_mean(notes, fr), polyphony_std(notes, fr)) == _frame_polyphony(notes, fr)
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 128, 129, 4096, 4097, 10_000, 300_001])
+def test_pairwise_run_sum_is_numpys_sum(n):
+    rng = np.random.default_rng([12, n])
+    for runs in (1, 2, 5, max(1, n // 3)):
+        cuts = np.sort(rng.choice(np.arange(1, n), size=min(runs, n) - 1, replace=False)) if n > 1 else []
+        lengths = np.diff(np.concatenate([[0], cuts, [n]])).astype(np.int64)
+        values = rng.exponential(size=lengths.size) * 10.0 ** rng.integers(-8, 8, size=lengths.size)
+        assert _pairwise_sum_runs(values, lengths) == np.add.reduce(np.repeat(values, lengths))
+
+
+def test_one_very_long_note_costs_no_frames():
+    # one note of 5e6 s (300,000 ticks at the slowest tempo, 1 tick per quarter) is one run
+    notes = Notes(np.array([0.0]), np.array([5_033_164.5]), np.zeros(1), np.array([300_000.0]),
+                  np.array([60]), np.array([64]), np.array([0]))
+    counts, lengths = polyphony_runs(notes, 50)
+    assert counts.tolist() == [1] and lengths.tolist() == [251_658_225]
+    assert polyphony_mean(notes) == 1.0 and polyphony_std(notes) == 0.0
+    assert np.array_equal(vertical_interval_histogram(notes, normalize="none"), np.zeros(12))

@@ -149,3 +149,17 @@ def test_shipped_bach_example_is_current(chorales):
         for col in cs["features"]:
             assert np.array_equal(np.asarray(shipped.loc[name, col]), np.asarray(fresh.loc[name, col])), \
                 (name, col)
+
+
+def test_polyphony_equals_the_shipped_table_built_frame_by_frame(chorales):
+    """T-2/T-7 are event-based since issue 12; the shipped table was built frame by frame."""
+    from aria.examples.bach import example_path
+    from aria.features.extract.symbolic import polyphony_counts, polyphony_mean, polyphony_std
+
+    d, _ = chorales
+    shipped = pd.read_parquet(example_path()).set_index("track")
+    for name in CHORALES:
+        notes, _ = load_midi(d / f"{name}.mid")
+        counts = polyphony_counts(notes, 50)
+        assert polyphony_mean(notes) == shipped.loc[name, "polyphony_mean"] == np.mean(counts)
+        assert polyphony_std(notes) == shipped.loc[name, "polyphony_std"] == np.std(counts)
