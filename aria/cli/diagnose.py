@@ -53,13 +53,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     for name in ("collapsed_corr", "collapsed_energy", "collapsed_max_concentration", "offset_concentration",
                  "partial_offset_concentration"):
         g.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(t, name), metavar="X")
-<<<<<<< HEAD
+    add_scheduler_flag(p)
     from aria.cli._bootstrap import add_bootstrap_flags
 
     add_bootstrap_flags(p, seed_flags=("--seed", "--bootstrap-seed"))
-=======
-    add_scheduler_flag(p)
->>>>>>> main
     add_progress_flags(p, "always show a progress bar")
     p.set_defaults(func=run)
 
@@ -77,13 +74,10 @@ def run(args: argparse.Namespace) -> int:
     from aria.scale.cluster import connect, parse_scheduler
 
     source = score_source(args)
-<<<<<<< HEAD
     from aria.cli._bootstrap import check_bootstrap_args
 
     check_bootstrap_args(args)
-=======
     scheduler = parse_scheduler(args.scheduler) if args.scheduler else None  # a bad spec fails first
->>>>>>> main
     # VerdictThresholds checks its fields, diagnose() the spectrum and block sizes
     thresholds = VerdictThresholds(
         collapsed_corr=args.collapsed_corr,
@@ -100,18 +94,6 @@ def run(args: argparse.Namespace) -> int:
     out_dir = check_out_dir(args.out, inputs)
     scores = load_scores(source, **reader_options(args))
     n = scores.sizes["segment"]
-<<<<<<< HEAD
-    with progress_bar(n, "diagnose", args.progress) as update:
-        diag = diagnose(scores, thresholds=thresholds, spectrum_length=args.spectrum_length,
-                        block_rows=args.block_rows, chunk_rows=args.chunk_rows, progress=update,
-                        bootstrap=args.bootstrap, bootstrap_seed=args.bootstrap_seed,
-                        confidence=args.confidence)
-    axis = None
-    if args.residual:
-        with progress_bar(n, "residual", args.progress) as update:
-            axis = write_residual(scores, diag, args.residual, block_rows=args.block_rows,
-                                  chunk_rows=args.chunk_rows, progress=update)
-=======
     zarr_residual = bool(args.residual) and Path(args.residual).suffix == ".zarr"
     if zarr_residual and scheduler is None:
         raise AriaInputError("a .zarr residual is written by a dask cluster: add --scheduler local "
@@ -120,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
         with progress_bar(n, "diagnose", args.progress) as update:
             diag = diagnose(scores, thresholds=thresholds, spectrum_length=args.spectrum_length,
                             block_rows=args.block_rows, chunk_rows=args.chunk_rows, progress=update,
-                            client=client)
+                            client=client, bootstrap=args.bootstrap, bootstrap_seed=args.bootstrap_seed,
+                            confidence=args.confidence)
         axis = None
         if zarr_residual:
             from aria.scale.diagnose import rank1_cluster
@@ -130,7 +113,6 @@ def run(args: argparse.Namespace) -> int:
             with progress_bar(n, "residual", args.progress) as update:
                 axis = write_residual(scores, diag, args.residual, block_rows=args.block_rows,
                                       chunk_rows=args.chunk_rows, progress=update)
->>>>>>> main
     n_tracks = int(np.unique(scores.coords["track"].values).size)
     result = diag.to_dict()
     result["source"] = source
@@ -142,12 +124,8 @@ def run(args: argparse.Namespace) -> int:
                       "orientation": args.orientation,
                       "spectrum_length": args.spectrum_length, "block_rows": args.block_rows,
                       "chunk_rows": args.chunk_rows, "thresholds": result["thresholds"],
-<<<<<<< HEAD
-                      "residual": args.residual, "bootstrap": args.bootstrap, "confidence": args.confidence}
-=======
-                      "residual": args.residual,
+                      "residual": args.residual, "bootstrap": args.bootstrap, "confidence": args.confidence,
                       "scheduler": scheduler.to_dict() if scheduler is not None else None}
->>>>>>> main
         write_result_set(out_dir, {
             "per_query.csv": diag.to_frame(),
             "rank1_u1_per_track.csv": axis.track_u1().reset_index() if axis is not None else None,

@@ -170,14 +170,11 @@ def diagnose(
     block_rows: int = DEFAULT_BLOCK_ROWS,
     chunk_rows: int | None = None,
     progress: Callable[[int], None] | None = None,
-<<<<<<< HEAD
     bootstrap: int = 0,
     bootstrap_seed: int | None = 0,
     confidence: float = 0.95,
-=======
     scheduler: str | None = None,
     client: object = None,
->>>>>>> main
 ) -> Diagnostics:
     """Compute the reliability diagnostics of a score matrix in one streaming pass.
 
@@ -195,7 +192,6 @@ def diagnose(
         Streaming parameters (see :func:`gram_stats`).
     progress : callable, optional
         Called with the number of rows processed after each block.
-<<<<<<< HEAD
     bootstrap : int
         Bootstrap replicates over queries (0 = none). With ``B > 0``, ``result.bootstrap`` holds
         percentile intervals of rho_bar, C_bar and E1, computed from the Gram statistics without
@@ -205,14 +201,12 @@ def diagnose(
         Seed of the bootstrap's ``numpy.random.default_rng``.
     confidence : float
         Coverage of the bootstrap intervals.
-=======
     scheduler : str, optional
         Run on a dask cluster: ``"local"``, ``"local:N"`` (N worker processes, started and
         stopped here) or a scheduler address ``"HOST:PORT"`` (see :mod:`aria.scale`). The result
         equals the single-process one to about 1e-15 relative, for any number of workers.
     client : distributed.Client, optional
         An existing dask client instead of ``scheduler``.
->>>>>>> main
 
     Returns
     -------
@@ -231,22 +225,25 @@ def diagnose(
         from aria.scale.cluster import connect
         from aria.scale.diagnose import diagnose_cluster
 
+        if not bootstrap:
+            with connect(scheduler, client) as c:
+                return diagnose_cluster(scores, c, thresholds=thresholds, spectrum_length=spectrum_length,
+                                        block_rows=block_rows, progress=progress)
+        from aria.scale.diagnose import gram_stats_cluster  # the bootstrap needs the statistics
+
         with connect(scheduler, client) as c:
-            return diagnose_cluster(scores, c, thresholds=thresholds, spectrum_length=spectrum_length,
-                                    block_rows=block_rows, progress=progress)
-    stats = gram_stats(scores, block_rows=block_rows, chunk_rows=chunk_rows, progress=progress)
+            stats = gram_stats_cluster(scores, c, block_rows=block_rows, progress=progress)
+    else:
+        stats = gram_stats(scores, block_rows=block_rows, chunk_rows=chunk_rows, progress=progress)
     qids = np.asarray(scores.coords[QUERY].values).astype(str)
     result = diagnose_stats(stats, qids, thresholds=thresholds, spectrum_length=spectrum_length)
     result.parameters.update(block_rows=block_rows)
-<<<<<<< HEAD
+    if stats.scale_exponent:
+        result.parameters.update(scale_exponent=stats.scale_exponent)
     if bootstrap:
         result.bootstrap = bootstrap_diagnostics(stats, result, replicates=bootstrap, seed=bootstrap_seed,
                                                  confidence=confidence)
         result.parameters.update(bootstrap=bootstrap, bootstrap_seed=bootstrap_seed, confidence=confidence)
-=======
-    if stats.scale_exponent:
-        result.parameters.update(scale_exponent=stats.scale_exponent)
->>>>>>> main
     return result
 
 
