@@ -25,7 +25,8 @@ SPLIT_SEED = 20240615
 #: TRAK settings: ensemble sizes x projection dimensions ("near-N" = 0.9 x training rows).
 TRAK_ENSEMBLES = (1, 2, 5, 10)
 TRAK_PROJ = ("32", "128", "near-N")
-#: TracIn: checkpoints, evenly spaced over the training run (1 = the final one only).
+#: TracIn: checkpoints out of 10 saved ones, at the centres of 1/3/10 equal parts of training
+#: (1 = the middle checkpoint; the final one alone would duplicate GradDot).
 TRACIN_CHECKPOINTS = (1, 3, 10)
 RANDOM_SEEDS = (0, 1)
 
