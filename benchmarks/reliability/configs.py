@@ -21,6 +21,9 @@ from pathlib import Path
 import numpy as np
 
 DOMAINS = ("music", "digits")
+#: Added after the held-out evaluation of the frozen score: every matrix of these domains is in the
+#: set "fresh" (a second, untouched test; nothing was designed on it).
+FRESH_DOMAINS = ("regression",)
 SPLIT_SEED = 20240615
 #: TRAK settings: ensemble sizes x projection dimensions ("near-N" = 0.9 x training rows).
 TRAK_ENSEMBLES = (1, 2, 5, 10)
@@ -63,6 +66,18 @@ def domain_configs(domain: str) -> list[MatrixConfig]:
 def all_configs() -> list[MatrixConfig]:
     """Every matrix of the benchmark, domain by domain."""
     return [c for d in DOMAINS for c in domain_configs(d)]
+
+
+def fresh_configs() -> list[MatrixConfig]:
+    """The matrices of the fresh domains (all in the set ``"fresh"``)."""
+    return [c for d in FRESH_DOMAINS for c in domain_configs(d)]
+
+
+def set_of(matrix_id: str) -> str:
+    """``design``, ``heldout`` or ``fresh``."""
+    if matrix_id.split("/")[0] in FRESH_DOMAINS:
+        return "fresh"
+    return make_split(all_configs())[matrix_id]
 
 
 def make_split(configs: list[MatrixConfig], seed: int = SPLIT_SEED) -> dict[str, str]:

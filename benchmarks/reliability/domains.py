@@ -30,8 +30,9 @@ CONTEXT = 4
 PITCH_LO, PITCH_HI = 57, 81
 VOCAB = PITCH_HI - PITCH_LO + 1
 BATCH = 32
-EPOCHS = {"music": 30, "digits": 30}
-LR = {"music": 0.5, "digits": 0.5}
+EPOCHS = {"music": 30, "digits": 30, "regression": 30}
+LR = {"music": 0.5, "digits": 0.5, "regression": 0.1}
+REG_DIM = 10
 
 
 @dataclass
@@ -54,7 +55,12 @@ class Domain:
         return int(self.train_x.shape[0])
 
     def model(self) -> nn.Module:
-        return NGramMLP() if self.name == "music" else DigitsMLP()
+        return make_model(self.name)
+
+
+def make_model(name: str) -> nn.Module:
+    """A fresh (untrained) model of a domain."""
+    return {"music": NGramMLP, "digits": DigitsMLP, "regression": RegressionMLP}[name]()
 
 
 class NGramMLP(nn.Module):
@@ -84,20 +90,39 @@ class DigitsMLP(nn.Module):
         return self.fc2(torch.tanh(self.fc1(x)))
 
 
-def batch_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-example loss (B,): mean next-note cross-entropy (music) or cross-entropy (digits)."""
-    out = model(x)
+def per_example(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-example loss (B,): mean next-note cross-entropy (music), cross-entropy (digits) or
+    squared error (regression: float targets)."""
+    if y.is_floating_point():
+        return (out.reshape(y.shape) - y) ** 2
     if out.dim() == 3:  # music: y holds the target notes (B, L-C)
         ce = nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1), reduction="none")
         return ce.reshape(y.shape).mean(dim=1)
     return nn.functional.cross_entropy(out, y, reduction="none")
 
 
+class RegressionMLP(nn.Module):
+    """MLP 10 -> 48 -> 1."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(REG_DIM, 48)
+        self.fc2 = nn.Linear(48, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(torch.tanh(self.fc1(x))).squeeze(-1)
+
+
+def batch_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-example loss of the model on a batch (see :func:`per_example`)."""
+    return per_example(model(x), y)
+
+
 def train(domain_name: str, x: torch.Tensor, y: torch.Tensor, seed: int,
           checkpoint_epochs: tuple[int, ...] = ()) -> tuple[nn.Module, list[dict]]:
     """Train a fresh model on (x, y) with seeded SGD; also return state dicts at the given epochs."""
     torch.manual_seed(seed)
-    model = NGramMLP() if domain_name == "music" else DigitsMLP()
+    model = make_model(domain_name)
     opt = torch.optim.SGD(model.parameters(), lr=LR[domain_name])
     gen = torch.Generator().manual_seed(seed)
     n = x.shape[0]
@@ -221,4 +246,37 @@ def digits_domain(seed: int = 0, n_train: int = 160, n_test: int = 80, copies: i
         np.array(tracks), np.array([f"test{int(i)}" for i in te_idx]),
         np.array([f"digit{int(y[i])}" for i in te_idx]), np.array([f"digit{int(y[i])}" for i in te_idx]),
         info={"train_images": int(n_train), "copies": int(copies), "test_images": int(n_test)},
+    )
+
+
+def regression_domain(seed: int = 0, n_tracks: int = 120, n_query_groups: int = 20,
+                      per_group: int = 4) -> Domain:
+    """The synthetic regression domain (added after the held-out evaluation, as a fresh test).
+
+    A track is a centre ``c ~ N(0, I_10)``; its 2 to 5 segments are ``c + 0.3 e``. Queries come in
+    ``n_query_groups`` groups of ``per_group`` points around fresh centres (the group is the query's
+    source). Target ``y = tanh(a.x) + 0.5 sin(b.x) + 0.2 (c.x)^2 / 10 + 0.1 e`` with fixed random
+    ``a, b, c``; the model is an MLP 10 -> 48 -> 1 trained on the squared error.
+    """
+    rng = np.random.default_rng([seed, 77])
+    a, b, c = (rng.normal(size=REG_DIM) / np.sqrt(REG_DIM) for _ in range(3))
+
+    def target(x: np.ndarray) -> np.ndarray:
+        return (np.tanh(x @ a * 2) + 0.5 * np.sin(x @ b * 3) + 0.2 * (x @ c) ** 2
+                + 0.1 * rng.normal(size=x.shape[0]))
+
+    centres = rng.normal(size=(n_tracks, REG_DIM))
+    per = rng.integers(2, 6, size=n_tracks)
+    x = np.concatenate([cen + 0.3 * rng.normal(size=(k, REG_DIM))
+                        for cen, k in zip(centres, per, strict=True)])
+    tracks = np.repeat([f"c{i}" for i in range(n_tracks)], per)
+    qcent = rng.normal(size=(n_query_groups, REG_DIM))
+    xq = np.concatenate([cen + 0.3 * rng.normal(size=(per_group, REG_DIM)) for cen in qcent])
+    groups = np.repeat([f"g{i}" for i in range(n_query_groups)], per_group)
+    return Domain(
+        "regression",
+        torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(target(x), dtype=torch.float32),
+        torch.as_tensor(xq, dtype=torch.float32), torch.as_tensor(target(xq), dtype=torch.float32),
+        tracks, np.array([f"r{i}" for i in range(xq.shape[0])]), groups, groups,
+        info={"tracks": int(n_tracks), "query_groups": int(n_query_groups), "dim": REG_DIM},
     )

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/reliability/evaluate.py [--data DIR] [--set design|heldout|all]
+    python benchmarks/reliability/evaluate.py [--data DIR] [--set design|heldout|fresh|test|all]
 
 Reads the matrices and LDS written by ``run.py``, computes every candidate signal with
 ``aria.diagnostics.reliability_score`` (and the paper's four with ``aria.diagnose``), orients each
@@ -155,19 +155,24 @@ def _git_state() -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("/tmp/aria-reliability-bench"))
-    ap.add_argument("--set", choices=("design", "heldout", "all"), default="design")
+    ap.add_argument("--set", choices=("design", "heldout", "fresh", "test", "all"), default="design",
+                    help="test = heldout + fresh (every matrix nothing was designed on)")
     args = ap.parse_args(argv)
     committed = json.loads((RESULTS / "split.json").read_text())
     if committed != configs.split_record():
         raise SystemExit("results/split.json differs from configs.split_record(): the split moved")
     mats = pd.read_csv(RESULTS / "matrices.csv")
     rows = []
-    for dom in configs.DOMAINS:
+    for dom in [*configs.DOMAINS, *configs.FRESH_DOMAINS]:
         ddir = args.data / dom
+        if not (mats["domain"] == dom).any():
+            continue
         tracks = pd.read_csv(ddir / "tracks.csv", dtype=str)["track"].to_numpy()
         queries = pd.read_csv(ddir / "queries.csv", dtype=str, keep_default_na=False)
         for _, m in mats[mats["domain"] == dom].iterrows():
-            if args.set != "all" and m["set"] != args.set:
+            wanted = {"test": ("heldout", "fresh"), "all": ("design", "heldout", "fresh")}.get(
+                args.set, (args.set,))
+            if m["set"] not in wanted:
                 continue
             with np.load(ddir / "matrices" / f"{m['setting']}.npz", allow_pickle=False) as z:
                 s = z["scores"]
@@ -182,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         frame[f"_o_{col}"] = sign * frame[col]
         ci = boot_ci(frame, f"_o_{col}", rng)
         taus.append({"signal": col, "orientation": sign,
-                     "kind": "a priori" if col in ORIENTATION else "post hoc",
+                     "kind": ("a priori" if col in ORIENTATION else
+                              "score" if col.startswith("reliability_score") else "design variant"),
                      "tau_within": within_tau(frame, f"_o_{col}"),
                      "ci_low": ci[0], "ci_high": ci[1],
                      "tau_pooled": kendall(frame[f"_o_{col}"].to_numpy(float), frame["lds"].to_numpy(float)),
@@ -198,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     frame.round(6).to_csv(RESULTS / f"signals_{args.set}.csv", index=False)
     tau_frame.round(4).to_csv(RESULTS / f"taus_{args.set}.csv", index=False)
     meta = {"set": args.set, "n_matrices": int(len(frame)),
-            "per_domain": {d: int((frame["domain"] == d).sum()) for d in configs.DOMAINS},
+            "per_domain": {d: int((frame["domain"] == d).sum())
+                           for d in [*configs.DOMAINS, *configs.FRESH_DOMAINS]},
             "bootstrap": {"resamples": BOOT, "seed": BOOT_SEED, "level": 0.95,
                           "scheme": "matrices resampled with replacement within each domain"},
             "score_definition_commit": _git_state(),

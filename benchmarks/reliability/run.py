@@ -9,7 +9,9 @@ For each domain of ``domains.py`` it
 1. trains 10 models on the full training set (seeds 0..9; model 0 also keeps 10 evenly spaced
    checkpoints for TracIn);
 2. computes the 21 score matrices of ``configs.py`` with dattri 0.3.0: ``TRAKAttributor`` on the first
-   1/2/5/10 models with projection dimension 32, 128 or 0.9 N (regularization 0, dattri's default),
+   1/2/5/10 models with projection dimension 32, 128 or 0.9 N (regularization 0, dattri's default;
+   classification: the margin log(p / (1 - p)) as output function, as dattri's examples; regression:
+   the model output with Q = the residual, and -loss as the test function),
    ``TracInAttributor`` over 1/3/10 of the 10 checkpoints (the centres of 1/3/10 equal parts of
    training; weights = learning rate), GradDot and GradCos
    (``TracInAttributor`` on the final model, ``normalized_grad`` False/True), influence functions with
@@ -60,7 +62,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 N_MODELS = 10
 N_CKPTS = 10
-LDS_SEED = {"music": 1000, "digits": 2000}
+LDS_SEED = {"music": 1000, "digits": 2000, "regression": 3000}
 IF_DAMPING = 1e-3
 
 
@@ -95,7 +97,7 @@ def task_functions(model: torch.nn.Module):
     def ce_loss(params, data):
         x, y = _xy(data)
         out = torch.func.functional_call(model, params, (x,))
-        return _ce(out, y).mean()
+        return domains.per_example(out, y).mean()
 
     def margin(params, data):
         logp = -ce_loss(params, data)
@@ -107,12 +109,29 @@ def task_functions(model: torch.nn.Module):
     return ce_loss, margin, correct_prob
 
 
-def _ce(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    if out.dim() == 3:
-        ce = torch.nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1),
-                                               reduction="none")
-        return ce.reshape(y.shape).mean(dim=1)
-    return torch.nn.functional.cross_entropy(out, y, reduction="none")
+def regression_trak_functions(model: torch.nn.Module):
+    """TRAK for squared error: train output function f(x), Q = residual y - f(x) (dattri computes
+    Q = 1 - p, so p = 1 - residual), test function -loss (monotone in the LDS target)."""
+
+    def _xy(data):
+        x, y = data[0], data[1]
+        if x.dim() == 1:
+            x, y = x.unsqueeze(0), y.unsqueeze(0)
+        return x, y
+
+    def output(params, data):
+        x, _ = _xy(data)
+        return torch.func.functional_call(model, params, (x,)).sum()
+
+    def neg_loss(params, data):
+        x, y = _xy(data)
+        return -domains.per_example(torch.func.functional_call(model, params, (x,)), y).mean()
+
+    def one_minus_residual(params, data):
+        x, y = _xy(data)
+        return 1 - (y - torch.func.functional_call(model, params, (x,))).sum()
+
+    return output, neg_loss, one_minus_residual
 
 
 def train_models(dom: domains.Domain, ddir: Path, timings: dict) -> tuple[list[dict], list[dict]]:
@@ -195,7 +214,12 @@ def compute_matrix(cfg: configs.MatrixConfig, dom: domains.Domain, finals: list[
     ce_loss, margin, correct_prob = task_functions(model)
     if cfg.family == "TRAK":
         proj = int(round(0.9 * n)) if cfg.proj == "near-N" else int(cfg.proj)
-        task = AttributionTask(loss_func=margin, model=model, checkpoints=finals[:cfg.ensemble])
+        if dom.name == "regression":
+            output, neg_loss, correct_prob = regression_trak_functions(model)
+            task = AttributionTask(loss_func=output, model=model, checkpoints=finals[:cfg.ensemble],
+                                   target_func=neg_loss)
+        else:
+            task = AttributionTask(loss_func=margin, model=model, checkpoints=finals[:cfg.ensemble])
         kwargs = {"proj_dim": proj, "proj_max_batch_size": 32, "proj_seed": 0, "device": "cpu",
                   "proj_type": "normal"}
         attr = TRAKAttributor(task=task, correct_probability_func=correct_prob,
@@ -257,7 +281,7 @@ def retrain_ground_truth(dom: domains.Domain, ddir: Path, n_subsets: int, n_runs
         model.load_state_dict(torch.load(ckpt_path, weights_only=True))
         model.eval()
         with torch.no_grad():
-            return torch.cat([_ce(model(b[0]), b[1]) for b in dataloader])
+            return torch.cat([domains.per_example(model(b[0]), b[1]) for b in dataloader])
 
     t0 = time.perf_counter()
     targets, indices = calculate_lds_ground_truth(target_func, str(rdir), te_loader)
@@ -290,7 +314,8 @@ def run_domain(name: str, data: Path, n_subsets: int, n_runs: int) -> tuple[dict
     (ddir / "matrices").mkdir(parents=True, exist_ok=True)
     timings: dict = {}
     t0 = time.perf_counter()
-    dom = domains.music_domain(data) if name == "music" else domains.digits_domain()
+    dom = {"music": lambda: domains.music_domain(data), "digits": domains.digits_domain,
+           "regression": domains.regression_domain}[name]()
     timings["data_s"] = time.perf_counter() - t0
     pd.DataFrame({"segment": np.arange(dom.n_train), "track": dom.segment_track}).to_csv(
         ddir / "tracks.csv", index=False)
@@ -368,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=Path("/tmp/aria-reliability-bench"))
     ap.add_argument("--subsets", type=int, default=100)
     ap.add_argument("--runs", type=int, default=4)
-    ap.add_argument("--domains", nargs="+", default=list(configs.DOMAINS))
+    ap.add_argument("--domains", nargs="+", default=list(configs.DOMAINS),
+                    choices=[*configs.DOMAINS, *configs.FRESH_DOMAINS])
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -380,9 +406,8 @@ def main(argv: list[str] | None = None) -> int:
         info, r = run_domain(name, args.data, args.subsets, args.runs)
         infos.append(info)
         rows += r
-    split = {m["id"]: m["set"] for m in configs.split_record()["matrices"]}
     for r in rows:
-        r["set"] = split[r["id"]]
+        r["set"] = configs.set_of(r["id"])
     import dattri
 
     summary = {
@@ -397,13 +422,23 @@ def main(argv: list[str] | None = None) -> int:
         "split_seed": configs.SPLIT_SEED,
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "benchmark.json").write_text(json.dumps(summary, indent=1) + "\n")
+    # domains run earlier (e.g. the fresh one added later) keep their rows and summary
+    bench = RESULTS / "benchmark.json"
+    runs = json.loads(bench.read_text()).get("runs", []) if bench.exists() else []
+    runs = [r for r in runs if not set(r["domains_run"]) & set(args.domains)]
+    summary["domains_run"] = list(args.domains)
+    bench.write_text(json.dumps({"runs": [*runs, summary]}, indent=1) + "\n")
+    cols = ["id", "domain", "family", "setting", "set", "lds", "lds_half_a", "lds_half_b",
+            "attribution_s"]
+    old_rows = []
+    if (RESULTS / "matrices.csv").exists():
+        with (RESULTS / "matrices.csv").open() as fh:
+            old_rows = [r for r in csv.DictReader(fh) if r["domain"] not in args.domains]
+    order = [*configs.DOMAINS, *configs.FRESH_DOMAINS]
     with (RESULTS / "matrices.csv").open("w", newline="") as fh:
-        cols = ["id", "domain", "family", "setting", "set", "lds", "lds_half_a", "lds_half_b",
-                "attribution_s"]
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
-        for r in rows:
+        for r in sorted([*old_rows, *rows], key=lambda r: order.index(r["domain"])):
             w.writerow({k: (round(v, 6) if isinstance(v, float) else v) for k, v in r.items()})
     log(f"done in {summary['wall_s']:.0f} s -> {RESULTS}")
     return 0
