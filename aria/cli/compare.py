@@ -9,6 +9,12 @@ from pathlib import Path
 
 from aria import examples
 from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
+from aria.cli._reliability import (
+    add_reliability_flags,
+    check_reliability_args,
+    format_comparison_reliability,
+    reliability_for,
+)
 from aria.errors import AriaInputError
 from aria.examples import bach_scores as examples_bach_scores
 
@@ -18,6 +24,7 @@ examples:
   aria compare --example query-dependent --example collapsed
   aria compare a.npy b.npy --tracks segment_track.csv --lds-gt GT.npz --out results/
   aria compare a.npy b.npy --lds lds.json --json
+  aria compare a.npy b.npy --tracks map.csv --labels queries.csv --query-group source --lds-gt GT.npz
 
 GT.npz (retraining ground truth, as dattri): 'subsets' (n_subsets x N boolean mask, or
 n_subsets x subset_size row indices, out-of-range = padding), 'targets' (n_subsets x Q,
@@ -65,6 +72,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--out", metavar="DIR",
                    help="write comparison.csv, comparison.json, agreement.csv, provenance.json here")
+    add_reliability_flags(p, bootstrap=True)
     add_progress_flags(p, "show progress on stderr")
     p.set_defaults(func=run)
 
@@ -112,9 +120,11 @@ def run(args: argparse.Namespace) -> int:
     from aria.io.scores import load_scores
     from aria.report.render import format_comparison
 
+    check_reliability_args(args)
     sources, names = method_sources(args)
     inputs = {f"scores[{n}]": s for n, s in zip(names, sources, strict=True)}
-    inputs.update(tracks=args.tracks, lds=args.lds, lds_gt=args.lds_gt, features=args.features)
+    inputs.update(tracks=args.tracks, lds=args.lds, lds_gt=args.lds_gt, features=args.features,
+                  labels=args.labels)
     out_dir = prepare_out_dir(args.out, [v for v in inputs.values() if v])
     lds_values: dict = {}
     if args.lds:
@@ -133,11 +143,14 @@ def run(args: argparse.Namespace) -> int:
         homog_spec = HomogeneitySetup.load(args.features, args.channels, k=[args.k],
                                            null_groups=args.null_groups, seed=args.seed,
                                            cache_dir=cache.name)
-    diags, homog, gt = {}, {}, None
+    diags, homog, gt, rel = {}, {}, None, {}
     for name, src in zip(names, sources, strict=True):
         scores = load_scores(src, tracks=args.tracks, transpose=args.transpose, variable=args.variable)
         with progress_bar(scores.sizes["segment"], f"diagnose {name}", args.progress) as update:
             diags[name] = diagnose(scores, progress=update)
+        if not args.no_reliability_score:
+            with progress_bar(scores.sizes["segment"], f"reliability {name}", args.progress) as update:
+                rel[name] = reliability_for(args, scores, diags[name], progress=update)
         if args.lds_gt:
             if gt is None:
                 gt = load_ground_truth(args.lds_gt, scores.sizes["segment"],
@@ -152,7 +165,9 @@ def run(args: argparse.Namespace) -> int:
         cache.cleanup()
     comparison = compare_methods(diags, lds=lds_values, homogeneity=homog or None,
                                  homogeneity_k=args.k if homog else None,
-                                 sources=dict(zip(names, sources, strict=True)))
+                                 sources=dict(zip(names, sources, strict=True)),
+                                 reliability=rel or None, bootstrap=args.bootstrap,
+                                 bootstrap_seed=args.bootstrap_seed)
     result = comparison.to_dict()
     if out_dir is not None:
         write_table(out_dir / "comparison.csv", comparison.to_frame())
@@ -160,8 +175,9 @@ def run(args: argparse.Namespace) -> int:
         if comparison.agreement:
             write_table(out_dir / "agreement.csv", comparison.agreement_frame())
         params = {"names": names, "transpose": args.transpose, "variable": args.variable,
-                  "gt_target_kind": args.gt_target_kind}
-        seeds = {}
+                  "gt_target_kind": args.gt_target_kind, "query_group": args.query_group,
+                  "reliability_score": not args.no_reliability_score, "bootstrap": args.bootstrap}
+        seeds = {"reliability_bootstrap": args.bootstrap_seed}
         if homog_spec is not None:
             params.update(homog_spec.parameters())
             seeds["null_groups"] = args.seed
@@ -170,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(json_safe(result), indent=2, allow_nan=False))
     else:
-        print(format_comparison(comparison))
+        print(format_comparison(comparison) + format_comparison_reliability(comparison))
         if out_dir is not None:
             print(f"\nresults written to {out_dir}/ (comparison.csv, comparison.json, provenance.json)")
     return 0

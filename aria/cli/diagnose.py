@@ -9,6 +9,13 @@ import numpy as np
 
 from aria import examples
 from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
+from aria.cli._reliability import (
+    add_reliability_flags,
+    check_reliability_args,
+    format_reliability,
+    json_fields,
+    reliability_for,
+)
 from aria.diagnostics.reliability import VerdictThresholds, diagnose
 from aria.diagnostics.residual import write_residual
 from aria.errors import AriaInputError
@@ -25,6 +32,7 @@ examples:
   aria diagnose scores.npy --tracks segment_track.csv --json
   aria diagnose scores_test_x_train.pt --transpose --out results/
   aria diagnose scores.npy --residual residual.npy --out results/
+  aria diagnose scores.npy --tracks map.csv --labels queries.csv --query-group source --json
 
 exit status: 0 success, 2 bad input (one-line message on stderr), 1 internal error.
 """
@@ -72,6 +80,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    metavar="X")
     g.add_argument("--partial-offset-concentration", type=float,
                    default=t.partial_offset_concentration, metavar="X")
+    add_reliability_flags(p)
     add_progress_flags(p, "always show a progress bar")
     p.set_defaults(func=run)
 
@@ -85,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
             raise AriaInputError(f"--{name.replace('_', '-')} must be >= 1")
     if args.chunk_rows is not None and args.chunk_rows < 1:
         raise AriaInputError("--chunk-rows must be >= 1")
+    check_reliability_args(args)
     try:
         thresholds = VerdictThresholds(
             collapsed_corr=args.collapsed_corr,
@@ -96,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise AriaInputError(str(exc)) from None
     source = str(examples.path(args.example)) if args.example else args.scores
-    inputs = [source, args.tracks]
+    inputs = [source, args.tracks, args.labels]
     if args.residual:
         res = Path(args.residual).resolve()
         if any(p and Path(p).resolve() == res for p in inputs):
@@ -113,10 +123,16 @@ def run(args: argparse.Namespace) -> int:
         with progress_bar(n, "residual", args.progress) as update:
             axis = write_residual(scores, diag, args.residual, block_rows=args.block_rows,
                                   chunk_rows=args.chunk_rows, progress=update)
+    rel = None
+    if not args.no_reliability_score:
+        with progress_bar(n, "reliability", args.progress) as update:
+            rel = reliability_for(args, scores, diag, progress=update)
     n_tracks = int(np.unique(scores.coords["track"].values).size)
     result = diag.to_dict()
     result["source"] = source
     result["n_tracks"] = n_tracks
+    if rel is not None:
+        result.update(json_fields(rel))
     if args.residual:
         result["residual_path"] = str(args.residual)
     if out_dir is not None:
@@ -124,7 +140,8 @@ def run(args: argparse.Namespace) -> int:
             "transpose": args.transpose, "variable": args.variable,
             "spectrum_length": args.spectrum_length, "block_rows": args.block_rows,
             "chunk_rows": args.chunk_rows, "thresholds": result["thresholds"],
-            "residual": args.residual,
+            "residual": args.residual, "query_group": args.query_group,
+            "reliability_score": not args.no_reliability_score,
         }
         frame = diag.to_frame()
         write_table(out_dir / "per_query.csv", frame)
@@ -132,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
             write_table(out_dir / "rank1_u1_per_track.csv",
                         axis.track_u1().reset_index())
         write_json(out_dir / "diagnostics.json", result)
-        prov = provenance_record({"scores": source, "tracks": args.tracks}, parameters,
+        prov = provenance_record({"scores": source, "tracks": args.tracks, "labels": args.labels},
+                                 parameters,
                                  command=args.command_line)
         write_json(out_dir / "provenance.json", prov)
     if args.json:
@@ -143,6 +161,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(json_safe(result), indent=2, allow_nan=False))
     else:
         print(format_diagnostics(diag, source=source, n_tracks=n_tracks))
+        if rel is not None:
+            print(format_reliability(rel))
         if out_dir is not None:
             print(f"\nresults written to {out_dir}/ (diagnostics.json, per_query.csv, "
                   "provenance.json)")

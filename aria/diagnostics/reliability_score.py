@@ -3,8 +3,8 @@
 Each signal is computed from the stored matrix ``S`` (N segments x Q queries) plus what a user
 has without retraining: the segment -> track map and, optionally, a group per query (the column of
 the query metadata naming its source or label). Every function here is pure (arrays and
-parameters in, numbers out); :func:`reliability_inputs` gathers what they need from a score
-matrix in one streaming pass over its rows.
+parameters in, numbers out); :func:`track_moments` gathers what the track coherence needs from a
+score matrix in one streaming pass over its rows, and :func:`reliability_score` puts it together.
 
 Signals (higher = more reliable unless stated):
 
@@ -31,6 +31,9 @@ Signals (higher = more reliable unless stated):
     Share of all top-k slots taken by the k most frequent rows (RelatIF's global influence):
     1 when one fixed set of rows tops every query.
 
+The last two (in-memory functions over :func:`top_rows`) did not track LDS in the benchmark
+(Kendall tau near 0) and are not computed by ``aria diagnose``.
+
 The combined score (:func:`combine`)::
 
     reliability_score = (1 - rho_bar) * mean(track_coherence, group_contrast)
@@ -53,21 +56,21 @@ __all__ = [
     "SCORE_COMPONENTS",
     "FORMULA",
     "ReliabilityParameters",
-    "ReliabilityInputs",
+    "TrackMoments",
     "ReliabilityScore",
     "track_coherence",
-    "track_coherence_from_sums",
+    "track_coherence_from_moments",
     "group_contrast",
     "spike_energy",
     "topk_overlap",
     "global_share",
     "topk_counts",
-    "reliability_inputs",
+    "track_moments",
     "reliability_components",
     "combine",
     "reliability_score",
     "kendall_tau_bootstrap",
-    "top_rows_dense",
+    "top_rows",
 ]
 
 
@@ -85,15 +88,11 @@ class ReliabilityParameters:
     components : tuple of str
         Components averaged into the score, when defined: ``track_coherence`` (needs tracks with
         at least two segments) and ``group_contrast`` (needs a query group column).
-    top_k : int
-        Rows per query for the reported top-k overlap and global share (not in the score;
-        10 as in the top-k overlap of the attribution-evaluation literature, spec section 8).
     provenance : str
         Where the definition comes from.
     """
 
     components: tuple[str, ...] = ("track_coherence", "group_contrast")
-    top_k: int = 10
     provenance: str = (
         "benchmarks/reliability (issue 15): chosen on the 21 design matrices "
         "(design-set Kendall tau with LDS 0.58, within domains); no constant fitted"
@@ -104,8 +103,6 @@ class ReliabilityParameters:
         if unknown or not self.components:
             raise ValueError(f"components must be a non-empty subset of {SCORE_COMPONENTS}, "
                              f"got {self.components}")
-        if self.top_k < 1:
-            raise ValueError("top_k must be >= 1")
 
     def to_dict(self) -> dict:
         """JSON-ready dict."""
@@ -129,44 +126,49 @@ def _codes(segment_track: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes.reshape(-1).astype(np.int64), counts.astype(np.int64)
 
 
-def track_coherence_from_sums(
-    track_sums: np.ndarray,
-    track_counts: np.ndarray,
-    column_sumsq: np.ndarray,
+def track_coherence_from_moments(
+    between_sumsq: np.ndarray,
+    total: np.ndarray,
+    sumsq: np.ndarray,
+    n_tracks: int,
+    n_segments: int,
 ) -> tuple[float, np.ndarray, float]:
-    """Adjusted within-track coherence from per-track sums (the streaming form).
+    """Adjusted within-track coherence from per-query moments (the streaming form).
+
+    Over the ``N'`` segments of the ``M'`` tracks that have at least two segments, with the
+    scores shifted by any per-query constant: ``SS_total = sumsq - total^2 / N'`` and
+    ``SS_between = between_sumsq - total^2 / N'``.
 
     Parameters
     ----------
-    track_sums : numpy.ndarray
-        (M', Q) sums of the (shifted) scores of each track with at least two segments.
-    track_counts : numpy.ndarray
-        (M',) segments of each of those tracks.
-    column_sumsq : numpy.ndarray
-        (Q,) sums of squares of the same shifted scores over those segments.
+    between_sumsq : numpy.ndarray
+        (Q,) ``sum over tracks m of (sum of the track's scores)^2 / n_m``.
+    total : numpy.ndarray
+        (Q,) sum of the scores.
+    sumsq : numpy.ndarray
+        (Q,) sum of the squared scores.
+    n_tracks, n_segments : int
+        ``M'`` and ``N'``.
 
     Returns
     -------
     mean : float
         Mean of the defined per-query values (NaN when none).
     per_query : numpy.ndarray
-        (Q,) ``kappa_q`` (NaN for a constant column or fewer than 2 tracks).
+        (Q,) ``kappa_q`` (NaN for a constant column, or fewer than 2 tracks).
     chance : float
         ``e0 = (M' - 1) / (N' - 1)``.
     """
-    sums = np.asarray(track_sums, dtype=np.float64)
-    counts = np.asarray(track_counts, dtype=np.float64)
-    m, q = sums.shape if sums.ndim == 2 else (0, column_sumsq.shape[0])
-    n = float(counts.sum())
-    per_query = np.full(q, np.nan)
+    sumsq = np.asarray(sumsq, dtype=np.float64)
+    per_query = np.full(sumsq.shape[0], np.nan)
+    m, n = int(n_tracks), float(n_segments)
     if m < 2 or n <= m:
         return math.nan, per_query, math.nan
-    total = sums.sum(axis=0)
-    ss_tot = np.asarray(column_sumsq, dtype=np.float64) - total**2 / n
-    ss_between = (sums**2 / counts[:, None]).sum(axis=0) - total**2 / n
+    total = np.asarray(total, dtype=np.float64)
+    ss_tot = sumsq - total**2 / n
+    ss_between = np.asarray(between_sumsq, dtype=np.float64) - total**2 / n
     chance = (m - 1) / (n - 1)
-    scale = np.maximum(np.abs(np.asarray(column_sumsq, dtype=np.float64)), 1e-300)
-    ok = ss_tot > 64 * np.finfo(np.float64).eps * scale
+    ok = ss_tot > 64 * np.finfo(np.float64).eps * np.maximum(np.abs(sumsq), 1e-300)
     eta2 = np.clip(ss_between[ok] / ss_tot[ok], 0.0, 1.0)
     per_query[ok] = (eta2 - chance) / (1.0 - chance)
     mean = float(per_query[ok].mean()) if ok.any() else math.nan
@@ -210,7 +212,9 @@ def track_coherence(values: np.ndarray, segment_track: np.ndarray) -> tuple[floa
     remap[used] = np.arange(used.size)
     sums = np.zeros((used.size, v.shape[1]))
     np.add.at(sums, remap[codes[keep]], v)
-    return track_coherence_from_sums(sums, counts[used], (v * v).sum(axis=0))
+    between = (sums**2 / counts[used][:, None]).sum(axis=0)
+    return track_coherence_from_moments(between, v.sum(axis=0), (v * v).sum(axis=0), used.size,
+                                        int(counts[used].sum()))
 
 
 def group_contrast(correlation: np.ndarray, groups: np.ndarray) -> tuple[float, int, int]:
@@ -367,11 +371,30 @@ def global_share(top_rows: np.ndarray, n_rows: int) -> float:
     return float(c[:k].sum() / (k * q))
 
 
-def top_rows_dense(values: np.ndarray, k: int) -> np.ndarray:
-    """Each column's k largest rows (ties broken by row order), as (Q, k) indices."""
+def top_rows(values: np.ndarray, k: int) -> np.ndarray:
+    """Each column's k largest rows, best first, ties broken by row order (in memory).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        (N, Q) scores.
+    k : int
+        Rows per column (capped at N).
+
+    Returns
+    -------
+    numpy.ndarray
+        (Q, k) int64 row indices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> top_rows(np.array([[1.0, 0.0], [3.0, 0.0], [2.0, 1.0]]), 2).tolist()
+    [[1, 2], [2, 0]]
+    """
     v = np.asarray(values, dtype=np.float64)
     order = np.argsort(-v, axis=0, kind="stable")
-    return order[:k].T.copy()
+    return order[: max(1, min(int(k), v.shape[0]))].T.astype(np.int64)
 
 
 # --------------------------------------------------------------------------------------------
@@ -379,37 +402,49 @@ def top_rows_dense(values: np.ndarray, k: int) -> np.ndarray:
 
 
 @dataclass
-class ReliabilityInputs:
-    """What the components need from a score matrix, gathered in one pass over its rows."""
+class TrackMoments:
+    """Per-query moments behind the track coherence, from one pass over the rows.
 
-    n_rows: int
-    track_sums: np.ndarray
-    track_counts: np.ndarray
-    column_sumsq: np.ndarray
-    top_rows: np.ndarray
-    top_k: int
+    Attributes
+    ----------
+    between_sumsq, total, sumsq : numpy.ndarray
+        (Q,) see :func:`track_coherence_from_moments` (scores shifted by ``shift``).
+    n_tracks, n_segments : int
+        Tracks with at least two segments, and their segments.
+    contiguous : bool
+        Every track's rows were consecutive (memory O(Q)); otherwise per-track sums were kept
+        (memory ``8 x n_tracks x Q`` bytes).
+    """
+
+    between_sumsq: np.ndarray
+    total: np.ndarray
+    sumsq: np.ndarray
+    n_tracks: int
+    n_segments: int
+    contiguous: bool
 
 
-def reliability_inputs(
+def track_moments(
     scores,
     *,
     shift: np.ndarray | None = None,
-    top_k: int = 10,
     block_rows: int | None = None,
     chunk_rows: int | None = None,
     progress: Callable[[int], None] | None = None,
-) -> ReliabilityInputs:
-    """Per-track sums and each query's top-k rows, in one streaming pass.
+) -> TrackMoments:
+    """The track-coherence moments of a score matrix, in one streaming pass over its rows.
+
+    When each track's segments are consecutive rows (the usual layout), a track's sums are
+    folded into ``between_sumsq`` as soon as it ends, so memory stays O(Q); otherwise the
+    per-track sums of the tracks with two or more segments are kept (``8 x M' x Q`` bytes).
 
     Parameters
     ----------
     scores : xarray.DataArray
         Score matrix with a ``track`` coordinate on ``segment``.
     shift : numpy.ndarray, optional
-        (Q,) values subtracted from every row before summing (the column means from
-        :func:`aria.diagnose` keep the sums of squares free of cancellation).
-    top_k : int
-        Rows kept per query (capped at N).
+        (Q,) values subtracted from every row (the column means from :func:`aria.diagnose` keep
+        the sums of squares free of cancellation).
     block_rows, chunk_rows : int, optional
         Streaming parameters.
     progress : callable, optional
@@ -417,39 +452,63 @@ def reliability_inputs(
 
     Returns
     -------
-    ReliabilityInputs
+    TrackMoments
+
+    Examples
+    --------
+    >>> import numpy as np, aria
+    >>> s = aria.scores_from_array(np.array([[1.0], [1.0], [0.0], [0.0]]), segment_track=[0, 0, 1, 1])
+    >>> m = track_moments(s)
+    >>> track_coherence_from_moments(m.between_sumsq, m.total, m.sumsq, m.n_tracks, m.n_segments)[0]
+    1.0
     """
     from aria.io.streaming import DEFAULT_BLOCK_ROWS, iter_blocks
 
     n, q = scores.shape
-    k = max(1, min(int(top_k), n))
     codes, counts = _codes(np.asarray(scores.coords["track"].values))
     used = np.flatnonzero(counts >= 2)
     remap = np.full(counts.size, -1)
     remap[used] = np.arange(used.size)
     rows_track = remap[codes]
-    sums = np.zeros((used.size, q))
-    sumsq = np.zeros(q)
+    # consecutive rows per track: as many runs of equal codes as distinct codes
+    contiguous = int(np.count_nonzero(np.diff(codes)) + 1 if n else 0) == counts.size
     shift = np.zeros(q) if shift is None else np.asarray(shift, dtype=np.float64)
-    best_val = np.full((0, q), -np.inf)
-    best_row = np.zeros((0, q), dtype=np.int64)
+    between = np.zeros(q)
+    total = np.zeros(q)
+    sumsq = np.zeros(q)
+    if used.size == 0:  # no track with two segments: nothing to read
+        return TrackMoments(between, total, sumsq, 0, 0, bool(contiguous))
+    sums = None if contiguous else np.zeros((used.size, q))
+    open_track, open_sum = -1, np.zeros(q)
     for start, block in iter_blocks(scores, block_rows=block_rows or DEFAULT_BLOCK_ROWS,
                                     chunk_rows=chunk_rows, progress=progress):
-        rows = np.arange(start, start + block.shape[0])
-        t = rows_track[rows]
+        t = rows_track[start:start + block.shape[0]]
         keep = t >= 0
-        if keep.any():
-            b = block[keep] - shift
-            np.add.at(sums, t[keep], b)
-            sumsq += (b * b).sum(axis=0)
-        vals = np.concatenate([best_val, block])
-        idx = np.concatenate([best_row, np.broadcast_to(rows[:, None], block.shape)])
-        # stable order by (-value, row): equal values keep the lower row first
-        order = np.lexsort((idx, -vals), axis=0)[:k]
-        best_val = np.take_along_axis(vals, order, axis=0)
-        best_row = np.take_along_axis(idx, order, axis=0)
-    return ReliabilityInputs(n_rows=n, track_sums=sums, track_counts=counts[used], column_sumsq=sumsq,
-                             top_rows=best_row.T.copy(), top_k=k)
+        if not keep.any():
+            continue
+        b = block[keep] - shift
+        t = t[keep]
+        total += b.sum(axis=0)
+        sumsq += (b * b).sum(axis=0)
+        if sums is not None:
+            np.add.at(sums, t, b)
+            continue
+        # contiguous: runs of one track inside the block; the first may continue the open track
+        starts = np.concatenate(([0], np.flatnonzero(t[1:] != t[:-1]) + 1))
+        run_sums = np.add.reduceat(b, starts, axis=0)
+        for tr, rs_ in zip(t[starts], run_sums, strict=True):
+            if tr == open_track:
+                open_sum += rs_
+                continue
+            if open_track >= 0:
+                between += open_sum**2 / counts[used[open_track]]
+            open_track, open_sum = int(tr), rs_.copy()
+    if sums is not None:
+        between = (sums**2 / counts[used][:, None]).sum(axis=0)
+    elif open_track >= 0:
+        between += open_sum**2 / counts[used[open_track]]
+    return TrackMoments(between_sumsq=between, total=total, sumsq=sumsq, n_tracks=int(used.size),
+                        n_segments=int(counts[used].sum()), contiguous=bool(contiguous))
 
 
 # --------------------------------------------------------------------------------------------
@@ -471,7 +530,7 @@ class ReliabilityScore:
         Components that entered the mean.
     signals : dict
         Reported beside the score, not in it: ``spike_energy``, ``spike_energy_2``,
-        ``n_spikes``, ``noise_edge``, ``topk_overlap``, ``global_share``.
+        ``n_spikes``, ``noise_edge`` (free: from the correlation matrix).
     details : dict
         Counts behind the components (tracks and segments used, chance level, pairs).
     undefined : dict
@@ -511,20 +570,20 @@ def _num(x) -> float | int | None:
 
 def reliability_components(
     diagnostics,
-    inputs: ReliabilityInputs,
+    moments: TrackMoments,
     *,
     query_groups: np.ndarray | None = None,
     parameters: ReliabilityParameters | None = None,
 ) -> ReliabilityScore:
-    """All components and reported signals from the diagnostics and the streaming inputs.
+    """All components and reported signals from the diagnostics and the track moments.
 
     Parameters
     ----------
     diagnostics : Diagnostics
-        Output of :func:`aria.diagnose` for the same matrix (its correlation matrix, ``rho_bar``
-        and column means are used).
-    inputs : ReliabilityInputs
-        Output of :func:`reliability_inputs` (shifted by ``diagnostics.column_mean``).
+        Output of :func:`aria.diagnose` for the same matrix (its correlation matrix and
+        ``rho_bar`` are used).
+    moments : TrackMoments
+        Output of :func:`track_moments` for the same matrix.
     query_groups : numpy.ndarray, optional
         (Q,) group of each query, in the matrix's query order (None/NaN/"" = no group).
     parameters : ReliabilityParameters, optional
@@ -538,32 +597,32 @@ def reliability_components(
     params = parameters or ReliabilityParameters()
     d = diagnostics
     undefined: dict[str, str] = {}
-    details: dict = {}
-    tc, _, chance = track_coherence_from_sums(inputs.track_sums, inputs.track_counts,
-                                              inputs.column_sumsq)
-    details.update(tracks_used=int(inputs.track_counts.size),
-                   segments_used=int(inputs.track_counts.sum()), track_coherence_chance=chance)
+    tc, _, chance = track_coherence_from_moments(moments.between_sumsq, moments.total, moments.sumsq,
+                                                 moments.n_tracks, moments.n_segments)
+    details: dict = {"tracks_used": moments.n_tracks, "segments_used": moments.n_segments,
+                     "track_coherence_chance": chance}
     if not math.isfinite(tc):
         undefined["track_coherence"] = (
             "needs at least 2 tracks with 2 or more segments (give the segment -> track map)"
-            if inputs.track_counts.size < 2 else "every column is constant within the used segments")
+            if moments.n_tracks < 2 else "every column is constant within the used segments")
     gc = math.nan
-    usable = ~np.isin(d.query_ids, d.excluded_correlation)
     if query_groups is None:
         undefined["group_contrast"] = "no query groups given (query metadata and its group column)"
-    elif d.correlation is None:
-        undefined["group_contrast"] = "fewer than 2 non-constant columns"
     else:
         groups = np.asarray(query_groups, dtype=object)
         if groups.shape != (d.n_queries,):
             raise ValueError(f"query_groups must have one entry per query ({d.n_queries}), "
                              f"got shape {groups.shape}")
-        gc, n_same, n_diff = group_contrast(d.correlation, groups[usable])
-        details.update(group_pairs_same=n_same, group_pairs_different=n_diff)
-        if not math.isfinite(gc):
-            undefined["group_contrast"] = (
-                f"needs pairs of queries in the same group and in different groups "
-                f"(found {n_same} and {n_diff})")
+        if d.correlation is None:
+            undefined["group_contrast"] = "fewer than 2 non-constant columns"
+        else:
+            usable = ~np.isin(d.query_ids, d.excluded_correlation)
+            gc, n_same, n_diff = group_contrast(d.correlation, groups[usable])
+            details.update(group_pairs_same=n_same, group_pairs_different=n_diff)
+            if not math.isfinite(gc):
+                undefined["group_contrast"] = (
+                    f"needs pairs of queries in the same group and in different groups "
+                    f"(found {n_same} and {n_diff})")
     rho = float(d.mean_abs_interquery_corr)
     components = {"track_coherence": tc, "group_contrast": gc,
                   "query_specificity": 1.0 - rho if math.isfinite(rho) else math.nan}
@@ -572,9 +631,6 @@ def reliability_components(
         sp = spike_energy(d.correlation, d.n_segments)
         signals.update(spike_energy=sp["spike_energy"], spike_energy_2=sp["spike_energy_2"],
                        n_spikes=sp["n_spikes"], noise_edge=sp["edge"])
-    tk = topk_overlap(inputs.top_rows, inputs.n_rows)
-    signals.update(topk_overlap=tk["excess"], global_share=global_share(inputs.top_rows, inputs.n_rows))
-    details["top_k"] = int(inputs.top_k)
     return combine(components, parameters=params, signals=signals, details=details,
                    undefined=undefined)
 
@@ -677,9 +733,9 @@ def reliability_score(
 
         kw = {} if block_rows is None else {"block_rows": block_rows}
         diagnostics = diagnose(scores, chunk_rows=chunk_rows, **kw)
-    inputs = reliability_inputs(scores, shift=diagnostics.column_mean, top_k=params.top_k,
-                                block_rows=block_rows, chunk_rows=chunk_rows, progress=progress)
-    return reliability_components(diagnostics, inputs, query_groups=query_groups, parameters=params)
+    moments = track_moments(scores, shift=diagnostics.column_mean, block_rows=block_rows,
+                            chunk_rows=chunk_rows, progress=progress)
+    return reliability_components(diagnostics, moments, query_groups=query_groups, parameters=params)
 
 
 def kendall_tau_bootstrap(

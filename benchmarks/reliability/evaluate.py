@@ -97,7 +97,7 @@ def signals_of(s: np.ndarray, tracks: np.ndarray, queries: pd.DataFrame) -> dict
     out["label_contrast"] = rs.group_contrast(d.correlation, queries["label"].to_numpy()[usable])[0]
     out.update({k: v for k, v in rs.spike_energy(d.correlation, s.shape[0]).items()
                 if k in ("spike_energy", "spike_energy_2")})
-    top = rs.top_rows_dense(s, TOP_K)
+    top = rs.top_rows(s, TOP_K)
     out["topk_overlap"] = rs.topk_overlap(top, s.shape[0])["excess"]
     out["global_share"] = rs.global_share(top, s.shape[0])
     out["top_mate_hit"] = top_mate_hit(s, tracks)

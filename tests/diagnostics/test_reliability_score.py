@@ -38,7 +38,8 @@ def test_track_coherence_matches_scipy_anova():
 
 
 def test_track_coherence_hand_worked():
-    # tracks {0,1} and {2,3}; column 0 is constant within tracks -> 1; column 1: eta2 = 0 -> -chance/(1-chance)
+    # tracks {0,1} and {2,3}: column 0 is constant within tracks -> 1;
+    # column 1 has eta2 = 0 -> -chance / (1 - chance)
     s = np.array([[1.0, 1.0], [1.0, -1.0], [3.0, 1.0], [3.0, -1.0]])
     mean, per_query, chance = rs.track_coherence(s, np.array([0, 0, 1, 1]))
     assert chance == pytest.approx(1 / 3)
@@ -119,7 +120,7 @@ def test_topk_overlap_brute_force():
     rng = np.random.default_rng(5)
     s = rng.normal(size=(30, 6))
     k = 4
-    top = rs.top_rows_dense(s, k)
+    top = rs.top_rows(s, k)
     sets = [set(np.argsort(-s[:, q], kind="stable")[:k]) for q in range(6)]
     o = np.mean([len(a & b) / k for a, b in itertools.combinations(sets, 2)])
     out = rs.topk_overlap(top, 30)
@@ -136,19 +137,137 @@ def test_global_share_hand_worked():
 # ---------------------------------------------------------------- streaming pass
 
 
+@pytest.mark.parametrize("layout", ["contiguous", "shuffled"])
 @pytest.mark.parametrize("block_rows", [1, 7, 64, 1000])
-def test_reliability_inputs_match_dense(block_rows):
+def test_track_moments_match_dense(layout, block_rows):
     rng = np.random.default_rng(6)
-    tracks = np.array([f"t{i}" for i in rng.integers(0, 25, size=90)])
-    s = rng.normal(size=(90, 5)) + 100.0
-    s[10:13] = s[20]  # ties: equal rows keep row order
+    per = rng.integers(1, 6, size=30)  # some one-segment tracks, left out
+    tracks = np.repeat([f"t{i:02d}" for i in range(30)], per)
+    if layout == "shuffled":
+        tracks = tracks[rng.permutation(tracks.size)]
+    s = rng.normal(size=(tracks.size, 5)) + 1e6  # a large offset: shifted sums stay exact
+    effect = {t: rng.normal() for t in np.unique(tracks)}
+    s += np.array([effect[t] for t in tracks])[:, None]  # a track effect: coherence well above 0
     sc = aria.scores_from_array(s, segment_track=tracks)
     diag = aria.diagnose(sc)
-    inp = rs.reliability_inputs(sc, shift=diag.column_mean, top_k=6, block_rows=block_rows)
-    np.testing.assert_array_equal(inp.top_rows, rs.top_rows_dense(s, 6))
-    mean, per_query, chance = rs.track_coherence_from_sums(inp.track_sums, inp.track_counts,
-                                                           inp.column_sumsq)
-    ref = rs.track_coherence(s, tracks)
+    m = rs.track_moments(sc, shift=diag.column_mean, block_rows=block_rows)
+    assert m.contiguous == (layout == "contiguous")
+    mean, per_query, chance = rs.track_coherence_from_moments(m.between_sumsq, m.total, m.sumsq,
+                                                               m.n_tracks, m.n_segments)
+    ref = rs.track_coherence(s - 1e6, tracks)
+    assert m.n_tracks == int((per >= 2).sum()) and m.n_segments == int(per[per >= 2].sum())
     assert mean == pytest.approx(ref[0], abs=1e-9)
     np.testing.assert_allclose(per_query, ref[1], atol=1e-9)
     assert chance == pytest.approx(ref[2])
+
+
+# ---------------------------------------------------------------- the score
+
+
+def test_combine_hand_worked_and_undefined():
+    out = rs.combine({"track_coherence": 0.4, "group_contrast": 0.2, "query_specificity": 0.5})
+    assert out.score == pytest.approx(0.15) and out.used == ["track_coherence", "group_contrast"]
+    only_tc = rs.combine({"track_coherence": 0.4, "group_contrast": math.nan, "query_specificity": 0.5})
+    assert only_tc.score == pytest.approx(0.2) and only_tc.used == ["track_coherence"]
+    none = rs.combine({"track_coherence": math.nan, "group_contrast": math.nan, "query_specificity": 0.9})
+    assert math.isnan(none.score) and "no component" in none.undefined["score"]
+    assert none.to_dict()["score"] is None
+    custom = rs.ReliabilityParameters(components=("group_contrast",))
+    assert rs.combine({"track_coherence": 0.4, "group_contrast": 0.2, "query_specificity": 1.0},
+                      parameters=custom).score == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="components"):
+        rs.ReliabilityParameters(components=("kurtosis",))
+
+
+def _planted(rng, n_tracks=60, per=4, q=24, n_groups=6, noise=1.0):
+    tracks = np.repeat([f"t{i}" for i in range(n_tracks)], per)
+    groups = np.repeat([f"g{i}" for i in range(n_groups)], q // n_groups)
+    base = rng.normal(size=(n_tracks, n_groups))  # each group of queries shares a track profile
+    signal = np.repeat(base[:, np.arange(q) // (q // n_groups)], per, axis=0)
+    return signal + noise * rng.normal(size=(n_tracks * per, q)), tracks, groups
+
+
+def test_noise_scores_lower_than_planted_structure():
+    rng = np.random.default_rng(7)
+    planted, tracks, groups = _planted(rng)
+    noise = rng.normal(size=planted.shape)
+    out = {}
+    for name, m in (("planted", planted), ("noise", noise)):
+        sc = aria.scores_from_array(m, segment_track=tracks)
+        out[name] = rs.reliability_score(sc, query_groups=groups)
+    assert out["planted"].score > 0.3 > 0.05 > abs(out["noise"].score)
+    assert out["planted"].used == ["track_coherence", "group_contrast"]
+    # the components are the dense references, the gate is 1 - rho_bar
+    diag = aria.diagnose(aria.scores_from_array(planted, segment_track=tracks))
+    comp = out["planted"].components
+    assert comp["track_coherence"] == pytest.approx(rs.track_coherence(planted, tracks)[0], abs=1e-10)
+    r = np.corrcoef(planted, rowvar=False)
+    assert comp["group_contrast"] == pytest.approx(rs.group_contrast(r, groups)[0], abs=1e-10)
+    assert comp["query_specificity"] == pytest.approx(1 - diag.mean_abs_interquery_corr)
+    assert out["planted"].score == pytest.approx(
+        comp["query_specificity"] * (comp["track_coherence"] + comp["group_contrast"]) / 2)
+    assert out["planted"].signals["spike_energy"] > out["noise"].signals["spike_energy"]
+
+
+def test_collapsed_matrix_is_gated_down():
+    rng = np.random.default_rng(8)
+    planted, tracks, groups = _planted(rng)
+    profile = np.repeat(rng.normal(size=60), 4)
+    collapsed = np.outer(profile, rng.uniform(1, 2, size=planted.shape[1])) + 0.01 * planted
+    sc = aria.scores_from_array(collapsed, segment_track=tracks)
+    res = rs.reliability_score(sc, query_groups=groups)
+    assert res.components["track_coherence"] > 0.9  # coherent, but the same ranking for every query
+    assert aria.diagnose(sc).verdict == "collapsed"
+    good = rs.reliability_score(aria.scores_from_array(planted, segment_track=tracks), query_groups=groups)
+    assert res.score < 0.1 < good.score
+
+
+def test_score_is_deterministic_and_chunking_invariant():
+    rng = np.random.default_rng(9)
+    planted, tracks, groups = _planted(rng, noise=2.0)
+    sc = aria.scores_from_array(planted, segment_track=tracks)
+    a = rs.reliability_score(sc, query_groups=groups).to_dict()
+    b = rs.reliability_score(sc, query_groups=groups, block_rows=5, chunk_rows=10).to_dict()
+    assert a["score"] == pytest.approx(b["score"], abs=1e-12)
+    assert a == rs.reliability_score(sc, query_groups=groups).to_dict()
+
+
+def test_without_tracks_or_groups_the_score_is_undefined_with_reasons():
+    rng = np.random.default_rng(10)
+    sc = aria.scores_from_array(rng.normal(size=(50, 6)))  # each row its own track
+    res = rs.reliability_score(sc)
+    assert math.isnan(res.score)
+    assert "segment -> track map" in res.undefined["track_coherence"]
+    assert "no query groups" in res.undefined["group_contrast"]
+    with pytest.raises(ValueError, match="one entry per query"):
+        rs.reliability_score(sc, query_groups=np.array(["a", "b"]))
+    # groups alone are enough
+    grouped = rs.reliability_score(sc, query_groups=np.array(list("aabbcc")))
+    assert grouped.used == ["group_contrast"] and math.isfinite(grouped.score)
+
+
+# ---------------------------------------------------------------- Kendall tau with a bootstrap CI
+
+
+def test_kendall_tau_bootstrap_against_scipy_and_seeded():
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=12)
+    y = x + rng.normal(size=12)
+    out = rs.kendall_tau_bootstrap(x, y, n_boot=500, seed=3)
+    ref = stats.kendalltau(x, y)
+    assert out["tau"] == pytest.approx(ref.statistic) and out["pvalue"] == pytest.approx(ref.pvalue)
+    assert out["ci_low"] <= out["tau"] <= out["ci_high"]
+    assert out == rs.kendall_tau_bootstrap(x, y, n_boot=500, seed=3)
+    assert out != rs.kendall_tau_bootstrap(x, y, n_boot=500, seed=4)
+    # an independent bootstrap of the same resamples
+    g = np.random.default_rng(3)
+    taus = []
+    for _ in range(500):
+        i = g.integers(0, 12, 12)
+        t = stats.kendalltau(x[i], y[i]).statistic
+        if np.isfinite(t):
+            taus.append(t)
+    assert out["ci_low"] == pytest.approx(np.quantile(taus, 0.025))
+    assert out["n_boot_defined"] == len(taus)
+    short = rs.kendall_tau_bootstrap([1.0, np.nan], [2.0, 3.0])
+    assert short["n_methods"] == 1 and math.isnan(short["tau"])
