@@ -83,7 +83,7 @@ def query_groups(args: argparse.Namespace, scores):
     return meta[col].to_numpy(dtype=object)
 
 
-def reliability_for(args: argparse.Namespace, scores, diag, progress=None):
+def reliability_for(args: argparse.Namespace, scores, diag, groups=None, progress=None):
     """The reliability score of one matrix, or None with ``--no-reliability-score``.
 
     Parameters
@@ -94,6 +94,9 @@ def reliability_for(args: argparse.Namespace, scores, diag, progress=None):
         The score matrix.
     diag : Diagnostics
         Its diagnostics.
+    groups : numpy.ndarray, optional
+        :func:`query_groups` of the matrix (read before the diagnostics pass, so that a bad
+        ``--labels`` fails before any work).
     progress : callable, optional
         Progress callback of the extra pass.
 
@@ -105,7 +108,7 @@ def reliability_for(args: argparse.Namespace, scores, diag, progress=None):
         return None
     from aria.diagnostics.reliability_score import reliability_score
 
-    return reliability_score(scores, diag, query_groups=query_groups(args, scores),
+    return reliability_score(scores, diag, query_groups=groups,
                              block_rows=getattr(args, "block_rows", None),
                              chunk_rows=getattr(args, "chunk_rows", None), progress=progress)
 

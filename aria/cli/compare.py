@@ -13,6 +13,7 @@ from aria.cli._reliability import (
     add_reliability_flags,
     check_reliability_args,
     format_comparison_reliability,
+    query_groups,
     reliability_for,
 )
 from aria.errors import AriaInputError
@@ -146,11 +147,12 @@ def run(args: argparse.Namespace) -> int:
     diags, homog, gt, rel = {}, {}, None, {}
     for name, src in zip(names, sources, strict=True):
         scores = load_scores(src, tracks=args.tracks, transpose=args.transpose, variable=args.variable)
+        groups = query_groups(args, scores)
         with progress_bar(scores.sizes["segment"], f"diagnose {name}", args.progress) as update:
             diags[name] = diagnose(scores, progress=update)
         if not args.no_reliability_score:
             with progress_bar(scores.sizes["segment"], f"reliability {name}", args.progress) as update:
-                rel[name] = reliability_for(args, scores, diags[name], progress=update)
+                rel[name] = reliability_for(args, scores, diags[name], groups, progress=update)
         if args.lds_gt:
             if gt is None:
                 gt = load_ground_truth(args.lds_gt, scores.sizes["segment"],

@@ -14,6 +14,7 @@ from aria.cli._reliability import (
     check_reliability_args,
     format_reliability,
     json_fields,
+    query_groups,
     reliability_for,
 )
 from aria.diagnostics.reliability import VerdictThresholds, diagnose
@@ -114,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
     out_dir = prepare_out_dir(args.out, inputs)
     scores = load_scores(source, tracks=args.tracks, transpose=args.transpose,
                          variable=args.variable)
+    groups = query_groups(args, scores)
     n = scores.sizes["segment"]
     with progress_bar(n, "diagnose", args.progress) as update:
         diag = diagnose(scores, thresholds=thresholds, spectrum_length=args.spectrum_length,
@@ -126,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     rel = None
     if not args.no_reliability_score:
         with progress_bar(n, "reliability", args.progress) as update:
-            rel = reliability_for(args, scores, diag, progress=update)
+            rel = reliability_for(args, scores, diag, groups, progress=update)
     n_tracks = int(np.unique(scores.coords["track"].values).size)
     result = diag.to_dict()
     result["source"] = source
