@@ -117,12 +117,12 @@ def kendall(x: np.ndarray, y: np.ndarray) -> float:
     return float(stats.kendalltau(x[ok], y[ok]).statistic)
 
 
-def within_tau(frame: pd.DataFrame, col: str, target: str = "lds") -> float:
-    """Pair-weighted mean over domains of the within-domain tau-b."""
+def _within(parts: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """Pair-weighted mean over domains of the within-domain tau-b, from (signal, LDS) arrays."""
     num = den = 0.0
-    for _, g in frame.groupby("domain"):
-        t = kendall(g[col].to_numpy(float), g[target].to_numpy(float))
-        n = int((np.isfinite(g[col].to_numpy(float)) & np.isfinite(g[target].to_numpy(float))).sum())
+    for x, y in parts:
+        t = kendall(x, y)
+        n = int((np.isfinite(x) & np.isfinite(y)).sum())
         if math.isfinite(t):
             w = n * (n - 1) / 2
             num += w * t
@@ -130,12 +130,22 @@ def within_tau(frame: pd.DataFrame, col: str, target: str = "lds") -> float:
     return num / den if den else math.nan
 
 
+def within_tau(frame: pd.DataFrame, col: str, target: str = "lds") -> float:
+    """Pair-weighted mean over domains of the within-domain tau-b."""
+    return _within([(g[col].to_numpy(float), g[target].to_numpy(float))
+                    for _, g in frame.groupby("domain")])
+
+
 def boot_ci(frame: pd.DataFrame, col: str, rng: np.random.Generator, target: str = "lds") -> list[float]:
-    groups = [g.reset_index(drop=True) for _, g in frame.groupby("domain")]
+    """95% percentile interval of :func:`within_tau` over matrices resampled within domains."""
+    groups = [(g[col].to_numpy(float), g[target].to_numpy(float)) for _, g in frame.groupby("domain")]
     vals = []
     for _ in range(BOOT):
-        parts = [g.iloc[rng.integers(0, len(g), len(g))] for g in groups]
-        vals.append(within_tau(pd.concat(parts), col, target))
+        parts = []
+        for x, y in groups:
+            i = rng.integers(0, len(x), len(x))
+            parts.append((x[i], y[i]))
+        vals.append(_within(parts))
     v = np.asarray(vals)
     v = v[np.isfinite(v)]
     return [float(np.quantile(v, 0.025)), float(np.quantile(v, 0.975))] if v.size else [math.nan] * 2
