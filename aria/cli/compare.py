@@ -12,7 +12,6 @@ from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
 from aria.cli._reliability import (
     add_reliability_flags,
     check_reliability_args,
-    format_comparison_reliability,
     query_groups,
     reliability_for,
 )
@@ -119,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     from aria.io.output import json_safe, write_json, write_table
     from aria.io.provenance import provenance_record
     from aria.io.scores import load_scores
+    from aria.report.reliability import format_comparison_reliability
     from aria.report.render import format_comparison
 
     check_reliability_args(args)
@@ -179,7 +179,9 @@ def run(args: argparse.Namespace) -> int:
         params = {"names": names, "transpose": args.transpose, "variable": args.variable,
                   "gt_target_kind": args.gt_target_kind, "query_group": args.query_group,
                   "reliability_score": not args.no_reliability_score, "bootstrap": args.bootstrap}
-        seeds = {"reliability_bootstrap": args.bootstrap_seed}
+        seeds = {}
+        if any(a.diagnostic == "reliability_score" for a in comparison.agreement):
+            seeds["reliability_bootstrap"] = args.bootstrap_seed
         if homog_spec is not None:
             params.update(homog_spec.parameters())
             seeds["null_groups"] = args.seed

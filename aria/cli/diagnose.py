@@ -12,7 +12,6 @@ from aria.cli._common import add_progress_flags, prepare_out_dir, progress_bar
 from aria.cli._reliability import (
     add_reliability_flags,
     check_reliability_args,
-    format_reliability,
     json_fields,
     query_groups,
     reliability_for,
@@ -24,6 +23,7 @@ from aria.io.output import write_json, write_table
 from aria.io.provenance import provenance_record
 from aria.io.scores import load_scores
 from aria.io.streaming import DEFAULT_BLOCK_ROWS
+from aria.report.reliability import format_reliability
 from aria.report.text import format_diagnostics
 
 EPILOG = """\

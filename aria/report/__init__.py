@@ -4,6 +4,8 @@ Modules
 -------
 text
     Plain-text rendering for the terminal.
+reliability
+    Plain-text rendering of the ground-truth-free reliability score.
 plot
     matplotlib figures (needs the ``notebook`` extra).
 html
