@@ -50,6 +50,7 @@ import math
 import numbers
 import os
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -100,16 +101,16 @@ def _article(noun: str) -> str:
     return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
-class Constraint:
-    """One condition on a parameter value (subclasses implement :meth:`is_satisfied_by`)."""
+class Constraint(ABC):
+    """One condition on a parameter value (subclasses implement both methods)."""
 
+    @abstractmethod
     def is_satisfied_by(self, value: object) -> bool:
         """Whether ``value`` meets the constraint."""
-        raise NotImplementedError
 
+    @abstractmethod
     def describe(self, plural: bool = False) -> str:
         """What the value must be, for messages (``"an integer >= 1"``; plural ``"integers >= 1"``)."""
-        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.describe()}>"
