@@ -12,6 +12,7 @@ from aria.cli._common import (
     add_lds_options,
     add_output_options,
     add_progress_flags,
+    add_scheduler_flag,
     add_score_inputs,
     print_json,
     progress_factory,
@@ -43,6 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_lds_options(p)
     add_homogeneity_options(p, k="one", channels_default="symbolic")
     add_output_options(p, "write comparison.csv, comparison.json, agreement.csv, provenance.json here")
+    add_scheduler_flag(p)
     add_progress_flags(p, "show progress on stderr")
     p.add_argument("--query-subset", action="store_true",
                    help="accept methods scored on different query sets when each is a subset of "
@@ -62,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         features=args.features, channels=args.channels, k=args.k, null_groups=args.null_groups,
         seed=args.seed, normalize=args.normalize, cache_dir=args.cache_dir, out=args.out,
         command=args.command_line, progress=progress_factory(args.progress),
-        log=lambda line: print(line, file=sys.stderr), query_subset=args.query_subset)
+        log=lambda line: print(line, file=sys.stderr), query_subset=args.query_subset,
+        scheduler=args.scheduler)
     if args.json:
         print_json(result.comparison.to_dict())
     else:

@@ -13,6 +13,7 @@ from aria.cli._common import (
     add_homogeneity_options,
     add_output_options,
     add_progress_flags,
+    add_scheduler_flag,
     add_score_inputs,
     channel_set,
     print_json,
@@ -61,6 +62,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"rows per computation block (default {BLOCK_ROWS})")
     p.add_argument("--chunk-rows", type=int, default=None, metavar="N",
                    help="rows read from disk at a time (default: about 128 MiB)")
+    add_scheduler_flag(p)
     add_progress_flags(p, "report stages on stderr")
     p.set_defaults(func=run)
 
@@ -97,8 +99,10 @@ def run(args: argparse.Namespace) -> int:
     from aria.io.scores import load_scores
     from aria.io.tables import load_query_labels
     from aria.report.text import format_homogeneity
+    from aria.scale.cluster import scheduler_record
 
     source = score_source(args)
+    engine = scheduler_record(args.scheduler)  # a malformed --scheduler fails first
     if args.label_column and not args.labels:
         raise AriaInputError("--label-column needs --labels")
     out_dir = check_out_dir(args.out, [source, args.features, args.tracks, args.labels])
@@ -123,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed, residual=args.residual, labels=labels, mapping=args.similarity_map,
         cache_dir=cache_dir, workers=args.workers, kurtosis_threshold=args.kurtosis_threshold,
         block_rows=args.block_rows, chunk_rows=args.chunk_rows, alignment=not args.no_alignment,
-        progress=progress,
+        progress=progress, scheduler=args.scheduler,
     )
     summary = result.to_dict()
     summary["source"] = {"scores": source, "features": args.features, "channels": cset.source,
@@ -134,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         params.update(transpose=args.transpose, variable=args.variable, experiment=args.experiment,
                       orientation=args.orientation, label_column=args.label_column,
                       chunk_rows=args.chunk_rows, workers=args.workers, table_format=args.table_format,
-                      cache=not args.no_cache)
+                      cache=not args.no_cache, scheduler=engine)
         prov = provenance_record(
             {"scores": source, "features": args.features, "tracks": args.tracks, "labels": args.labels,
              "channels": result.channel_set.source},

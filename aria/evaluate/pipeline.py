@@ -163,6 +163,7 @@ def evaluate_methods(
     alignment: bool = True,
     labels: Callable[[xr.DataArray], pd.Series | None] | None = None,
     progress: ProgressFactory | None = None,
+    client: object = None,
 ) -> Iterator[MethodEvaluation]:
     """Load, diagnose, score (LDS) and analyse (homogeneity) each method, one matrix at a time.
 
@@ -191,6 +192,9 @@ def evaluate_methods(
         ``labels(scores)`` -> query labels for the confound analysis (or None).
     progress : callable, optional
         :data:`ProgressFactory` for the diagnostics pass.
+    client : distributed.Client, optional
+        Run the diagnostics, LDS and homogeneity of every method on this dask cluster
+        (:mod:`aria.scale`; the results equal the single process's).
 
     Yields
     ------
@@ -217,17 +221,17 @@ def evaluate_methods(
                              experiment=experiment, orientation=orientation)
         n_rows = scores.sizes["segment"]
         with progress(f"diagnose {name}", n_rows) if progress else nullcontext() as update:
-            diag = diagnose(scores, progress=update)
+            diag = diagnose(scores, progress=update, client=client)
         ev = MethodEvaluation(name, str(src), scores, diag, len(set(scores.coords["track"].values.tolist())))
         if lds_gt is not None:
             if gt is None:
                 gt = load_ground_truth(lds_gt, n_rows, target_kind=gt_target_kind)
-            ev.lds = compute_lds(scores, gt)
+            ev.lds = compute_lds(scores, gt, client=client)
         if setup is not None:
             query_labels = labels(scores) if labels is not None else None
             try:
                 ev.homogeneity = setup.run(scores, diag, residual=residual, labels=query_labels,
-                                           alignment=alignment)
+                                           alignment=alignment, client=client)
             except AriaInputError as exc:  # e.g. no track of this matrix has features: report, go on
                 ev.homogeneity_error = str(exc)
         yield ev
@@ -293,6 +297,8 @@ def compare_files(
     progress: ProgressFactory | None = None,
     log: Callable[[str], None] | None = None,
     query_subset: bool = False,
+    scheduler: str | None = None,
+    client: object = None,
 ) -> FileComparison:
     """Compare attribution methods given as score files: what ``aria compare`` runs.
 
@@ -336,6 +342,12 @@ def compare_files(
     query_subset : bool
         Accept methods scored on subsets of the queries (:func:`~aria.evaluate.compare.check_comparable`);
         different segment counts are always refused.
+    scheduler : str, optional
+        Run every method's diagnostics, LDS and homogeneity on a dask cluster: ``"local:N"``
+        (started and stopped here) or ``"HOST:PORT"`` (see :mod:`aria.scale`); recorded in the
+        provenance. The comparison equals the single process's.
+    client : distributed.Client, optional
+        An existing dask client instead of ``scheduler``.
 
     Returns
     -------
@@ -353,9 +365,11 @@ def compare_files(
     from aria.io.groundtruth import load_lds_values
     from aria.io.output import check_out_dir, write_result_set
     from aria.io.provenance import provenance_record
+    from aria.scale.cluster import connect, scheduler_record
 
     if lds is not None and lds_gt is not None:
         raise AriaInputError("give precomputed LDS values or a ground truth, not both")
+    engine = scheduler_record(scheduler, client)  # a malformed scheduler fails here, first
     sources, names = resolve_methods(scores, examples, names)
     inputs = {f"scores[{n}]": s for n, s in zip(names, sources, strict=True)}
     inputs.update(tracks=tracks, lds=lds, lds_gt=_path_or_none(lds_gt), features=features)
@@ -366,7 +380,7 @@ def compare_files(
         check_lds_methods(lds_values, names, lds)
     notices: list[str] = []
     diags, homog = {}, {}
-    with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache:
+    with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache, connect(scheduler, client) as dask:
         setup = None
         if features is not None:
             setup = HomogeneitySetup.load(features, resolve_channel_set(channels, features, "symbolic"),
@@ -375,7 +389,7 @@ def compare_files(
         for ev in evaluate_methods(sources, names, tracks=tracks, transpose=transpose, variable=variable,
                                    experiment=experiment, orientation=orientation,
                                    lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
-                                   alignment=False, progress=progress):
+                                   alignment=False, progress=progress, client=dask):
             diags[ev.name] = ev.diagnostics
             check_comparable(diags, query_subset=query_subset)  # refuse at the first mismatch
             if ev.lds is not None:
@@ -392,7 +406,7 @@ def compare_files(
     if out_dir is not None:
         params = {"names": names, "transpose": transpose, "variable": variable, "experiment": experiment,
                   "orientation": orientation,
-                  "gt_target_kind": gt_target_kind}
+                  "gt_target_kind": gt_target_kind, "scheduler": engine}
         seeds = {}
         if setup is not None:
             params.update(setup.parameters())

@@ -150,6 +150,8 @@ def make_report(
     command: Sequence[str] | None = None,
     progress: ProgressFactory | None = None,
     log: Callable[[str], None] | None = None,
+    scheduler: str | None = None,
+    client: object = None,
 ) -> Report:
     """Write one self-contained HTML report for one or several score matrices.
 
@@ -208,6 +210,12 @@ def make_report(
         :data:`~aria.evaluate.pipeline.ProgressFactory` for the diagnostics passes.
     log : callable, optional
         Called with each message line as it happens (they are also in ``notices``).
+    scheduler : str, optional
+        Run every method's diagnostics, LDS and homogeneity on a dask cluster: ``"local:N"``
+        (started and stopped here) or ``"HOST:PORT"`` (see :mod:`aria.scale`); recorded in the
+        provenance. The numbers equal the single process's.
+    client : distributed.Client, optional
+        An existing dask client instead of ``scheduler``.
 
     Returns
     -------
@@ -244,6 +252,7 @@ def make_report(
         write_figures,
         write_report,
     )
+    from aria.scale.cluster import connect, scheduler_record
 
     if dpi < 10:
         raise AriaInputError(f"dpi must be an integer >= 10, got {dpi}", parameter="dpi")
@@ -251,6 +260,7 @@ def make_report(
         raise AriaInputError("label_column needs labels (query metadata)", parameter="label_column")
     if lds is not None and lds_gt is not None:
         raise AriaInputError("give precomputed LDS values or a ground truth, not both")
+    engine = scheduler_record(scheduler, client)  # a malformed scheduler fails here, first
     sources, names = resolve_methods(scores, examples, names)
     notices: list[str] = []
 
@@ -283,7 +293,7 @@ def make_report(
 
     diags, n_tracks, blocks, warnings, summaries = {}, {}, {}, [], {}
     chosen_k = None  # the K of the last method with homogeneity (each picks from its own K values)
-    with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache:
+    with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache, connect(scheduler, client) as dask:
         setup = None
         if features:
             setup = HomogeneitySetup.load(features, resolve_channel_set(channels, features, "symbolic"), k=k,
@@ -292,7 +302,8 @@ def make_report(
         for ev in evaluate_methods(sources, names, tracks=tracks, transpose=transpose, variable=variable,
                                    experiment=experiment, orientation=orientation,
                                    lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
-                                   residual=residual, labels=method_labels, progress=progress):
+                                   residual=residual, labels=method_labels, progress=progress,
+                                   client=dask):
             name, slug, result = ev.name, slugify(ev.name), ev.homogeneity
             diags[name], n_tracks[name] = ev.diagnostics, ev.n_tracks
             if ev.lds is not None:
@@ -322,7 +333,7 @@ def make_report(
                                      sources=dict(zip(names, sources, strict=True)))
     params = {"names": names, "transpose": transpose, "variable": variable, "experiment": experiment,
               "orientation": orientation, "gt_target_kind": gt_target_kind,
-              "figures": figures, "dpi": dpi,
+              "figures": figures, "dpi": dpi, "scheduler": engine,
               "thresholds": next(iter(diags.values())).to_dict()["thresholds"]}
     seeds = {}
     if setup is not None:
