@@ -487,14 +487,9 @@ def extract_rows(
     [('a', 'x-A', 'ok'), ('b', 'x-B', 'ok')]
     """
     with _sigterm_as_interrupt():
-        if client is not None:
-            n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-            if chunk_size is None:
-                chunk_size = max(1, min(16, math.ceil(len(items) / (n_workers * 8))))
-            yield from _cluster_rows(client, _chunks(items, chunk_size), extractor, params, 4 * n_workers,
-                                     progress, task_timeout, retries)
-            return
-        if workers == 1 or len(items) <= 1:
+        if client is not None:  # the cluster's workers, at least one (more may join later)
+            workers = max(1, len(client.scheduler_info().get("workers", {})))
+        elif workers == 1 or len(items) <= 1:
             for it in items:
                 row = _extract_one(extractor, params, it)
                 if progress is not None:
@@ -503,8 +498,13 @@ def extract_rows(
             return
         if chunk_size is None:
             chunk_size = max(1, min(16, math.ceil(len(items) / (workers * 8))))
+        chunks = _chunks(items, chunk_size)
+        if client is not None:
+            yield from _cluster_rows(client, chunks, extractor, params, 4 * workers, progress, task_timeout,
+                                     retries)
+            return
         with _worker_pool(workers, mp_context, extractor, params) as pool:
-            yield from _pooled_rows(pool, _chunks(items, chunk_size), workers, progress, task_timeout)
+            yield from _pooled_rows(pool, chunks, workers, progress, task_timeout)
 
 
 def _pooled_rows(pool: ProcessPoolExecutor, chunks: list[list[Item]], workers: int,
