@@ -210,12 +210,9 @@ def make_report(
         :data:`~aria.evaluate.pipeline.ProgressFactory` for the diagnostics passes.
     log : callable, optional
         Called with each message line as it happens (they are also in ``notices``).
-    scheduler : str, optional
-        Run every method's diagnostics, LDS and homogeneity on a dask cluster: ``"local:N"``
-        (started and stopped here) or ``"HOST:PORT"`` (see :mod:`aria.scale`); recorded in the
-        provenance. The numbers equal the single process's.
-    client : distributed.Client, optional
-        An existing dask client instead of ``scheduler``.
+    scheduler, client : optional
+        A dask cluster for every method's diagnostics, LDS and homogeneity, as in
+        :func:`~aria.evaluate.pipeline.compare_files` (recorded in the provenance).
 
     Returns
     -------
