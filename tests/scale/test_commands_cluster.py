@@ -32,7 +32,6 @@ distributed = pytest.importorskip("distributed")
 
 R = 40
 FEATURES = str(aria.examples.features_path())
-_EXTRACT_ITEM = symbolic.extract_item
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +55,15 @@ def reference(chorales, tmp_path_factory):
 
 
 def _slow_item(item, params):
-    """The symbolic extractor, slowed down so that a run is still going when a worker is killed."""
+    """The symbolic extractor, slowed down so that a run is still going when a worker is killed.
+
+    Runs on the workers only, where ``symbolic.extract_item`` is the real one (the test patches
+    it in the client process, which only sends this function by value).
+    """
+    from aria.features.extract import symbolic as on_worker
+
     time.sleep(0.3)
-    return _EXTRACT_ITEM(item, params)
+    return on_worker.extract_item(item, params)
 
 
 def _same_table(a: Path, b: Path) -> None:
