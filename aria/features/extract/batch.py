@@ -460,8 +460,8 @@ def extract_rows(
     client : distributed.Client, optional
         Run the chunks as tasks of this dask cluster instead (``workers`` and ``mp_context`` are
         then unused): the extractor and ``params`` travel with the tasks (``params`` once, as a
-        task result the scheduler can recompute), at most ``4 x`` the cluster's workers tasks are
-        queued, and rows are yielded in item order as with a pool. A worker lost mid-task has its
+        task result the scheduler can recompute), at most 4 tasks per worker thread of the cluster
+        are queued, and rows are yielded in item order as with a pool. A worker lost mid-task has its
         chunk rerun elsewhere by the scheduler.
     retries : int
         With ``client``: times a task that raised is retried (the extractor's own errors are
@@ -487,8 +487,8 @@ def extract_rows(
     [('a', 'x-A', 'ok'), ('b', 'x-B', 'ok')]
     """
     with _sigterm_as_interrupt():
-        if client is not None:  # the cluster's workers, at least one (more may join later)
-            workers = max(1, len(client.scheduler_info().get("workers", {})))
+        if client is not None:  # the cluster's worker threads, at least one (more may join later)
+            workers = max(1, sum(client.nthreads().values()))
         elif workers == 1 or len(items) <= 1:
             for it in items:
                 row = _extract_one(extractor, params, it)
