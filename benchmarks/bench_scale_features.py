@@ -7,7 +7,7 @@ LocalCluster's start and stop included) on the same MIDI files: music21's corpus
 start-up); a ``--workers 1`` run gives the reference table, and every table is checked to be
 byte-identical to it. The load average (1 min) is recorded before and after every run.
 
-Usage: ``python benchmarks/bench_scale_features.py [--files 400] [--repeats 2] [--workdir DIR]``.
+Usage: ``python benchmarks/bench_scale_features.py [--files 1000] [--repeats 3] [--workdir DIR]``.
 Results go to ``benchmarks/results/scale_features.json``; figures are copied into
 docs/performance.md by hand.
 """
@@ -54,8 +54,8 @@ def run(inputs: Path, out: Path, engine: list[str]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--files", type=int, default=400, help="MIDI files (default 400)")
-    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--files", type=int, default=1000, help="MIDI files (default 1000)")
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--workdir", default="/tmp/aria-bench-scale-features")
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "scale_features.json"))
     args = ap.parse_args()
