@@ -64,7 +64,6 @@ def distance_to_similarity(d: np.ndarray, mapping: str = "inverse") -> np.ndarra
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.similarity import distance_to_similarity
     >>> distance_to_similarity(np.array([0.0, 1.0, 3.0])).tolist()
@@ -111,7 +110,6 @@ class VectorSimilarity:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.similarity import VectorSimilarity
     >>> v = VectorSimilarity(np.array([[0.0], [1.0], [2.0]]))
@@ -178,10 +176,10 @@ def lcs_length(a: np.ndarray | list, b: np.ndarray | list) -> int:
     Returns
     -------
     int
+        Length of the longest common subsequence.
 
     Examples
     --------
-    >>> import aria
     >>> from aria.groups.similarity import lcs_length
     >>> lcs_length([5, 7, 5, 2], [5, 5, 2]), lcs_length("ABCBDAB", "BDCABA")
     (3, 4)
@@ -217,10 +215,10 @@ def lcs_similarity(a: np.ndarray | list, b: np.ndarray | list) -> float:
     Returns
     -------
     float
+        In [0, 1].
 
     Examples
     --------
-    >>> import aria
     >>> from aria.groups.similarity import lcs_similarity
     >>> lcs_similarity([5, 7, 5, 2], [5, 5, 2])
     0.75
@@ -256,7 +254,6 @@ class LCSSimilarity:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.features.chords import Sequences
     >>> from aria.groups.similarity import LCSSimilarity
@@ -381,7 +378,6 @@ def lcs_lengths(sequences: Sequences, ia: np.ndarray, ib: np.ndarray, *, workers
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.features.chords import Sequences
     >>> from aria.groups.similarity import lcs_lengths
