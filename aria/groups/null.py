@@ -87,7 +87,7 @@ class NullDistribution:
     >>> null.k, null.n_groups, null.seed, null.channels
     (3, 50, 0, ('a',))
     >>> null.channel_values.shape, null.channel_mean.round(2), null.channel_sd.round(2)
-    ((50, 1), array([0.58]), array([0.05]))
+    ((50, 1), array([0.5]), array([0.08]))
     """
 
     k: int
@@ -185,7 +185,7 @@ def compute_null(psim: PoolSimilarity, k: int, n_groups: int = 1000, *, seed: in
     >>> a.channel_values.shape, bool(np.array_equal(a.channel_values, b.channel_values))
     ((200, 1), True)
     >>> a.channel_mean.round(3), a.channel_sd.round(3)
-    (array([0.58]), array([0.049]))
+    (array([0.495]), array([0.083]))
     """
     if k > psim.n:
         raise AriaInputError(f"k must lie in 2..{psim.n} (the pool size), got {k}", parameter="k")
@@ -237,6 +237,8 @@ class NullStore(Protocol):
         ...
 
 
+@validate_params({"psim": PoolSimilarity, "k": Interval(int, 2, None), "n_groups": Interval(int, 2, None),
+                  "seed": "seed"})
 def stored_null(store: NullStore | None, psim: PoolSimilarity, k: int, n_groups: int,
                 seed: int) -> NullDistribution | None:
     """The null of (``psim``, ``k``, ``n_groups``, ``seed``) held by ``store``, else None.

@@ -278,7 +278,7 @@ class MatrixHomogeneity:
             When ``channel`` or ``k`` was not computed (a ``ValueError``).
         """
         if channel not in self.channels or k not in self.k_values:
-            raise AriaInputError(f"no z for channel {channel!r} at K = {k} (channels: "
+            raise AriaInputError(f"no z for channel {str(channel)!r} at K = {k} (channels: "
                                  f"{', '.join(self.channels)}; K: {', '.join(map(str, self.k_values))})",
                                  parameter="channel" if channel not in self.channels else "k",
                                  function="MatrixHomogeneity.z")

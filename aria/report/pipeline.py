@@ -313,7 +313,7 @@ def make_report(
                                               result=result)
                 except AriaInputError as exc:  # e.g. this method has no such query: report, go on
                     warnings.append(ReportWarning(name, "evidence skipped", str(exc), None))
-                    note(f"aria: warning: {name}: evidence for {q!r} skipped: {exc}")
+                    note(f"aria: warning: {name}: evidence for {str(q)!r} skipped: {exc}")
                     continue
                 blocks[name].append(evidence_block(slug, evidence, figures=figures, dpi=dpi))
     comparison = None
