@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from aria.features.channels import ChannelSet
     from aria.features.table import FeatureTable
     from aria.groups.engine import Prepared
+    from aria.groups.null import NullDistribution
     from aria.groups.result import HomogeneityResult
     from aria.groups.setup import HomogeneitySetup
 
@@ -106,6 +107,30 @@ class TinyExample:
         from aria.groups.engine import prepare
 
         return prepare(self.scores, self.channel_set, self.features, k=list(k))
+
+    def nulls(self, k: Sequence[int] = K) -> dict[int, NullDistribution]:
+        """The random-reference null of each K (200 groups, seed 0), as the engine computes them.
+
+        Parameters
+        ----------
+        k : sequence of int
+            Group sizes, each below the eight tracks of the pool.
+
+        Returns
+        -------
+        dict of int -> aria.groups.null.NullDistribution
+            What :func:`aria.groups.engine.group_homogeneity` and :func:`aria.groups.engine.collect` take.
+
+        Examples
+        --------
+        >>> import aria
+        >>> nulls = aria.examples.tiny().nulls([2, 3])
+        >>> sorted(nulls), nulls[3].n_groups, nulls[3].seed
+        ([2, 3], 200, 0)
+        """
+        from aria.groups.null import null_distributions
+
+        return null_distributions(self.prepare(k).similarity, list(k), NULL_GROUPS, seed=SEED)
 
     def homogeneity(self, **kwargs) -> HomogeneityResult:
         """:func:`aria.homogeneity` of the tiny example.

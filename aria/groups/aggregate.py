@@ -220,13 +220,10 @@ class ScoreScan:
     Examples
     --------
     >>> import aria
-    >>> import numpy as np
     >>> from aria.groups.aggregate import scan_scores
-    >>> x = np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 0.0]])
-    >>> s = aria.scores_from_array(x, segment_track=["a", "a", "b"])
-    >>> scan = scan_scores(s)
-    >>> scan.track_sum.tolist(), scan.moments.mean.tolist()
-    ([[4.0, 6.0], [5.0, 0.0]], [3.0, 2.0])
+    >>> scan = scan_scores(aria.examples.tiny().scores)  # one segment per track: sums = scores
+    >>> scan.track_sum.shape, scan.moments.mean.tolist(), scan.projection is None
+    ((8, 2), [-2.75, -2.75], True)
     """
 
     index: TrackIndex

@@ -380,9 +380,8 @@ def group_homogeneity(
     --------
     >>> import aria
     >>> from aria.groups.engine import group_homogeneity
-    >>> from aria.groups.null import compute_null
-    >>> prep = aria.examples.tiny().prepare()
-    >>> scores, residual = group_homogeneity(prep, {3: compute_null(prep.similarity, 3, 200, seed=0)})
+    >>> t = aria.examples.tiny()
+    >>> scores, residual = group_homogeneity(t.prepare(), t.nulls())
     >>> scores.data.groups.sel(query="q1", rank=[1, 2, 3]).values.tolist(), residual is None
     (['t1', 't0', 't2'], True)
     """
@@ -420,9 +419,8 @@ def collect_warnings(prep: Prepared, nulls: Mapping[int, NullDistribution]) -> l
     --------
     >>> import aria
     >>> from aria.groups.engine import collect_warnings
-    >>> from aria.groups.null import compute_null
-    >>> prep = aria.examples.tiny().prepare()
-    >>> for line in collect_warnings(prep, {3: compute_null(prep.similarity, 3, 200, seed=0)}):
+    >>> t = aria.examples.tiny()
+    >>> for line in collect_warnings(t.prepare(), t.nulls()):
     ...     print(line[:35])
     diagnostics verdict is 'collapsed':
     """
@@ -485,9 +483,8 @@ def collect(
     --------
     >>> import aria
     >>> from aria.groups.engine import collect, group_homogeneity
-    >>> from aria.groups.null import compute_null
-    >>> prep = aria.examples.tiny().prepare()
-    >>> nulls = {3: compute_null(prep.similarity, 3, 200, seed=0)}
+    >>> t = aria.examples.tiny()
+    >>> prep, nulls = t.prepare(), t.nulls()
     >>> scores, residual = group_homogeneity(prep, nulls)
     >>> res = collect(prep, scores, residual, nulls, alignment=False)
     >>> res.k_values, res.verdict

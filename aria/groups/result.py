@@ -201,9 +201,9 @@ class MatrixHomogeneity:
         Parameters
         ----------
         matrix : str
-            ``"scores"`` or ``"residual"``.
+            Label of the analysed matrix, ``"scores"`` or ``"residual"``.
         normalization : NormalizationReport
-            How columns were normalized.
+            How its columns were normalized.
         query_ids, k_values, channels, features : sequence
             Coordinates.
         h_channel, z_channel : numpy.ndarray
@@ -340,7 +340,12 @@ class MatrixHomogeneity:
         Parameters
         ----------
         level : str
-            ``"channel"`` or ``"feature"``.
+            Rows per ``"channel"`` (the default) or per ``"feature"``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per K, query and channel (or feature).
         """
         names, h, z = ((self.channels, self.h_channel, self.z_channel) if level == "channel"
                        else (self.features, self.h_feature, self.z_feature))
@@ -410,11 +415,10 @@ def matrix_homogeneity(
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.null import compute_null
     >>> from aria.groups.result import matrix_homogeneity
-    >>> prep = aria.examples.tiny().prepare()
-    >>> nulls = {3: compute_null(prep.similarity, 3, 200, seed=0)}
-    >>> m = matrix_homogeneity(prep.track_scores, prep.pool, prep.similarity, nulls, [3])
+    >>> t = aria.examples.tiny()
+    >>> prep = t.prepare()
+    >>> m = matrix_homogeneity(prep.track_scores, prep.pool, prep.similarity, t.nulls(), [3])
     >>> m.data.groups.sel(query="q2", rank=[1, 2, 3]).values.tolist()
     ['t6', 't5', 't7']
     """

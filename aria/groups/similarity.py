@@ -378,11 +378,13 @@ def lcs_lengths(sequences: Sequences, ia: np.ndarray, ib: np.ndarray, *, workers
 
     Examples
     --------
+    >>> from aria.groups.similarity import lcs_length, lcs_lengths
     >>> import numpy as np
     >>> from aria.features.chords import Sequences
-    >>> from aria.groups.similarity import lcs_lengths
     >>> seqs = Sequences(values=np.array([5, 7, 5, 2, 5, 5, 2, 1]), offsets=np.array([0, 4, 7, 8]))
     >>> lcs_lengths(seqs, np.array([0, 0, 1]), np.array([1, 2, 2])).tolist()
     [3, 0, 0]
+    >>> lcs_length(seqs[0], seqs[1])  # the same length by the textbook recurrence
+    3
     """
     return LCSSimilarity(sequences).lengths(ia, ib, workers=workers)

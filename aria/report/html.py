@@ -177,13 +177,24 @@ class Block:
 class ReportWarning:
     """A warning shown at the top of the report.
 
+    Attributes
+    ----------
+    method : str
+        Method it is about.
+    kind : str
+        Category shown first (``collapsed``, ``failed tracks``, ``homogeneity``...).
+    text : str
+        The warning itself.
+    ref : str or None
+        Key of the definition (:data:`DEFINITIONS`) it links to.
+
     Examples
     --------
     >>> import aria
     >>> from aria.report.html import method_warnings
-    >>> w = method_warnings("collapsed", aria.diagnose(aria.load_scores(aria.examples.path("collapsed"))))
-    >>> w[0].method, w[0].kind
-    ('collapsed', 'collapsed')
+    >>> warnings = method_warnings("tiny", aria.diagnose(aria.examples.tiny().scores))
+    >>> [(w.method, w.kind, w.ref) for w in warnings]
+    [('tiny', 'collapsed', 'verdict')]
     """
 
     method: str
@@ -199,13 +210,12 @@ class MethodSection:
     Examples
     --------
     >>> import aria
-    >>> from aria.io.provenance import provenance_record
     >>> from aria.report.html import build_report
-    >>> d = {"knn": aria.diagnose(aria.load_scores(aria.examples.path("bach-knn")))}
-    >>> data = build_report(d, provenance=provenance_record({}, {}), figures=False)
-    >>> m = data.methods[0]
-    >>> m.name, m.slug, m.verdict
-    ('knn', 'knn', 'query-dependent')
+    >>> from aria.io.provenance import provenance_record
+    >>> data = build_report({"Tiny method": aria.diagnose(aria.examples.tiny().scores)},
+    ...                     provenance=provenance_record({}, {}), figures=False)
+    >>> [(m.name, m.slug, m.verdict, m.shape) for m in data.methods]
+    [('Tiny method', 'tiny-method', 'collapsed', '8 segments x 2 queries')]
     """
 
     name: str
@@ -225,12 +235,9 @@ class ReportData:
     Examples
     --------
     >>> import aria
-    >>> from aria.io.provenance import provenance_record
-    >>> from aria.report.html import build_report
-    >>> d = aria.examples.diagnoses()
-    >>> data = build_report(d, provenance=provenance_record({}, {}), figures=False)
-    >>> data.title, [m.name for m in data.methods]
-    ('Aria report', ['bach-knn', 'bach-collapsed'])
+    >>> data = aria.report.build_report(aria.examples.diagnoses(), provenance={}, figures=False)
+    >>> data.title, [m.name for m in data.methods], data.ranking
+    ('Aria report', ['bach-knn', 'bach-collapsed'], ['bach-knn'])
     """
 
     title: str
@@ -432,7 +439,7 @@ def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = 
     k : int, optional
         Group size of the residual and confound tables (default 10 when computed).
     figures : bool
-        Include figures.
+        Include the z, K-sweep, residual, alignment and confound figures.
     dpi : int
         Figure resolution.
 
@@ -577,7 +584,7 @@ def evidence_block(slug: str, ev: QueryEvidence, *, figures: bool = True, dpi: i
     Parameters
     ----------
     slug : str
-        Method id used in HTML ids.
+        Method id; the block's HTML id is ``<slug>-evidence-<query>``.
     ev : aria.evaluate.evidence.QueryEvidence
         Evidence for one query.
     figures : bool
@@ -636,12 +643,16 @@ def evidence_block(slug: str, ev: QueryEvidence, *, figures: bool = True, dpi: i
 def homogeneity_warnings(name: str, result: HomogeneityResult) -> list[ReportWarning]:
     """Warnings from a homogeneity run (failed tracks, dropped K, undefined z...).
 
+    Tracks without features become one warning that lists them; a message repeated at several K
+    becomes one line naming the K values; the collapsed-matrix caveat is left to
+    :func:`method_warnings`.
+
     Parameters
     ----------
     name : str
         Method name.
     result : aria.groups.result.HomogeneityResult
-        Its homogeneity.
+        Output of :func:`aria.homogeneity` (or :meth:`~aria.groups.setup.HomogeneitySetup.run`) for it.
 
     Returns
     -------
@@ -688,9 +699,9 @@ def method_warnings(name: str, diag: Diagnostics) -> list[ReportWarning]:
     Parameters
     ----------
     name : str
-        Method name.
+        Method name shown with each warning.
     diag : Diagnostics
-        Its diagnostics.
+        Result of :func:`aria.diagnose` for that method.
 
     Returns
     -------
@@ -783,9 +794,9 @@ def build_report(
     title : str
         Report title.
     figures : bool
-        Include figures.
+        Include figures (every block's).
     dpi : int
-        Figure resolution.
+        Resolution of every figure.
 
     Returns
     -------

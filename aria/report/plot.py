@@ -102,6 +102,19 @@ def _figure(width: float = 6.4, height: float = 4.0, ncols: int = 1, nrows: int 
     return fig, axes
 
 
+def _histogram(values: np.ndarray, limits: tuple[float, float], bins: int, color: str, xlabel: str,
+               ylabel: str):
+    """One axis with a histogram of ``values`` in ``bins`` equal-width bins over ``limits``."""
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    ax.hist(values, bins=np.linspace(limits[0], limits[1], bins + 1), color=color, edgecolor="white",
+            linewidth=0.5)
+    ax.set_xlim(*limits)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return fig, ax
+
+
 def _paired_bars(chans: Sequence[str], left: tuple, right: tuple):
     """One axis with two bars per channel, ``left`` then ``right``, each ``(values, colour, label, gid)``.
 
@@ -231,18 +244,14 @@ def plot_interquery_correlations(diag: Diagnostics, *, bins: int = 40, title: st
     "Pearson correlation R[q, q'] between two queries' score columns"
     """
     values = diag.interquery_correlations()
-    fig, axes = _figure()
-    ax = axes[0, 0]
-    ax.hist(values, bins=np.linspace(-1.0, 1.0, bins + 1), color=OKABE_ITO["blue"],
-            edgecolor="white", linewidth=0.5)
+    fig, ax = _histogram(values, (-1.0, 1.0), bins, OKABE_ITO["blue"],
+                         "Pearson correlation R[q, q'] between two queries' score columns",
+                         "number of query pairs")
     rho = diag.mean_abs_interquery_corr
     if math.isfinite(rho):
         ax.axvline(rho, color=OKABE_ITO["vermillion"], lw=2, label=f"ρ̄ = mean |R| = {rho:.3f}")
     ax.axvline(diag.thresholds.collapsed_corr, color=OKABE_ITO["black"], ls="--", lw=1,
                label=f"collapsed threshold {diag.thresholds.collapsed_corr:g}")
-    ax.set_xlim(-1.0, 1.0)
-    ax.set_xlabel("Pearson correlation R[q, q'] between two queries' score columns")
-    ax.set_ylabel("number of query pairs")
     ax.legend(loc="best", frameon=True, framealpha=0.9)
     ax.set_title(title if title is not None else
                  f"Inter-query correlations ({values.size} pairs)")
@@ -258,30 +267,29 @@ def plot_concentration(diag: Diagnostics, *, bins: int = 20, title: str | None =
     diag : aria.diagnostics.reliability.Diagnostics
         Result of :func:`aria.diagnose`.
     bins : int
-        Number of equal-width bins over [0, 1].
+        Equal-width bins over [0, 1].
     title : str, optional
         Figure title.
 
     Returns
     -------
     matplotlib.figure.Figure
-        One axis: the histogram and the threshold lines.
+        One axis: the histogram, C_bar and both offset thresholds.
 
     Examples
     --------
     >>> import aria
     >>> from aria.report.plot import plot_concentration
-    >>> d = aria.diagnose(aria.load_scores(aria.examples.path("offset-dominated")))
-    >>> fig = plot_concentration(d, bins=10)
-    >>> fig.axes[0].get_xlabel()
-    'concentration C_q = (Σ_i S[i,q])² / (N Σ_i S[i,q]²) (fraction of energy in the mean)'
+    >>> fig = plot_concentration(aria.diagnose(aria.load_scores(aria.examples.path("offset-dominated"))))
+    >>> [float(x) for x in fig.axes[0].get_xlim()], fig.axes[0].get_ylabel()
+    ([0.0, 1.0], 'number of queries')
     """
     conc = np.asarray(diag.concentration, dtype=float)
     conc = conc[np.isfinite(conc)]
-    fig, axes = _figure()
-    ax = axes[0, 0]
-    ax.hist(conc, bins=np.linspace(0.0, 1.0, bins + 1), color=OKABE_ITO["bluish_green"],
-            edgecolor="white", linewidth=0.5)
+    fig, ax = _histogram(
+        conc, (0.0, 1.0), bins, OKABE_ITO["bluish_green"],
+        "concentration C_q = (Σ_i S[i,q])² / (N Σ_i S[i,q]²) (fraction of energy in the mean)",
+        "number of queries")
     c = diag.mean_concentration
     if math.isfinite(c):
         ax.axvline(c, color=OKABE_ITO["vermillion"], lw=2, label=f"C̄ = {c:.3f}")
@@ -290,9 +298,6 @@ def plot_concentration(diag: Diagnostics, *, bins: int = 20, title: str | None =
                label=f"offset-dominated threshold {t.offset_concentration:g}")
     ax.axvline(t.partial_offset_concentration, color=OKABE_ITO["black"], ls=":", lw=1,
                label=f"partial-offset threshold {t.partial_offset_concentration:g}")
-    ax.set_xlim(0.0, 1.0)
-    ax.set_xlabel("concentration C_q = (Σ_i S[i,q])² / (N Σ_i S[i,q]²) (fraction of energy in the mean)")
-    ax.set_ylabel("number of queries")
     ax.legend(loc="best", frameon=True, framealpha=0.9)
     ax.set_title(title if title is not None else f"Per-query concentration ({conc.size} queries)")
     return fig
@@ -336,16 +341,15 @@ def plot_z_distribution(result: HomogeneityResult, *, matrix: str = "scores",
     Returns
     -------
     matplotlib.figure.Figure
-        One axis per K.
+        One panel per K, all on the same z scale.
 
     Examples
     --------
     >>> import aria
-    >>> res = aria.examples.tiny().report_result()
     >>> from aria.report.plot import plot_z_distribution
-    >>> fig = plot_z_distribution(res)
-    >>> len(fig.axes)
-    2
+    >>> fig = plot_z_distribution(aria.examples.tiny().report_result(), matrix="residual")
+    >>> [ax.get_title() for ax in fig.axes]
+    ['K = 2', 'K = 3']
     """
     mh = _matrix(result, matrix)
     ks, chans = mh.k_values, list(mh.channels)
@@ -384,9 +388,9 @@ def plot_k_sweep(result: HomogeneityResult, *, matrix: str = "scores", title: st
     Parameters
     ----------
     result : aria.groups.result.HomogeneityResult
-        Homogeneity of one method.
+        Homogeneity of one method, over several K.
     matrix : str
-        ``"scores"`` or ``"residual"``.
+        The analysed matrix to plot, ``"scores"`` or ``"residual"``.
     title : str, optional
         Figure title.
 
@@ -398,11 +402,10 @@ def plot_k_sweep(result: HomogeneityResult, *, matrix: str = "scores", title: st
     Examples
     --------
     >>> import aria
-    >>> res = aria.examples.tiny().report_result()
     >>> from aria.report.plot import plot_k_sweep
-    >>> fig = plot_k_sweep(res)
-    >>> len(fig.axes)
-    3
+    >>> fig = plot_k_sweep(aria.examples.tiny().homogeneity(k=[2, 3, 5]))
+    >>> len(fig.axes), fig.axes[0].get_xlabel()
+    (3, 'group size K (tracks)')
     """
     from aria.groups.result import summarize
 
@@ -450,7 +453,7 @@ def plot_residual_comparison(result: HomogeneityResult, *, k: int | None = None,
     Returns
     -------
     matplotlib.figure.Figure
-        One axis: two bars per channel.
+        One axis: raw and residual ``z_bar`` side by side per channel.
 
     Examples
     --------
@@ -498,14 +501,13 @@ def plot_alignment(alignment: AlignmentResult, *, title: str | None = None) -> F
     Returns
     -------
     matplotlib.figure.Figure
-        One axis: two bars per channel.
+        One axis: ``A_max`` and ``A_grp`` bars per channel.
 
     Examples
     --------
     >>> import aria
-    >>> res = aria.examples.tiny().report_result()
     >>> from aria.report.plot import plot_alignment
-    >>> fig = plot_alignment(res.alignment)
+    >>> fig = plot_alignment(aria.examples.tiny().homogeneity(alignment=True).alignment)
     >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
     ['a']
     """
@@ -537,7 +539,7 @@ def plot_confound(confound: ConfoundResult, *, k: int | None = None, matrix: str
     k : int, optional
         Group size (default 10 when present, else the smallest).
     matrix : str
-        ``"scores"`` or ``"residual"``.
+        Rows of ``"scores"`` or of ``"residual"``.
     title : str, optional
         Figure title.
 
@@ -601,7 +603,7 @@ def plot_evidence(evidence: QueryEvidence, *, title: str | None = None) -> Figur
     evidence : aria.evaluate.evidence.QueryEvidence
         Result of :func:`aria.evaluate.evidence.query_evidence`.
     title : str, optional
-        Figure title.
+        Figure title (default: the query, K and the analysed matrix).
 
     Returns
     -------
@@ -760,7 +762,7 @@ def figure_to_data_uri(fig: Figure, fmt: str = "png", *, dpi: int = 100) -> str:
     Parameters
     ----------
     fig : matplotlib.figure.Figure
-        The figure.
+        The figure to embed.
     fmt : str
         ``"png"`` or ``"svg"``.
     dpi : int
