@@ -71,7 +71,7 @@ def path(name: str) -> Path:
     Parameters
     ----------
     name : str
-        One of :data:`NAMES`.
+        Example name, one of :data:`NAMES`.
 
     Returns
     -------

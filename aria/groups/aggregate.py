@@ -245,6 +245,9 @@ def scan_scores(
 ) -> ScoreScan:
     """One streaming pass: per-track sums, column moments, and the rank-1 projection.
 
+    Each block of rows (:func:`aria.io.streaming.iter_blocks`) is read once: the per-track sums
+    become the track scores ``T``, the column moments choose and apply the normalization.
+
     Parameters
     ----------
     scores : xarray.DataArray
@@ -266,8 +269,8 @@ def scan_scores(
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
+    >>> import aria
     >>> from aria.groups.aggregate import scan_scores
     >>> x = np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 0.0]])
     >>> scan = scan_scores(aria.scores_from_array(x, segment_track=["a", "a", "b"]), block_rows=2)

@@ -288,7 +288,7 @@ def prepare(
     Parameters
     ----------
     scores : xarray.DataArray
-        Score matrix (segment x query).
+        The score matrix (segments x queries), as :func:`aria.load_scores` returns it.
     channel_set : ChannelSet
         Channels and features (from :func:`resolve_inputs`).
     table : FeatureTable

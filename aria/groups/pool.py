@@ -19,6 +19,8 @@ __all__ = ["PoolCounts", "Pool", "build_pool", "PoolSimilarity"]
 class PoolCounts:
     """How many tracks could take part, and why the others could not.
 
+    The ``counts`` of a :class:`Pool`; :meth:`to_dict` is their JSON form.
+
     Attributes
     ----------
     score_tracks : int

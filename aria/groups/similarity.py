@@ -210,12 +210,12 @@ def lcs_similarity(a: np.ndarray | list, b: np.ndarray | list) -> float:
     Parameters
     ----------
     a, b : sequence of int
-        Root-motion sequences.
+        Root-motion sequences (symbols 0..11).
 
     Returns
     -------
     float
-        In [0, 1].
+        Between 0 and 1; 1 only for two equal non-empty sequences.
 
     Examples
     --------

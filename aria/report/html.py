@@ -868,7 +868,7 @@ def render_html(data: ReportData) -> str:
     Parameters
     ----------
     data : ReportData
-        Output of :func:`build_report`.
+        The report's content, e.g. the output of :func:`build_report`.
 
     Returns
     -------
