@@ -12,7 +12,7 @@ regenerated bit for bit from its seed by :func:`generate`:
     (:func:`labels`) and a synthetic LDS ground truth (:func:`ground_truth`).
 
 and :func:`tiny`, the in-memory fixture of eight tracks and two queries that the docstring
-examples share (:mod:`aria.examples.fixture`).
+examples share (:mod:`aria.examples.fixture`); :func:`diagnoses` diagnoses shipped matrices by name.
 
 Examples
 --------
