@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,38 +93,33 @@ def emit(
     tables : dict of str -> pandas.DataFrame, optional
         File name -> table.
     arrays : dict of str -> numpy.ndarray, optional
-        File name (``.npy``) -> array, written atomically.
+        File name (``.npy``) -> array; the files are written all or nothing
+        (:func:`aria.io.output.write_result_set`).
     parameters, seeds : dict, optional
         Recorded in ``provenance.json``.
     """
+    import io
+
     import numpy as np
 
-    from aria.io.output import json_safe, write_json, write_table
+    from aria.cli._common import print_json
+    from aria.io.output import write_result_set
 
     written = []
     if out_dir is not None:
-        from aria.io.atomic import atomic_path
         from aria.io.provenance import provenance_record
 
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for fname, frame in (tables or {}).items():
-            write_table(out_dir / fname, frame)
-            written.append(fname)
+        files: dict[str, object] = dict(tables or {})
         for fname, arr in (arrays or {}).items():
-            with atomic_path(out_dir / fname) as tmp, open(tmp, "wb") as fh:
-                np.save(fh, np.asarray(arr), allow_pickle=False)
-            written.append(fname)
-        write_json(out_dir / f"{name}.json", result)
-        prov = provenance_record(
-            getattr(args, "evaluate_inputs", {}),
-            parameters or {},
-            seeds=seeds,
-            command=getattr(args, "command_line", None),
-        )
-        write_json(out_dir / "provenance.json", prov)
-        written += [f"{name}.json", "provenance.json"]
+            buf = io.BytesIO()
+            np.save(buf, np.asarray(arr), allow_pickle=False)
+            files[fname] = buf.getvalue()
+        files[f"{name}.json"] = result
+        files["provenance.json"] = provenance_record(getattr(args, "evaluate_inputs", {}), parameters or {},
+                                                     seeds=seeds, command=getattr(args, "command_line", None))
+        written = [p.name for p in write_result_set(out_dir, files)]
     if args.json:
-        print(json.dumps(json_safe(result), indent=2, allow_nan=False))
+        print_json(result)
     else:
         print("\n".join(text))
         if written:

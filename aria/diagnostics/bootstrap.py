@@ -120,6 +120,13 @@ def bootstrap_counts(rng: np.random.Generator, n: int, replicates: int,
     ------
     numpy.ndarray
         (b, n) float64 counts ``c[b, q]`` (each row sums to ``n``).
+
+    Examples
+    --------
+    >>> from aria.diagnostics.bootstrap import bootstrap_counts
+    >>> batches = list(bootstrap_counts(np.random.default_rng(0), 4, 5, batch=2))
+    >>> [b.shape for b in batches], batches[0].sum(axis=1).tolist()
+    ([(2, 4), (2, 4), (1, 4)], [4.0, 4.0])
     """
     for start in range(0, replicates, batch):
         size = min(batch, replicates - start)
@@ -157,6 +164,15 @@ def top_eigenvalues(gram: np.ndarray, counts: np.ndarray, *, start: np.ndarray |
         (B,) largest eigenvalues.
     n_exact : int
         Replicates solved by the exact fallback.
+
+    Examples
+    --------
+    >>> from aria.diagnostics.bootstrap import top_eigenvalues
+    >>> gram = np.diag([4.0, 1.0, 1.0, 1.0])
+    >>> counts = np.array([[1.0, 1, 1, 1], [2, 0, 1, 1], [0, 2, 1, 1]])  # query 0 once, twice, never
+    >>> lam, n_exact = top_eigenvalues(gram, counts)
+    >>> lam.round(12).tolist(), n_exact
+    ([4.0, 8.0, 2.0], 0)
     """
     b_total, q = counts.shape
     w_all = np.sqrt(counts).T.copy()  # (Q, B)
@@ -243,6 +259,14 @@ class DiagnosticsBootstrap:
         ``"exclude"`` or ``"include"`` (see the module docstring).
     exact_fallbacks : int
         Replicates whose E1 needed the exact eigenvalue fallback.
+
+    Examples
+    --------
+    >>> import aria
+    >>> d = aria.diagnose(aria.load_scores(aria.examples.path("query-dependent")), bootstrap=200)
+    >>> low, high = d.bootstrap.interval("rho_bar")
+    >>> bool(low <= d.mean_abs_interquery_corr <= high), sorted(d.bootstrap.to_dict())
+    (True, ['C_bar_ci', 'E1_ci', 'bootstrap', 'rho_bar_ci'])
     """
 
     replicates: int

@@ -58,6 +58,18 @@ def mean_bootstrap(values: np.ndarray, weights: np.ndarray, replicates: int, rng
     -------
     numpy.ndarray
         (B, m) replicate means (NaN when a replicate drew no defined value).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aria.evaluate.bootstrap import mean_bootstrap
+    >>> values = np.array([[1.0, 5.0], [2.0, 0.0], [3.0, 7.0]])
+    >>> weights = np.array([[1.0, 1.0], [1.0, 0.0], [1.0, 1.0]])  # 0.0 in column 2 is undefined
+    >>> reps = mean_bootstrap(values, weights, 100, np.random.default_rng(0))
+    >>> reps.shape, bool(((reps[:, 0] >= 1) & (reps[:, 0] <= 3)).all())
+    ((100, 2), True)
+    >>> bool(np.isin(reps[:, 1], [5.0, 6.0, 7.0]).all())  # means of the defined values 5 and 7 only
+    True
     """
     x = np.where(weights > 0, values, 0.0)
     out = np.empty((replicates, values.shape[1]))
@@ -85,6 +97,16 @@ class HomogeneityBootstrap:
         Coverage.
     intervals : dict
         ``{matrix: {channel: {K (str): {"z_mean_ci": [lo, hi], "pos_ci": .., "sig_ci": ..}}}}``.
+
+    Examples
+    --------
+    >>> from aria.evaluate.bootstrap import HomogeneityBootstrap
+    >>> boot = HomogeneityBootstrap(200, 0, 0.95, {"scores": {"harmony": {"5": {
+    ...     "z_mean_ci": [0.5, 1.5], "pos_ci": [0.6, 0.9], "sig_ci": [0.1, 0.4]}}}})
+    >>> boot.interval("harmony", 5, "pos")
+    (0.6, 0.9)
+    >>> boot.to_frame().shape
+    (3, 6)
     """
 
     replicates: int
@@ -166,9 +188,8 @@ def homogeneity_bootstrap(result, *, replicates: int = 1000, seed: int | None = 
     Examples
     --------
     >>> import aria
-    >>> from aria.examples import bach_scores
-    >>> scores = aria.load_scores(bach_scores.path("bach-knn"))
-    >>> res = aria.homogeneity(scores, bach_scores.features_path(), "symbolic", k=[5], null_groups=200)
+    >>> scores = aria.load_scores(aria.examples.path("bach-knn"))
+    >>> res = aria.homogeneity(scores, aria.examples.features_path(), "symbolic", k=[5], null_groups=200)
     >>> boot = homogeneity_bootstrap(res, replicates=200, seed=1)
     >>> low, high = boot.interval("harmony", 5)
     >>> bool(low <= high)
@@ -257,6 +278,17 @@ def add_lds_intervals(comparison, *, replicates: int = 1000, seed: int = 0,
     -------
     list of str
         One line per method whose LDS was given as a number (no per-query values, no interval).
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.evaluate.bootstrap import add_lds_intervals
+    >>> d = {"knn": aria.diagnose(aria.load_scores(aria.examples.path("bach-knn")))}
+    >>> c = aria.compare_methods(d, lds={"knn": 0.4})
+    >>> add_lds_intervals(c, replicates=100)
+    ['knn: no LDS interval: a precomputed LDS has no per-query values']
+    >>> c.bootstrap["replicates"], c.methods[0].lds_ci is None
+    (100, True)
     """
     notes = []
     for m in comparison.methods:

@@ -79,6 +79,13 @@ def mann_whitney_u(x: np.ndarray, y: np.ndarray, method: str = "auto") -> tuple[
     -------
     tuple of float
         ``(U, p_value)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aria.evaluate.counterfactual import mann_whitney_u
+    >>> mann_whitney_u(np.array([3.0, 4.0, 5.0]), np.array([1.0, 2.0]))  # exact: 1 of C(5, 2) orderings
+    (6.0, 0.1)
     """
     n1, n2 = x.size, y.size
     ranks, ties = _rankdata(np.concatenate([x, y]))

@@ -31,6 +31,7 @@ from aria.params import InstanceOf, Interval, MappingOf, validate_params
 from aria.report.text import fmt_number
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
+    from aria.evaluate.bootstrap import HomogeneityBootstrap
     from aria.evaluate.evidence import QueryEvidence
     from aria.groups.engine import HomogeneityResult
 
@@ -527,9 +528,10 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
 
 
 @validate_params({"slug": "str", "result": _RESULT, "k": [None, Interval(int, 2, None)],
-                  "figures": "boolean", "dpi": _DPI})
+                  "figures": "boolean", "dpi": _DPI,
+                  "bootstrap": [None, InstanceOf("aria.evaluate.bootstrap.HomogeneityBootstrap")]})
 def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = None, figures: bool = True,
-                       dpi: int = 80, bootstrap=None) -> list[Block]:
+                       dpi: int = 80, bootstrap: HomogeneityBootstrap | None = None) -> list[Block]:
     """Report blocks of one method's homogeneity: K sweep, residual, alignment, confounds.
 
     Parameters

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from aria.diagnostics.reliability import Diagnostics
+    from aria.evaluate.bootstrap import HomogeneityBootstrap
     from aria.evaluate.compare import Comparison
     from aria.evaluate.evidence import QueryEvidence
     from aria.groups.result import HomogeneityResult
@@ -301,7 +302,7 @@ def format_homogeneity(result: HomogeneityResult, source: str = "") -> str:
     return "\n".join(lines)
 
 
-def format_homogeneity_intervals(boot) -> str:
+def format_homogeneity_intervals(boot: HomogeneityBootstrap) -> str:
     """Bootstrap intervals of z_mean, Pos and Sig per matrix, channel and K, as text.
 
     Parameters
@@ -312,6 +313,17 @@ def format_homogeneity_intervals(boot) -> str:
     Returns
     -------
     str
+
+    Examples
+    --------
+    >>> from aria.evaluate.bootstrap import HomogeneityBootstrap
+    >>> from aria.report.text import format_homogeneity_intervals
+    >>> boot = HomogeneityBootstrap(200, 0, 0.95, {"scores": {"harmony": {"5": {
+    ...     "z_mean_ci": [0.5, 1.5], "pos_ci": [0.6, 0.9], "sig_ci": [0.1, None]}}}})
+    >>> for line in format_homogeneity_intervals(boot).splitlines()[2:]:
+    ...     print(line)
+    [scores]
+      harmony      K=5    z_mean [0.50, 1.50]  pos [0.60, 0.90]  sig [0.10, undefined]
     """
     lines = ["", f"{boot.confidence:.0%} percentile bootstrap intervals over queries (B = {boot.replicates}, "
              f"seed {boot.seed}; queries resampled with replacement, the null fixed)"]

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import aria
+from aria import examples
 from aria.cli import main
 from aria.evaluate import (
     counterfactual_auc,
@@ -16,7 +17,6 @@ from aria.evaluate import (
     topk_overlap_methods,
     topk_overlap_queries,
 )
-from aria.examples import bach_scores
 
 
 def _run(capsys, *argv):
@@ -192,7 +192,7 @@ def test_diagnose_bootstrap_cli(tmp_path, capsys):
 
 
 def test_homogeneity_compare_report_bootstrap(tmp_path, capsys):
-    scores, feats = str(bach_scores.path("bach-knn")), str(bach_scores.features_path())
+    scores, feats = str(examples.path("bach-knn")), str(examples.features_path())
     common = ["--features", feats, "--channels", "symbolic", "--null-groups", "100", "--no-cache"]
     h = _json(
         capsys, "homogeneity", scores, *common, "--k", "5", "--bootstrap", "200", "--bootstrap-seed", "2"
