@@ -31,8 +31,8 @@ _BOOTSTRAP_FLAGS = {f"{fn}.{param}": flag for fn in ("homogeneity_bootstrap", "l
 #: or a bare ``"parameter"``; the others map to the flag whose ``dest`` is the parameter's name.
 PARAMETER_FLAGS: dict[str, dict[str, str]] = {
     "diagnose": {"write_residual.path": "--residual"},
-    "homogeneity": {**_FEATURE_FLAGS, **_LABEL_FLAGS, **_BOOTSTRAP_FLAGS, "homogeneity.mapping": "--similarity-map",
-                    "load_query_labels.column": "--label-column"},
+    "homogeneity": {**_FEATURE_FLAGS, **_LABEL_FLAGS, **_BOOTSTRAP_FLAGS,
+                    "homogeneity.mapping": "--similarity-map", "load_query_labels.column": "--label-column"},
     "evidence": {**_FEATURE_FLAGS, "query_evidence.matrix": "--residual"},
     "compare": {**_FEATURE_FLAGS, **_LDS_FLAGS, **_BOOTSTRAP_FLAGS},
     "report": {**_FEATURE_FLAGS, **_LABEL_FLAGS, **_LDS_FLAGS, **_BOOTSTRAP_FLAGS, "pick_k.k": "--summary-k",
@@ -42,7 +42,8 @@ PARAMETER_FLAGS: dict[str, dict[str, str]] = {
     "features audio": {"load_audio_config.channelset": "--channelset",
                        "audio_items.id_scheme": "--track-ids"},
     "evaluate auc": {"counterfactual_auc.method": "--p-method"},
-    "evaluate simdiff": {"similarity_difference.replicates": "--bootstrap", "similarity_difference.seed": "--seed"},
+    "evaluate simdiff": {"similarity_difference.replicates": "--bootstrap",
+                         "similarity_difference.seed": "--seed"},
 }
 
 
