@@ -3,13 +3,49 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only
     import numpy as np
 
-__all__ = ["read_matrix", "read_vector", "emit", "start"]
+__all__ = ["add_verb", "read_matrix", "read_vector", "emit", "start"]
+
+#: ``--transpose`` help of the verbs reading training items x queries matrices.
+TRANSPOSE_HELP = "the files hold queries x training items"
+
+
+def add_verb(verbs: argparse._SubParsersAction, name: str, func: Callable[[argparse.Namespace], int],
+             help: str, *, example: str, inputs: dict[str, str], columns: bool = False,
+             transpose: str | None = None) -> argparse.ArgumentParser:
+    """Add one ``aria evaluate`` verb: its positional ``inputs`` (name -> help), ``--json``/``--out``.
+
+    The description is ``func``'s docstring after its first line; ``example`` lines form the
+    epilog; ``columns`` adds ``--column-<input>`` (a table input's column) for each input;
+    ``transpose`` (its help) adds ``--transpose``. The caller adds the verb's own options
+    to the returned parser.
+    """
+    import inspect
+
+    from aria.cli._common import add_output_options
+
+    description = inspect.cleandoc(func.__doc__ or "").partition("\n\n")[2]
+    p = verbs.add_parser(name, help=help, description=" ".join(description.split()),
+                         epilog="example:\n  " + "\n  ".join(example.splitlines()),
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    for arg, text in inputs.items():
+        if arg.endswith("+"):
+            p.add_argument(arg[:-1], nargs="+", help=text)
+        else:
+            p.add_argument(arg, help=text)
+    for arg in inputs if columns else ():
+        p.add_argument(f"--column-{arg}", metavar="COL", help=f"column of a table {arg.upper()}")
+    if transpose is not None:
+        p.add_argument("--transpose", action="store_true", help=transpose)
+    add_output_options(p, "write the result JSON, tables and provenance.json here")
+    p.set_defaults(func=func)
+    return p
 
 
 def start(args: argparse.Namespace, inputs: dict[str, str | None]) -> Path | None:

@@ -4,65 +4,39 @@ from __future__ import annotations
 
 import argparse
 
-from aria.cli._common import add_output_options
-
-_FORMAT = argparse.RawDescriptionHelpFormatter
+from aria.cli._evaluate_common import add_verb
 
 
 def add_parsers(verbs: argparse._SubParsersAction) -> None:
     """Register ``auc`` and ``simdiff``."""
-    p = verbs.add_parser(
-        "auc",
-        help="counterfactual AUC: random- vs method-removal similarities (Mann-Whitney)",
-        description="AUC = U / (n1 n2) of the random-removal similarities against the method-removal "
-        "similarities, with the one-sided p-value of 'random-removal similarities are greater' "
-        "(near 1: removing the method's top-k changes the regenerations more than random removals).",
-        epilog="example:\n  aria evaluate auc sims.csv sims.csv --column-random random --column-method mucs",
-        formatter_class=_FORMAT,
-    )
-    p.add_argument("random", help="similarities after random removals (.npy or a CSV/Parquet column)")
-    p.add_argument("method", help="similarities after removing the method's top-k items")
-    p.add_argument("--column-random", metavar="COL", help="column of a table RANDOM")
-    p.add_argument("--column-method", metavar="COL", help="column of a table METHOD")
-    p.add_argument(
-        "--p-method",
-        choices=("auto", "exact", "asymptotic"),
-        default="auto",
-        help="p-value: exact for small samples without ties (auto, default) or normal approximation",
-    )
-    add_output_options(p, "write the result JSON, tables and provenance.json here")
-    p.set_defaults(func=run_auc)
+    p = add_verb(verbs, "auc", run_auc,
+                 "counterfactual AUC: random- vs method-removal similarities (Mann-Whitney)",
+                 example="aria evaluate auc sims.csv sims.csv --column-random random --column-method mucs",
+                 inputs={"random": "similarities after random removals (.npy or a CSV/Parquet column)",
+                         "method": "similarities after removing the method's top-k items"}, columns=True)
+    p.add_argument("--p-method", choices=("auto", "exact", "asymptotic"), default="auto",
+                   help="p-value: exact for small samples without ties (auto, default) or normal "
+                        "approximation")
 
-    p = verbs.add_parser(
-        "simdiff",
-        help="average normalized similarity difference (%%) with a bootstrap interval",
-        description="100/n sum_i (s_i / median(random) - 1) over the method-removal similarities s_i, with a "
-        "percentile bootstrap interval (both samples resampled with replacement).",
-        epilog="example:\n  aria evaluate simdiff mucs_sims.npy random_sims.npy --bootstrap 2000 --seed 0",
-        formatter_class=_FORMAT,
-    )
-    p.add_argument("method", help="similarities after removing the method's top-k items")
-    p.add_argument("random", help="similarities after random removals")
-    p.add_argument("--column-method", metavar="COL", help="column of a table METHOD")
-    p.add_argument("--column-random", metavar="COL", help="column of a table RANDOM")
-    p.add_argument(
-        "--bootstrap", type=int, default=2000, metavar="B", help="bootstrap replicates (default 2000)"
-    )
-    p.add_argument(
-        "--seed",
-        dest="bootstrap_seed",
-        type=int,
-        default=0,
-        metavar="S",
-        help="seed of the bootstrap's numpy Generator (default 0; recorded in provenance)",
-    )
+    p = add_verb(verbs, "simdiff", run_simdiff,
+                 "average normalized similarity difference (%%) with a bootstrap interval",
+                 example="aria evaluate simdiff mucs_sims.npy random_sims.npy --bootstrap 2000 --seed 0",
+                 inputs={"method": "similarities after removing the method's top-k items",
+                         "random": "similarities after random removals"}, columns=True)
+    p.add_argument("--bootstrap", type=int, default=2000, metavar="B",
+                   help="bootstrap replicates (default 2000)")
+    p.add_argument("--seed", dest="bootstrap_seed", type=int, default=0, metavar="S",
+                   help="seed of the bootstrap's numpy Generator (default 0; recorded in provenance)")
     p.add_argument("--confidence", type=float, default=0.95, metavar="C", help="coverage (default 0.95)")
-    add_output_options(p, "write the result JSON, tables and provenance.json here")
-    p.set_defaults(func=run_simdiff)
 
 
 def run_auc(args: argparse.Namespace) -> int:
-    """Execute ``aria evaluate auc``."""
+    """Execute ``aria evaluate auc``.
+
+    AUC = U / (n1 n2) of the random-removal similarities against the method-removal similarities,
+    with the one-sided p-value of 'random-removal similarities are greater' (near 1: removing the
+    method's top-k changes the regenerations more than random removals).
+    """
     from aria.cli._evaluate_common import emit, read_vector, start
     from aria.evaluate.counterfactual import counterfactual_auc
 
@@ -93,18 +67,20 @@ def run_auc(args: argparse.Namespace) -> int:
 
 
 def run_simdiff(args: argparse.Namespace) -> int:
-    """Execute ``aria evaluate simdiff``."""
-    from aria.cli._bootstrap import check_bootstrap_args
+    """Execute ``aria evaluate simdiff``.
+
+    100/n sum_i (s_i / median(random) - 1) over the method-removal similarities s_i, with a
+    percentile bootstrap interval (both samples resampled with replacement).
+    """
     from aria.cli._evaluate_common import emit, read_vector, start
     from aria.evaluate.counterfactual import similarity_difference
 
-    check_bootstrap_args(args)
     out = start(args, {"sim_method": args.method, "sim_random": args.random})
     res = similarity_difference(
         read_vector(args.method, args.column_method, "similarities", "--column-method"),
         read_vector(args.random, args.column_random, "similarities", "--column-random"),
         confidence=args.confidence,
-        replicates=max(args.bootstrap, 1),
+        replicates=args.bootstrap,
         seed=args.bootstrap_seed,
     )
     text = [

@@ -4,50 +4,37 @@ from __future__ import annotations
 
 import argparse
 
-from aria.cli._common import add_output_options
+from aria.cli._evaluate_common import TRANSPOSE_HELP, add_verb
 from aria.errors import AriaInputError
-
-_FORMAT = argparse.RawDescriptionHelpFormatter
 
 
 def add_parsers(verbs: argparse._SubParsersAction) -> None:
     """Register ``overlap`` and ``ensemble``."""
-    p = verbs.add_parser(
-        "overlap",
-        help="top-k overlap between queries (one matrix) or between two methods (two matrices)",
-        description="One matrix: mean over query pairs of |top_k(q) ∩ top_k(q')| / k, the random expectation "
-        "k / N and quanda's top-k cardinality. Two matrices (same rows and queries): mean over "
-        "queries of |top_k(A) ∩ top_k(B)| / k. Ties are broken by row order.",
-        epilog="examples:\n  aria evaluate overlap scores.npy --k 10\n"
-        "  aria evaluate overlap trak.npy clap.npy --k 10 --out overlap/",
-        formatter_class=_FORMAT,
-    )
-    p.add_argument("scores", nargs="+", help="one or two score matrices (training items x queries)")
+    p = add_verb(verbs, "overlap", run_overlap,
+                 "top-k overlap between queries (one matrix) or between two methods (two matrices)",
+                 example="aria evaluate overlap scores.npy --k 10\n"
+                         "aria evaluate overlap trak.npy clap.npy --k 10 --out overlap/",
+                 inputs={"scores+": "one or two score matrices (training items x queries)"},
+                 transpose=TRANSPOSE_HELP)
     p.add_argument("--k", type=int, required=True, help="top-k size")
-    p.add_argument("--transpose", action="store_true", help="the files hold queries x training items")
-    add_output_options(p, "write the result JSON, tables and provenance.json here")
-    p.set_defaults(func=run_overlap)
 
-    p = verbs.add_parser(
-        "ensemble",
-        help="rank-based ensemble of several methods' score matrices",
-        description="Per method and query, descending ranks (1 = top, ties share the average rank); the "
-        "ensemble score is -sum_m w_m rank_m (higher = better), written as a new score matrix.",
-        epilog="example:\n  aria evaluate ensemble mucs.npy das.npy clip.npy --weights 10 7 5 --save ens.npy",
-        formatter_class=_FORMAT,
-    )
-    p.add_argument("scores", nargs="+", help="score matrices, same shape (training items x queries)")
+    p = add_verb(verbs, "ensemble", run_ensemble,
+                 "rank-based ensemble of several methods' score matrices",
+                 example="aria evaluate ensemble mucs.npy das.npy clip.npy --weights 10 7 5 --save ens.npy",
+                 inputs={"scores+": "score matrices, same shape (training items x queries)"},
+                 transpose=TRANSPOSE_HELP)
     p.add_argument("--weights", type=float, nargs="+", metavar="W", help="one weight per matrix (default 1)")
-    p.add_argument(
-        "--save", required=True, metavar="ENSEMBLE.npy", help="write the ensemble score matrix here"
-    )
-    p.add_argument("--transpose", action="store_true", help="the files hold queries x training items")
-    add_output_options(p, "write the result JSON, tables and provenance.json here")
-    p.set_defaults(func=run_ensemble)
+    p.add_argument("--save", required=True, metavar="ENSEMBLE.npy",
+                   help="write the ensemble score matrix here")
 
 
 def run_overlap(args: argparse.Namespace) -> int:
-    """Execute ``aria evaluate overlap``."""
+    """Execute ``aria evaluate overlap``.
+
+    One matrix: mean over query pairs of |top_k(q) ∩ top_k(q')| / k, the random expectation k / N
+    and quanda's top-k cardinality. Two matrices (same rows and queries): mean over queries of
+    |top_k(A) ∩ top_k(B)| / k. Ties are broken by row order.
+    """
     import numpy as np
     import pandas as pd
 
@@ -88,7 +75,11 @@ def run_overlap(args: argparse.Namespace) -> int:
 
 
 def run_ensemble(args: argparse.Namespace) -> int:
-    """Execute ``aria evaluate ensemble``."""
+    """Execute ``aria evaluate ensemble``.
+
+    Per method and query, descending ranks (1 = top, ties share the average rank); the ensemble
+    score is -sum_m w_m rank_m (higher = better), written as a new score matrix.
+    """
     from pathlib import Path
 
     import numpy as np

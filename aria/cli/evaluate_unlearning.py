@@ -4,61 +4,34 @@ from __future__ import annotations
 
 import argparse
 
-from aria.cli._common import add_output_options
+from aria.cli._evaluate_common import TRANSPOSE_HELP, add_verb
 from aria.errors import AriaInputError
-
-_FORMAT = argparse.RawDescriptionHelpFormatter
 
 
 def add_parsers(verbs: argparse._SubParsersAction) -> None:
     """Register the three verbs."""
-    p = verbs.add_parser(
-        "skew",
-        help="MUCS normalized noise-consistent loss skew per training item",
-        description="a_i = mean_j (L2 - L1) / (|L2| + |L1| + eps) over noise pairs j, from the original "
-        "(L1) and unlearned (L2) models' losses, items x noise pairs (MUCS paper, Eq. 3).",
-        epilog="example:\n  aria evaluate skew loss_original.npy loss_unlearned.npy --out skew/",
-        formatter_class=_FORMAT,
-    )
-    p.add_argument("original", help="original model's losses, items x noise pairs (.npy/.npz)")
-    p.add_argument("unlearned", help="unlearned model's losses, same shape")
+    p = add_verb(verbs, "skew", run_skew,
+                 "MUCS normalized noise-consistent loss skew per training item",
+                 example="aria evaluate skew loss_original.npy loss_unlearned.npy --out skew/",
+                 inputs={"original": "original model's losses, items x noise pairs (.npy/.npz)",
+                         "unlearned": "unlearned model's losses, same shape"},
+                 transpose="the files hold noise pairs x items")
     p.add_argument("--eps", type=float, default=1e-3, help="stabilizer (default 1e-3)")
-    p.add_argument("--transpose", action="store_true", help="the files hold noise pairs x items")
-    add_output_options(p, "write the result JSON, tables and provenance.json here")
-    p.set_defaults(func=run_skew)
 
-    p = verbs.add_parser(
-        "unlearning",
-        help="unlearning attribution score tau = L(unlearned) - L(original)",
-        description="tau = L(z_i, unlearned) - L(z_i, original) per training item (unlearning poster); "
-        "inputs are 1-D (.npy or a CSV column) or 2-D (items x queries, .npy).",
-        epilog="example:\n  aria evaluate unlearning loss_original.npy loss_unlearned.npy --json",
-        formatter_class=_FORMAT,
-    )
-    p.add_argument("original", help="original model's losses")
-    p.add_argument("unlearned", help="unlearned model's losses, same shape")
+    p = add_verb(verbs, "unlearning", run_unlearning,
+                 "unlearning attribution score tau = L(unlearned) - L(original)",
+                 example="aria evaluate unlearning loss_original.npy loss_unlearned.npy --json",
+                 inputs={"original": "original model's losses",
+                         "unlearned": "unlearned model's losses, same shape"})
     p.add_argument("--column", help="column of CSV inputs")
-    add_output_options(p, "write the result JSON, tables and provenance.json here")
-    p.set_defaults(func=run_unlearning)
 
-    p = verbs.add_parser(
-        "self-rank",
-        help="self-influence rank R(z_tar): rank of each query's own training item",
-        description="rank_q = 1 + #{i: S[i, q] > S[self_index[q], q]} (1 = top) and its mean R(z_tar).",
-        epilog="example:\n  aria evaluate self-rank scores.npy --self-index own_rows.csv",
-        formatter_class=_FORMAT,
-    )
-    p.add_argument("scores", help="score matrix, training items x queries")
-    p.add_argument(
-        "--self-index",
-        required=True,
-        metavar="PATH",
-        help="row of each query's own training item (.npy or a CSV column), one per query",
-    )
+    p = add_verb(verbs, "self-rank", run_self_rank,
+                 "self-influence rank R(z_tar): rank of each query's own training item",
+                 example="aria evaluate self-rank scores.npy --self-index own_rows.csv",
+                 inputs={"scores": "score matrix, training items x queries"}, transpose=TRANSPOSE_HELP)
+    p.add_argument("--self-index", required=True, metavar="PATH",
+                   help="row of each query's own training item (.npy or a CSV column), one per query")
     p.add_argument("--column", help="column of a CSV --self-index")
-    p.add_argument("--transpose", action="store_true", help="the file holds queries x training items")
-    add_output_options(p, "write the result JSON, tables and provenance.json here")
-    p.set_defaults(func=run_self_rank)
 
 
 def _summary(x) -> dict:
@@ -73,7 +46,11 @@ def _summary(x) -> dict:
 
 
 def run_skew(args: argparse.Namespace) -> int:
-    """Execute ``aria evaluate skew``."""
+    """Execute ``aria evaluate skew``.
+
+    a_i = mean_j (L2 - L1) / (|L2| + |L1| + eps) over noise pairs j, from the original (L1) and
+    unlearned (L2) models' losses, items x noise pairs (MUCS paper, Eq. 3).
+    """
     import numpy as np
     import pandas as pd
 
@@ -125,7 +102,11 @@ def _read_any(path: str, column: str | None):
 
 
 def run_unlearning(args: argparse.Namespace) -> int:
-    """Execute ``aria evaluate unlearning``."""
+    """Execute ``aria evaluate unlearning``.
+
+    tau = L(z_i, unlearned) - L(z_i, original) per training item (unlearning poster); inputs are 1-D
+    (.npy or a CSV column) or 2-D (items x queries, .npy).
+    """
     import numpy as np
     import pandas as pd
 
@@ -154,7 +135,10 @@ def run_unlearning(args: argparse.Namespace) -> int:
 
 
 def run_self_rank(args: argparse.Namespace) -> int:
-    """Execute ``aria evaluate self-rank``."""
+    """Execute ``aria evaluate self-rank``.
+
+    rank_q = 1 + #{i: S[i, q] > S[self_index[q], q]} (1 = top) and its mean R(z_tar).
+    """
     import pandas as pd
 
     from aria.cli._evaluate_common import emit, read_matrix, read_vector, start

@@ -116,8 +116,13 @@ def test_bad_inputs_one_line_exit_2(files, capsys, tmp_path):
         (["evaluate", "overlap", str(bad), "--k", "2"], "pickle"),
         (["signatures", p["tr"], p["s"], "--out", str(tmp_path / "x")], "dimensions"),
         (["signatures", "--out", str(tmp_path / "x")], "TRAIN QUERIES"),
-        (["evaluate", "simdiff", p["m"], p["r"], "--confidence", "2"], "confidence"),
-        (["diagnose", p["s"], "--bootstrap", "-1"], "--bootstrap"),
+        (["evaluate", "simdiff", p["m"], p["r"], "--confidence", "2"], "--confidence: must be a number in (0, 1)"),
+        (["evaluate", "simdiff", p["m"], p["r"], "--bootstrap", "0"], "--bootstrap: must be an integer >= 1"),
+        (["evaluate", "auc", p["m"], p["r"], "--p-method", "exact", "--column-random", "x"], "--column-random"),
+        (["diagnose", p["s"], "--bootstrap", "-1"], "--bootstrap: must be an integer >= 0"),
+        (["diagnose", p["s"], "--bootstrap", "5", "--seed", "-2"], "--seed: must be an integer >= 0"),
+        (["homogeneity", p["s"], "--features", p["csv"], "--bootstrap", "5", "--confidence", "1"],
+         "--confidence: must be a number in (0, 1)"),
     ]
     for argv, msg in cases:
         code, out, err = _run(capsys, *argv)
