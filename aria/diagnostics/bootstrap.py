@@ -68,6 +68,7 @@ BOOTSTRAP_PARAMS = {"bootstrap": Interval(int, 0, None), "bootstrap_seed": [None
                     "confidence": Interval(float, 0, 1, closed="neither")}
 
 
+@validate_params({"confidence": Interval(float, 0, 1, closed="neither")})
 def percentile_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
     """Percentile interval of bootstrap replicates (NaN replicates are left out).
 
@@ -98,6 +99,8 @@ def percentile_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[f
     return float(low), float(high)
 
 
+@validate_params({"rng": np.random.Generator, "n": Interval(int, 1, None),
+                  "replicates": Interval(int, 1, None), "batch": Interval(int, 1, None)})
 def bootstrap_counts(rng: np.random.Generator, n: int, replicates: int,
                      batch: int = 256) -> Iterator[np.ndarray]:
     """Resampling counts of ``n`` units, ``batch`` replicates at a time.
@@ -136,6 +139,8 @@ def bootstrap_counts(rng: np.random.Generator, n: int, replicates: int,
         yield counts
 
 
+@validate_params({"tol": Interval(float, 0, None, closed="neither"), "max_iter": Interval(int, 1, None),
+                  "check_every": Interval(int, 1, None)})
 def top_eigenvalues(gram: np.ndarray, counts: np.ndarray, *, start: np.ndarray | None = None,
                     tol: float = 1e-11, max_iter: int = 300, check_every: int = 4) -> tuple[np.ndarray, int]:
     """Largest eigenvalue of ``G[idx][:, idx]`` for each row of resampling counts.

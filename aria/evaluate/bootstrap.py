@@ -37,6 +37,8 @@ def _num(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
+@validate_params({"replicates": Interval(int, 1, None), "rng": np.random.Generator,
+                  "batch": Interval(int, 1, None)})
 def mean_bootstrap(values: np.ndarray, weights: np.ndarray, replicates: int, rng: np.random.Generator,
                    batch: int = 256) -> np.ndarray:
     """Replicates of weighted means ``sum c_q w_q x_q / sum c_q w_q`` for several series at once.
@@ -260,6 +262,8 @@ def lds_bootstrap(lds_result, *, replicates: int = 1000, seed: int | None = 0, c
             "resampled": "evaluated queries (their Spearman values), with replacement"}
 
 
+@validate_params({"replicates": Interval(int, 1, None), "seed": "seed",
+                  "confidence": Interval(float, 0, 1, closed="neither")})
 def add_lds_intervals(comparison, *, replicates: int = 1000, seed: int = 0,
                       confidence: float = 0.95) -> list[str]:
     """Set ``lds_ci`` on every method of a comparison whose LDS has per-query values.

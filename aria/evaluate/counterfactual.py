@@ -61,6 +61,7 @@ def _exact_sf(u: float, n1: int, n2: int) -> float:
     return float(Fraction(sum(coef[k:]), sum(coef)))
 
 
+@validate_params({"method": Options(("auto", "exact", "asymptotic"))})
 def mann_whitney_u(x: np.ndarray, y: np.ndarray, method: str = "auto") -> tuple[float, float]:
     """Mann-Whitney ``U`` of ``x`` against ``y`` and the one-sided p-value of ``x > y``.
 

@@ -9,10 +9,12 @@ import numpy as np
 
 from aria.errors import AriaInputError
 from aria.io.validate import validate_dtype
+from aria.params import validate_params
 
 __all__ = ["load_vector"]
 
 
+@validate_params({"path": "path", "column": [None, "str"], "what": "str"})
 def load_vector(
     path: str | os.PathLike[str], *, column: str | None = None, what: str = "values"
 ) -> np.ndarray:
