@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from aria.params import check_params
-
 __all__ = ["add_bootstrap_flags", "check_bootstrap_args"]
 
 
@@ -35,5 +33,6 @@ def add_bootstrap_flags(parser: argparse.ArgumentParser, *,
 def check_bootstrap_args(args: argparse.Namespace) -> None:
     """Check the bootstrap flags against the API's constraints before any work (one-line errors)."""
     from aria.diagnostics.bootstrap import BOOTSTRAP_PARAMS
+    from aria.params import check_params
 
     check_params(BOOTSTRAP_PARAMS, vars(args))

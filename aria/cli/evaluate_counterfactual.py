@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from aria.cli._evaluate_common import add_verb
-
 
 def add_parsers(verbs: argparse._SubParsersAction) -> None:
     """Register ``auc`` and ``simdiff``."""
+    from aria.cli._evaluate_common import add_verb
+
     p = add_verb(verbs, "auc", run_auc,
                  "counterfactual AUC: random- vs method-removal similarities (Mann-Whitney)",
                  example="aria evaluate auc sims.csv sims.csv --column-random random --column-method mucs",

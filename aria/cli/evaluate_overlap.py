@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from aria.cli._evaluate_common import TRANSPOSE_HELP, add_verb
 from aria.errors import AriaInputError
 
 
 def add_parsers(verbs: argparse._SubParsersAction) -> None:
     """Register ``overlap`` and ``ensemble``."""
+    from aria.cli._evaluate_common import TRANSPOSE_HELP, add_verb
+
     p = add_verb(verbs, "overlap", run_overlap,
                  "top-k overlap between queries (one matrix) or between two methods (two matrices)",
                  example="aria evaluate overlap scores.npy --k 10\n"

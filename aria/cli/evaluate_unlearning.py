@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from aria.cli._evaluate_common import TRANSPOSE_HELP, add_verb
 from aria.errors import AriaInputError
 
 
 def add_parsers(verbs: argparse._SubParsersAction) -> None:
     """Register the three verbs."""
+    from aria.cli._evaluate_common import TRANSPOSE_HELP, add_verb
+
     p = add_verb(verbs, "skew", run_skew,
                  "MUCS normalized noise-consistent loss skew per training item",
                  example="aria evaluate skew loss_original.npy loss_unlearned.npy --out skew/",
