@@ -137,6 +137,10 @@ def jl_signatures(x: object, k: int = JL_DIM, seed: int = JL_SEED, *, chunk_rows
     numpy.ndarray
         (n, k) float64 unit rows.
 
+    See Also
+    --------
+    jl_projection : the projection, generated ``dim_block`` rows at a time.
+
     Examples
     --------
     >>> import numpy as np

@@ -107,10 +107,8 @@ def emit(
     result: dict,
     text: list[str],
     *,
-    tables: dict | None = None,
-    arrays: dict | None = None,
-    parameters: dict | None = None,
-    seeds: dict | None = None,
+    tables: dict | None = None, arrays: dict | None = None,
+    parameters: dict | None = None, seeds: dict | None = None,
 ) -> None:
     """Write ``--out`` (``name.json``, tables, arrays, ``provenance.json``) and print JSON or text.
 

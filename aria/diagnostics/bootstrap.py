@@ -354,6 +354,10 @@ def bootstrap_diagnostics(
     -------
     DiagnosticsBootstrap
 
+    See Also
+    --------
+    aria.diagnose : ``bootstrap=B`` runs this on the statistics of its one pass.
+
     Examples
     --------
     >>> import numpy as np, aria

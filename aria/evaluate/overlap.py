@@ -42,7 +42,12 @@ def top_k_sets(scores: object, k: int) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        (Q, k) int64 row indices.
+        (Q, k) int64 row indices: row ``q`` holds query ``q``'s set, its highest score
+        first.
+
+    See Also
+    --------
+    aria.groups.topk.top_k_groups : the homogeneity engine's groups (tracks, not rows).
 
     Examples
     --------

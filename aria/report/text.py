@@ -308,11 +308,17 @@ def format_homogeneity_intervals(boot: HomogeneityBootstrap) -> str:
     Parameters
     ----------
     boot : aria.evaluate.bootstrap.HomogeneityBootstrap
-        The intervals.
+        The intervals, from :func:`aria.evaluate.bootstrap.homogeneity_bootstrap`
+        (``aria homogeneity --bootstrap B``).
 
     Returns
     -------
     str
+        A header line, then one line per matrix and per channel and K.
+
+    See Also
+    --------
+    format_homogeneity : the table these intervals accompany.
 
     Examples
     --------
