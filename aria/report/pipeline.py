@@ -64,7 +64,6 @@ class Report:
 
     Examples
     --------
-    >>> import aria
     >>> import tempfile
     >>> from aria.report.pipeline import make_report
     >>> with tempfile.TemporaryDirectory() as out:
@@ -92,6 +91,7 @@ class Report:
         Returns
         -------
         str
+            One line per method, then the written files.
 
         Examples
         --------
@@ -222,6 +222,7 @@ def make_report(
     Returns
     -------
     Report
+        Paths of the written files and the results behind them.
 
     Examples
     --------
@@ -332,7 +333,7 @@ def make_report(
                                               result=result)
                 except AriaInputError as exc:  # e.g. this method has no such query: report, go on
                     warnings.append(ReportWarning(name, "evidence skipped", str(exc), None))
-                    note(f"aria: warning: {name}: evidence for {q!r} skipped: {exc}")
+                    note(f"aria: warning: {name}: evidence for {str(q)!r} skipped: {exc}")
                     continue
                 blocks[name].append(evidence_block(slug, evidence, figures=figures, dpi=dpi))
     comparison = None

@@ -36,6 +36,7 @@ def fmt_number(x: object, digits: int = 3, missing: str = "-") -> str:
     Returns
     -------
     str
+        ``missing`` or the number with ``digits`` decimals.
 
     Examples
     --------
@@ -95,6 +96,7 @@ def format_diagnostics(diag: Diagnostics, source: str = "", n_tracks: int | None
     Returns
     -------
     str
+        Lines separated by newlines (no trailing newline).
 
     Examples
     --------
@@ -148,12 +150,12 @@ def format_comparison(comparison: Comparison) -> str:
     Returns
     -------
     str
+        The table, the ranking and one line per excluded or noted method.
 
     Examples
     --------
     >>> import aria
-    >>> diags = {n: aria.diagnose(aria.load_scores(aria.examples.path(n)))
-    ...          for n in ("query-dependent", "collapsed")}
+    >>> diags = aria.examples.diagnoses("query-dependent", "collapsed")
     >>> text = format_comparison(aria.compare_methods(diags))
     >>> text.splitlines()[-2]
     'ranking (most reliable first: verdict, then lower rho_bar, then lower E1): query-dependent'
@@ -215,17 +217,17 @@ def format_evidence(ev: QueryEvidence) -> str:
     Returns
     -------
     str
+        The tracks table, then one line per channel.
 
     Examples
     --------
     >>> import aria
-    >>> from aria.evaluate.evidence import query_evidence
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", null_groups=20)
-    >>> scores = aria.load_scores(aria.examples.path("bach-knn"))
-    >>> query = str(scores.coords["query"].values[0])
-    >>> format_evidence(query_evidence(scores, setup, query, k=5)).splitlines()[2].split()[:4]
-    ['rank', 'track', 'score', 'overall']
+    >>> for line in format_evidence(aria.examples.tiny().evidence("q1")).splitlines()[2:6]:
+    ...     print(line.rstrip())
+    rank  track  score  overall  a
+    1     t1     1.386  1        0.710
+    2     t0     0.882  2        0.630
+    3     t2     0.882  3        0.630
     """
     chans = list(ev.channels["channel"])
     lines = [f"Aria evidence: query {ev.query}, top-{ev.k} tracks ({ev.matrix}, normalization "
@@ -258,15 +260,17 @@ def format_homogeneity(result: HomogeneityResult, source: str = "") -> str:
     Returns
     -------
     str
+        A header, one table per analysed matrix, the alignment when computed.
 
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", null_groups=20, k=[5])
-    >>> result = setup.run(aria.load_scores(aria.examples.path("bach-knn")))
-    >>> format_homogeneity(result, "bach-knn").splitlines()[2].split("(")[0]
-    'diagnostics verdict: query-dependent '
+    >>> text = format_homogeneity(aria.examples.tiny().homogeneity(k=[2, 3]), "tiny")
+    >>> for line in text.splitlines()[-3:]:
+    ...     print(line)
+    [scores]  z_mean / Pos / Sig (z > 1.645) over 2 queries
+    channel                       K=2                   K=3
+    a               1.26   1.00   0.00    1.94   1.00   1.00
     """
     def f(x: object, digits: int = 2) -> str:
         return fmt_number(x, digits, "  n/a")
