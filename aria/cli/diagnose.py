@@ -26,6 +26,7 @@ examples:
   aria diagnose scores.npy --tracks segment_track.csv --json
   aria diagnose scores_test_x_train.pt --transpose --out results/
   aria diagnose scores.npy --residual residual.npy --out results/
+  aria diagnose scores.npy --bootstrap 1000 --seed 0 --json   # 95% CIs over queries
 """
 
 
@@ -53,6 +54,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                  "partial_offset_concentration"):
         g.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(t, name), metavar="X")
     add_scheduler_flag(p)
+    from aria.cli._bootstrap import add_bootstrap_flags
+
+    add_bootstrap_flags(p, seed_flags=("--seed", "--bootstrap-seed"))
     add_progress_flags(p, "always show a progress bar")
     p.set_defaults(func=run)
 
@@ -70,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
     from aria.scale.cluster import connect, parse_scheduler
 
     source = score_source(args)
+    from aria.cli._bootstrap import check_bootstrap_args
+
+    check_bootstrap_args(args)
     scheduler = parse_scheduler(args.scheduler) if args.scheduler else None  # a bad spec fails first
     # VerdictThresholds checks its fields, diagnose() the spectrum and block sizes
     thresholds = VerdictThresholds(
@@ -92,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         with progress_bar(n, "diagnose", args.progress) as update:
             diag = diagnose(scores, thresholds=thresholds, spectrum_length=args.spectrum_length,
                             block_rows=args.block_rows, chunk_rows=args.chunk_rows, progress=update,
-                            client=client)
+                            client=client, bootstrap=args.bootstrap, bootstrap_seed=args.bootstrap_seed,
+                            confidence=args.confidence)
         axis = None
         if zarr_residual:
             from aria.scale.residual import rank1_cluster
@@ -113,14 +121,16 @@ def run(args: argparse.Namespace) -> int:
                       "orientation": args.orientation,
                       "spectrum_length": args.spectrum_length, "block_rows": args.block_rows,
                       "chunk_rows": args.chunk_rows, "thresholds": result["thresholds"],
-                      "residual": args.residual,
+                      "residual": args.residual, "bootstrap": args.bootstrap, "confidence": args.confidence,
                       "scheduler": scheduler.to_dict() if scheduler is not None else None}
         write_result_set(out_dir, {
             "per_query.csv": diag.to_frame(),
             "rank1_u1_per_track.csv": axis.track_u1().reset_index() if axis is not None else None,
             "diagnostics.json": result,
-            "provenance.json": provenance_record({"scores": source, "tracks": args.tracks}, parameters,
-                                                 command=args.command_line),
+            "provenance.json": provenance_record(
+                {"scores": source, "tracks": args.tracks}, parameters,
+                seeds={"bootstrap": args.bootstrap_seed} if args.bootstrap else None,
+                command=args.command_line),
         })
     if args.json:
         print_json(result)

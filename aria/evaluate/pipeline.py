@@ -163,6 +163,7 @@ def evaluate_methods(
     alignment: bool = True,
     labels: Callable[[xr.DataArray], pd.Series | None] | None = None,
     progress: ProgressFactory | None = None,
+    bootstrap: Mapping[str, object] | None = None,
     client: object = None,
 ) -> Iterator[MethodEvaluation]:
     """Load, diagnose, score (LDS) and analyse (homogeneity) each method, one matrix at a time.
@@ -192,6 +193,9 @@ def evaluate_methods(
         ``labels(scores)`` -> query labels for the confound analysis (or None).
     progress : callable, optional
         :data:`ProgressFactory` for the diagnostics pass.
+    bootstrap : mapping, optional
+        ``bootstrap``, ``bootstrap_seed``, ``confidence`` passed to :func:`aria.diagnose`
+        (intervals over queries of rho_bar, C_bar and E1).
     client : distributed.Client, optional
         Run the diagnostics, LDS and homogeneity of every method on this dask cluster
         (:mod:`aria.scale`; the results equal the single process's).
@@ -221,7 +225,7 @@ def evaluate_methods(
                              experiment=experiment, orientation=orientation)
         n_rows = scores.sizes["segment"]
         with progress(f"diagnose {name}", n_rows) if progress else nullcontext() as update:
-            diag = diagnose(scores, progress=update, client=client)
+            diag = diagnose(scores, progress=update, client=client, **(bootstrap or {}))
         ev = MethodEvaluation(name, str(src), scores, diag, len(set(scores.coords["track"].values.tolist())))
         if lds_gt is not None:
             if gt is None:
@@ -299,6 +303,9 @@ def compare_files(
     query_subset: bool = False,
     scheduler: str | None = None,
     client: object = None,
+    bootstrap: int = 0,
+    bootstrap_seed: int = 0,
+    confidence: float = 0.95,
 ) -> FileComparison:
     """Compare attribution methods given as score files: what ``aria compare`` runs.
 
@@ -348,6 +355,13 @@ def compare_files(
         provenance. The comparison equals the single process's.
     client : distributed.Client, optional
         An existing dask client instead of ``scheduler``.
+    bootstrap : int
+        Bootstrap replicates over queries (0 = none): intervals of each method's rho_bar, C_bar,
+        E1 and, when computed from ``lds_gt``, LDS (:mod:`aria.evaluate.bootstrap`).
+    bootstrap_seed : int
+        Seed of the bootstrap (the same for every method: a paired bootstrap).
+    confidence : float
+        Coverage of the intervals.
 
     Returns
     -------
@@ -380,6 +394,8 @@ def compare_files(
         check_lds_methods(lds_values, names, lds)
     notices: list[str] = []
     diags, homog = {}, {}
+    boot_kw = ({"bootstrap": bootstrap, "bootstrap_seed": bootstrap_seed, "confidence": confidence}
+               if bootstrap else None)
     with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache, connect(scheduler, client) as dask:
         setup = None
         if features is not None:
@@ -389,7 +405,8 @@ def compare_files(
         for ev in evaluate_methods(sources, names, tracks=tracks, transpose=transpose, variable=variable,
                                    experiment=experiment, orientation=orientation,
                                    lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
-                                   alignment=False, progress=progress, client=dask):
+                                   alignment=False, progress=progress, bootstrap=boot_kw,
+                                   client=dask):
             diags[ev.name] = ev.diagnostics
             check_comparable(diags, query_subset=query_subset)  # refuse at the first mismatch
             if ev.lds is not None:
@@ -402,12 +419,18 @@ def compare_files(
     named_sources = dict(zip(names, sources, strict=True))
     comparison = compare_methods(diags, lds=lds_values, homogeneity=homog or None,
                                  homogeneity_k=k if homog else None, sources=named_sources)
+    if bootstrap:
+        from aria.evaluate.bootstrap import add_lds_intervals
+
+        for line in add_lds_intervals(comparison, replicates=bootstrap, seed=bootstrap_seed,
+                                      confidence=confidence):
+            _notice(notices, log, f"aria: warning: {line}")
     result = FileComparison(comparison, named_sources, notices=notices)
     if out_dir is not None:
         params = {"names": names, "transpose": transpose, "variable": variable, "experiment": experiment,
-                  "orientation": orientation,
-                  "gt_target_kind": gt_target_kind, "scheduler": engine}
-        seeds = {}
+                  "orientation": orientation, "gt_target_kind": gt_target_kind, "bootstrap": bootstrap,
+                  "confidence": confidence, "scheduler": engine}
+        seeds = {"bootstrap": bootstrap_seed} if bootstrap else {}
         if setup is not None:
             params.update(setup.parameters())
             seeds["null_groups"] = seed

@@ -32,6 +32,7 @@ from aria.params import InstanceOf, Interval, MappingOf, validate_params
 from aria.report.text import fmt_number
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
+    from aria.evaluate.bootstrap import HomogeneityBootstrap
     from aria.evaluate.evidence import QueryEvidence
     from aria.groups.engine import HomogeneityResult
 
@@ -258,6 +259,19 @@ def _num(x: object, digits: int = 3) -> Cell:
     return Cell(fmt_number(x, digits), num=True)
 
 
+def _interval(diag: Diagnostics, name: str) -> tuple[float, float] | None:
+    boot = getattr(diag, "bootstrap", None)
+    return None if boot is None else boot.interval(name)
+
+
+def _num_ci(x: object, ci: tuple[object, object] | list | None, digits: int = 3) -> Cell:
+    """A number with its bootstrap interval ``x [low, high]`` (just ``x`` without one)."""
+    if ci is None:
+        return _num(x, digits)
+    lo, hi = fmt_number(ci[0], digits), fmt_number(ci[1], digits)
+    return Cell(f"{fmt_number(x, digits)} [{lo}, {hi}]", num=True)
+
+
 def _hdr(*items: str | tuple[str, str]) -> list[Cell]:
     return [Cell(i) if isinstance(i, str) else Cell(i[0], ref=i[1]) for i in items]
 
@@ -304,12 +318,14 @@ def diagnostics_block(slug: str, diag: Diagnostics, *, figures: bool = True, dpi
     rows = [
         Row([Cell("segments x queries", ref="shape"),
              Cell(f"{diag.n_segments} x {diag.n_queries}", num=True)]),
-        Row([Cell("mean |inter-query corr| ρ̄", ref="rho_bar"), _num(diag.mean_abs_interquery_corr)]),
+        Row([Cell("mean |inter-query corr| ρ̄", ref="rho_bar"), _num_ci(diag.mean_abs_interquery_corr,
+                                                                        _interval(diag, "rho_bar"))]),
         Row([Cell("query pairs used", ref="rho_bar"), Cell(str(diag.n_correlation_pairs), num=True)]),
-        Row([Cell("energy ratio E1", ref="E1"), _num(diag.energy_ratio_1)]),
+        Row([Cell("energy ratio E1", ref="E1"), _num_ci(diag.energy_ratio_1, _interval(diag, "e1"))]),
         Row([Cell("energy ratio E2:5", ref="E2_5"), _num(diag.energy_ratio_2_5)]),
         Row([Cell("v1 uniformity U1", ref="U1"), _num(diag.v1_uniformity)]),
-        Row([Cell("mean concentration C̄", ref="C_bar"), _num(diag.mean_concentration)]),
+        Row([Cell("mean concentration C̄", ref="C_bar"), _num_ci(diag.mean_concentration,
+                                                                   _interval(diag, "c_bar"))]),
         Row([Cell("leading spectrum E1..E10", ref="spectrum"),
              Cell(" ".join(fmt_number(x) for x in diag.energy_spectrum[:10]), num=True)]),
         Row([Cell("excluded columns", ref="excluded"), Cell(excluded)]),
@@ -323,6 +339,14 @@ def diagnostics_block(slug: str, diag: Diagnostics, *, figures: bool = True, dpi
     undefined = "; ".join(f"{k}: {v}" for k, v in diag.undefined.items())
     if undefined:
         block.paragraphs.append(f"Undefined: {undefined}.")
+    boot = getattr(diag, "bootstrap", None)
+    if boot is not None:
+        block.paragraphs.append(
+            f"Brackets: {boot.confidence:.0%} percentile bootstrap intervals over queries "
+            f"(B = {boot.replicates}, seed {boot.seed}): the queries are resampled with replacement and the "
+            "diagnostics recomputed from the Gram statistics; a query's pair with its own copy is left out "
+            "of ρ̄. E1's interval describes its spread over query sets and sits above the estimate when Q "
+            "is small.")
     if figures:
         from aria.report.plot import plot_concentration, plot_energy_spectrum, plot_interquery_correlations
 
@@ -385,7 +409,7 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
         cells = [Cell(m.name), Cell(d.verdict, ref="verdict"), _num(d.mean_abs_interquery_corr),
                  _num(d.energy_ratio_1), _num(d.energy_ratio_2_5), _num(d.mean_concentration)]
         if has_lds:
-            cells += [_num(m.lds), _num(m.ranks.get("lds"))]
+            cells += [_num_ci(m.lds, m.lds_ci), _num(m.ranks.get("lds"))]
         cells.append(Cell("excluded") if m.excluded else _num(m.ranks.get("reliability")))
         cells.append(Cell(m.exclusion_reason or "; ".join(d.notes)))
         rows.append(Row(cells, css="excluded" if m.excluded else None))
@@ -425,9 +449,10 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
 
 
 @validate_params({"slug": "str", "result": _RESULT, "k": [None, Interval(int, 2, None)],
-                  "figures": "boolean", "dpi": _DPI})
+                  "figures": "boolean", "dpi": _DPI,
+                  "bootstrap": [None, InstanceOf("aria.evaluate.bootstrap.HomogeneityBootstrap")]})
 def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = None, figures: bool = True,
-                       dpi: int = 80) -> list[Block]:
+                       dpi: int = 80, bootstrap: HomogeneityBootstrap | None = None) -> list[Block]:
     """Report blocks of one method's homogeneity: K sweep, residual, alignment, confounds.
 
     Parameters
@@ -442,6 +467,8 @@ def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = 
         Include the z, K-sweep, residual, alignment and confound figures.
     dpi : int
         Figure resolution.
+    bootstrap : aria.evaluate.bootstrap.HomogeneityBootstrap, optional
+        Bootstrap intervals shown beside z̄, Pos and Sig.
 
     Returns
     -------
@@ -476,6 +503,10 @@ def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = 
     ]
     if caveat:
         intro.insert(0, caveat)
+    if bootstrap is not None:
+        intro.append(f"Brackets: {bootstrap.confidence:.0%} percentile bootstrap intervals over queries "
+                     f"(B = {bootstrap.replicates}, seed {bootstrap.seed}; the queries' z values are "
+                     "resampled with replacement, the null is fixed).")
     header = _hdr("channel", ("K", "K"), ("z̄", "z_bar"), ("Pos", "Pos"), ("Sig", "Sig"), "queries",
                   ("null μ", "null"), ("null sd", "null"))
     rows = []
@@ -483,8 +514,11 @@ def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = 
         for ki, kk in enumerate(mh.k_values):
             sm = summarize(mh.z_channel[ki, :, ci], mh.included)
             nl = result.nulls[kk]
-            rows.append(Row([Cell(c), Cell(str(kk), num=True), _num(sm["z_mean"], 2), _num(sm["pos"], 2),
-                             _num(sm["sig"], 2), Cell(str(sm["n_queries"]), num=True),
+            cis = (bootstrap.intervals.get("scores", {}).get(c, {}).get(str(kk), {})
+                   if bootstrap is not None else {})
+            rows.append(Row([Cell(c), Cell(str(kk), num=True), _num_ci(sm["z_mean"], cis.get("z_mean_ci"), 2),
+                             _num_ci(sm["pos"], cis.get("pos_ci"), 2),
+                             _num_ci(sm["sig"], cis.get("sig_ci"), 2), Cell(str(sm["n_queries"]), num=True),
                              _num(nl.channel_mean[ci], 4), _num(nl.channel_sd[ci], 4)]))
     main = Block(id=f"{slug}-homogeneity", title="Musical homogeneity", paragraphs=intro,
                  tables=[Table("Homogeneity per channel and K" + (" (collapsed: one fixed group)"

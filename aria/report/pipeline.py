@@ -152,6 +152,9 @@ def make_report(
     log: Callable[[str], None] | None = None,
     scheduler: str | None = None,
     client: object = None,
+    bootstrap: int = 0,
+    bootstrap_seed: int = 0,
+    confidence: float = 0.95,
 ) -> Report:
     """Write one self-contained HTML report for one or several score matrices.
 
@@ -213,6 +216,13 @@ def make_report(
     scheduler, client : optional
         A dask cluster for every method's diagnostics, LDS and homogeneity, as in
         :func:`~aria.evaluate.pipeline.compare_files` (recorded in the provenance).
+    bootstrap : int
+        Bootstrap replicates over queries (0 = none): intervals of rho_bar, C_bar, E1, of the
+        homogeneity summaries and, from ``lds_gt``, of LDS, shown in the report's tables.
+    bootstrap_seed : int
+        Seed of the bootstrap (recorded in the provenance).
+    confidence : float
+        Coverage of the intervals.
 
     Returns
     -------
@@ -291,6 +301,8 @@ def make_report(
 
     diags, n_tracks, blocks, warnings, summaries = {}, {}, {}, [], {}
     chosen_k = None  # the K of the last method with homogeneity (each picks from its own K values)
+    boot_kw = ({"bootstrap": bootstrap, "bootstrap_seed": bootstrap_seed, "confidence": confidence}
+               if bootstrap else None)
     with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache, connect(scheduler, client) as dask:
         setup = None
         if features:
@@ -301,7 +313,7 @@ def make_report(
                                    experiment=experiment, orientation=orientation,
                                    lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
                                    residual=residual, labels=method_labels, progress=progress,
-                                   client=dask):
+                                   bootstrap=boot_kw, client=dask):
             name, slug, result = ev.name, slugify(ev.name), ev.homogeneity
             diags[name], n_tracks[name] = ev.diagnostics, ev.n_tracks
             if ev.lds is not None:
@@ -313,7 +325,14 @@ def make_report(
                 continue
             chosen_k = pick_k(result.k_values, summary_k)  # names k: the CLI maps it to --summary-k
             summaries[name] = homogeneity_summary(result, chosen_k)
-            blocks[name] = homogeneity_blocks(slug, result, k=chosen_k, figures=figures, dpi=dpi)
+            hboot = None
+            if bootstrap:
+                from aria.evaluate.bootstrap import homogeneity_bootstrap
+
+                hboot = homogeneity_bootstrap(result, replicates=bootstrap, seed=bootstrap_seed,
+                                              confidence=confidence)
+            blocks[name] = homogeneity_blocks(slug, result, k=chosen_k, figures=figures, dpi=dpi,
+                                              bootstrap=hboot)
             warnings += homogeneity_warnings(name, result)
             for q in queries:
                 try:
@@ -329,11 +348,18 @@ def make_report(
         comparison = compare_methods(diags, lds=lds_values, homogeneity=summaries or None,
                                      homogeneity_k=chosen_k,
                                      sources=dict(zip(names, sources, strict=True)))
+        if bootstrap:
+            from aria.evaluate.bootstrap import add_lds_intervals
+
+            for line in add_lds_intervals(comparison, replicates=bootstrap, seed=bootstrap_seed,
+                                          confidence=confidence):
+                note(f"aria: warning: {line}")
     params = {"names": names, "transpose": transpose, "variable": variable, "experiment": experiment,
               "orientation": orientation, "gt_target_kind": gt_target_kind,
               "figures": figures, "dpi": dpi, "scheduler": engine,
               "thresholds": next(iter(diags.values())).to_dict()["thresholds"]}
-    seeds = {}
+    seeds = {"bootstrap": bootstrap_seed} if bootstrap else {}
+    params.update(bootstrap=bootstrap, confidence=confidence)
     if setup is not None:
         params.update(homogeneity=setup.parameters(), residual=residual,
                       label_column=label_column if auto_labels is None else "mode (Bach example)",
