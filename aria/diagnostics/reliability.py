@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Unpack
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,7 @@ import xarray as xr
 
 from aria.diagnostics.stats import GramStats, gram_stats
 from aria.diagnostics.verdict import _EXPLAIN, VerdictThresholds, classify
-from aria.io.streaming import DEFAULT_BLOCK_ROWS
+from aria.io.streaming import DEFAULT_BLOCK_ROWS, Streaming
 from aria.io.validate import QUERY, validate_scores
 from aria.params import STREAMING, Interval, validate_params
 
@@ -170,11 +170,9 @@ def diagnose(
     *,
     thresholds: VerdictThresholds | None = None,
     spectrum_length: int = 20,
-    block_rows: int = DEFAULT_BLOCK_ROWS,
-    chunk_rows: int | None = None,
-    progress: Callable[[int], None] | None = None,
     scheduler: str | None = None,
     client: object = None,
+    **streaming: Unpack[Streaming],
 ) -> Diagnostics:
     """Compute the reliability diagnostics of a score matrix in one streaming pass.
 
@@ -188,14 +186,14 @@ def diagnose(
     spectrum_length : int
         Number of leading energy ratios ``E_k`` to report (at least 10
         recommended; capped at ``min(N, Q)``).
-    block_rows, chunk_rows, progress
-        Streaming parameters, as in :func:`aria.io.streaming.iter_blocks`.
     scheduler : str, optional
         Run on a dask cluster: ``"local"``, ``"local:N"`` (N worker processes, started and
         stopped here) or a scheduler address ``"HOST:PORT"`` (see :mod:`aria.scale`). The result
         equals the single-process one to about 1e-15 relative, for any number of workers.
     client : distributed.Client, optional
         An existing dask client instead of ``scheduler``.
+    **streaming
+        ``block_rows``, ``chunk_rows``, ``progress``: see :class:`aria.io.streaming.Streaming`.
 
     Returns
     -------
@@ -211,14 +209,15 @@ def diagnose(
     'query-dependent'
     """
     validate_scores(scores)
+    block_rows = streaming.get("block_rows", DEFAULT_BLOCK_ROWS)
     if scheduler is not None or client is not None:
         from aria.scale.cluster import connect
         from aria.scale.diagnose import gram_stats_cluster
 
         with connect(scheduler, client) as c:
-            stats = gram_stats_cluster(scores, c, block_rows=block_rows, progress=progress)
+            stats = gram_stats_cluster(scores, c, block_rows=block_rows, progress=streaming.get("progress"))
     else:
-        stats = gram_stats(scores, block_rows=block_rows, chunk_rows=chunk_rows, progress=progress)
+        stats = gram_stats(scores, **streaming)
     qids = np.asarray(scores.coords[QUERY].values).astype(str)
     result = diagnose_stats(stats, qids, thresholds=thresholds, spectrum_length=spectrum_length)
     result.parameters.update(block_rows=block_rows)

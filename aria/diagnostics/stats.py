@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Unpack
 
 import numpy as np
 import xarray as xr
 from scipy.linalg import blas
 
-from aria.io.streaming import DEFAULT_BLOCK_ROWS, iter_blocks
+from aria.io.streaming import Streaming, iter_blocks
 from aria.io.validate import QUERY, check_finite
 from aria.params import STREAMING, validate_params
 
@@ -93,13 +93,7 @@ def scale_exponent(max_abs: float) -> int:
 
 
 @validate_params({"scores": "scores", **STREAMING})
-def gram_stats(
-    scores: xr.DataArray,
-    *,
-    block_rows: int = DEFAULT_BLOCK_ROWS,
-    chunk_rows: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> GramStats:
+def gram_stats(scores: xr.DataArray, **streaming: Unpack[Streaming]) -> GramStats:
     """One streaming pass: row count, column means and centred co-moment.
 
     Each fixed-size block is centred on its own mean; block co-moments are
@@ -121,13 +115,8 @@ def gram_stats(
     ----------
     scores : xarray.DataArray
         Score matrix (segment x query).
-    block_rows : int
-        Rows per computation block (a reproducibility parameter: results are
-        bit-identical for any ``chunk_rows`` at a fixed ``block_rows``).
-    chunk_rows : int, optional
-        Rows read from storage at a time.
-    progress : callable, optional
-        Called with the number of rows processed after each block.
+    **streaming
+        ``block_rows``, ``chunk_rows``, ``progress``: see :class:`aria.io.streaming.Streaming`.
 
     Returns
     -------
@@ -151,8 +140,7 @@ def gram_stats(
     corrections: list[np.ndarray] = []
     n = 0
     max_abs, e = 0.0, 0
-    for start, block in iter_blocks(scores, block_rows=block_rows, chunk_rows=chunk_rows,
-                                    progress=progress):
+    for start, block in iter_blocks(scores, **streaming):
         check_finite(block, start, qids, source)
         if block.size:
             block_max = max(float(block.max()), -float(block.min()))
