@@ -7,6 +7,7 @@ that need them), so building any parser stays fast.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from aria.cli._progress import add_progress_flags, progress_bar, progress_factory  # noqa: F401 (for the commands)
 from aria.errors import AriaInputError
@@ -99,8 +100,7 @@ def k_list(text: str) -> list[int]:
 
 def k_one(text: str) -> int:
     """``--k K`` of the commands that take one group size: :func:`k_list` with exactly one value."""
-    ks = k_list(text)
-    if len(ks) != 1:
+    if len(ks := k_list(text)) != 1:
         raise argparse.ArgumentTypeError(f"this command takes one group size, got {text!r}")
     return ks[0]
 
@@ -163,6 +163,24 @@ def add_output_options(parser: argparse.ArgumentParser, out_help: str, *, json: 
     if json:
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--out", metavar="DIR", help=out_help)
+
+
+def add_streaming_flags(parser: argparse.ArgumentParser) -> None:
+    """Add ``--block-rows`` and ``--chunk-rows`` (the API's ``**streaming`` keywords)."""
+    parser.add_argument("--block-rows", type=int, default=BLOCK_ROWS, metavar="N",
+                        help=f"rows per computation block (default {BLOCK_ROWS})")
+    parser.add_argument("--chunk-rows", type=int, default=None, metavar="N",
+                        help="rows read from disk at a time (default: about 128 MiB)")
+
+
+def print_result(args: argparse.Namespace, obj: object, text: Callable[[], str], out_dir: object,
+                 files: str = "") -> None:
+    """Print ``obj`` as JSON (``--json``), else ``text()`` and where ``--out`` wrote ``files``."""
+    if args.json:
+        return print_json(obj)
+    print(text())
+    if out_dir is not None:
+        print(f"\nresults written to {out_dir}/" + (f" ({files})" if files else ""))
 
 
 def print_json(obj: object) -> None:

@@ -6,13 +6,13 @@ import argparse
 from pathlib import Path
 
 from aria.cli._common import (
-    BLOCK_ROWS,
     add_command,
     add_output_options,
     add_progress_flags,
     add_scheduler_flag,
     add_score_inputs,
-    print_json,
+    add_streaming_flags,
+    print_result,
     progress_bar,
     reader_options,
     score_source,
@@ -43,10 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="stream the rank-1 residual S - s1 u1 v1^T to this .npy (second pass)")
     p.add_argument("--spectrum-length", type=int, default=20, metavar="K",
                    help="leading energy ratios to report (default 20)")
-    p.add_argument("--block-rows", type=int, default=BLOCK_ROWS, metavar="N",
-                   help=f"rows per computation block (default {BLOCK_ROWS})")
-    p.add_argument("--chunk-rows", type=int, default=None, metavar="N",
-                   help="rows read from disk at a time (default: about 128 MiB)")
+    add_streaming_flags(p)
     t = VerdictThresholds()
     g = p.add_argument_group("verdict thresholds")
     for name in ("collapsed_corr", "collapsed_energy", "collapsed_max_concentration", "offset_concentration",
@@ -122,13 +119,8 @@ def run(args: argparse.Namespace) -> int:
             "provenance.json": provenance_record({"scores": source, "tracks": args.tracks}, parameters,
                                                  command=args.command_line),
         })
-    if args.json:
-        print_json(result)
-    else:
-        print(format_diagnostics(diag, source=source, n_tracks=n_tracks))
-        if out_dir is not None:
-            print(f"\nresults written to {out_dir}/ (diagnostics.json, per_query.csv, "
-                  "provenance.json)")
-        if args.residual:
-            print(f"rank-1 residual written to {args.residual}")
+    print_result(args, result, lambda: format_diagnostics(diag, source=source, n_tracks=n_tracks), out_dir,
+                 "diagnostics.json, per_query.csv, provenance.json")
+    if args.residual and not args.json:
+        print(f"rank-1 residual written to {args.residual}")
     return 0

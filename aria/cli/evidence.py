@@ -10,7 +10,7 @@ from aria.cli._common import (
     add_output_options,
     add_score_inputs,
     channel_set,
-    print_json,
+    print_result,
     reader_options,
     score_source,
 )
@@ -63,10 +63,5 @@ def run(args: argparse.Namespace) -> int:
             "provenance.json": provenance_record(inputs, params, seeds={"null_groups": args.seed},
                                                  command=args.command_line),
         })
-    if args.json:
-        print_json(ev.to_dict())
-    else:
-        print(format_evidence(ev))
-        if out_dir is not None:
-            print(f"\nresults written to {out_dir}/")
+    print_result(args, ev.to_dict(), lambda: format_evidence(ev), out_dir)
     return 0

@@ -7,15 +7,15 @@ import sys
 import time
 
 from aria.cli._common import (
-    BLOCK_ROWS,
     KURTOSIS_THRESHOLD,
     add_command,
     add_homogeneity_options,
     add_output_options,
     add_progress_flags,
     add_score_inputs,
+    add_streaming_flags,
     channel_set,
-    print_json,
+    print_result,
     reader_options,
     score_source,
 )
@@ -57,10 +57,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_output_options(p, "write tables, JSON and provenance.json here")
     p.add_argument("--table-format", choices=("parquet", "csv"), default="parquet",
                    help="format of the per-query tables in --out (default parquet)")
-    p.add_argument("--block-rows", type=int, default=BLOCK_ROWS, metavar="N",
-                   help=f"rows per computation block (default {BLOCK_ROWS})")
-    p.add_argument("--chunk-rows", type=int, default=None, metavar="N",
-                   help="rows read from disk at a time (default: about 128 MiB)")
+    add_streaming_flags(p)
     add_progress_flags(p, "report stages on stderr")
     p.set_defaults(func=run)
 
@@ -141,10 +138,5 @@ def run(args: argparse.Namespace) -> int:
             params, seeds={"null": args.seed}, command=args.command_line)
         write_result_set(out_dir, {**homogeneity_files(result, summary, args.table_format),
                                    "provenance.json": prov})
-    if args.json:
-        print_json(summary)
-    else:
-        print(format_homogeneity(result, source=source))
-        if out_dir is not None:
-            print(f"\nresults written to {out_dir}/")
+    print_result(args, summary, lambda: format_homogeneity(result, source=source), out_dir)
     return 0
