@@ -38,16 +38,38 @@ def temp_prefix(name: str = "") -> str:
     return f"{TEMP_PREFIX}{os.getpid()}-{name}."
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running on this machine (a zombie, killed but not reaped, is not).
+
+    Parameters
+    ----------
+    pid : int
+        A process id.
+
+    Returns
+    -------
+    bool
+        False when no such process exists or it is a zombie; True otherwise, also when it
+        belongs to another user or the platform cannot tell.
+
+    Examples
+    --------
+    >>> import os
+    >>> from aria.io.atomic import pid_alive
+    >>> pid_alive(os.getpid())
+    True
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # exists, owned by someone else
+    except OSError:  # PermissionError: exists, owned by someone else
         return True
-    except OSError:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):  # no /proc (not Linux): trust kill(0)
         return True
-    return True
 
 
 def clean_stale(folder: str | os.PathLike[str]) -> list[Path]:
@@ -86,7 +108,7 @@ def clean_stale(folder: str | os.PathLike[str]) -> list[Path]:
         if not entry.name.startswith(TEMP_PREFIX):
             continue
         pid_text = entry.name[len(TEMP_PREFIX):].split("-", 1)[0]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _pid_alive(int(pid_text)):
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or pid_alive(int(pid_text)):
             continue
         try:
             if entry.is_dir(follow_symlinks=False):

@@ -90,7 +90,7 @@ from aria.features.table import (
     rows_to_table,
     write_feature_table,
 )
-from aria.io.atomic import atomic_open, atomic_path
+from aria.io.atomic import atomic_open, atomic_path, pid_alive
 from aria.params import Interval, Options, validate_params
 
 __all__ = ["BatchResult", "ExtractionError", "Item", "extract_rows", "extract_table", "printable_name",
@@ -284,29 +284,14 @@ def _die_with_parent(parent: int | None) -> None:
             os._exit(1)
         alive = functools.partial(_is_parent, parent)
     else:
-        if not _exists(parent):
+        if not pid_alive(parent):
             os._exit(1)
-        alive = functools.partial(_exists, parent)
+        alive = functools.partial(pid_alive, parent)
     threading.Thread(target=_watch, args=(alive,), name="aria-parent-watchdog", daemon=True).start()
 
 
 def _is_parent(pid: int) -> bool:
     return os.getppid() == pid
-
-
-def _exists(pid: int) -> bool:
-    """Whether process ``pid`` is running (a zombie, killed but not yet reaped, is not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
-    except (OSError, IndexError):  # no /proc (not Linux): trust kill(0)
-        return True
 
 
 def _watch(alive: Callable[[], bool]) -> None:
