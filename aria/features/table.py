@@ -609,7 +609,7 @@ def recorded_channel_set(path: str | os.PathLike[str]) -> str | None:
     Parameters
     ----------
     path : path-like
-        A Parquet feature table.
+        A Parquet feature table, as for :func:`read_feature_table`.
 
     Returns
     -------

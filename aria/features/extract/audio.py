@@ -451,10 +451,8 @@ def omnizart_chords(y: np.ndarray, sr: int, source: str | os.PathLike[str] | Non
 
     Parameters
     ----------
-    y : numpy.ndarray
-        Mono signal.
-    sr : int
-        Its sample rate.
+    y, sr
+        Mono signal and its sample rate, as in :func:`chordino_chords`.
     source : path-like or None
         The decoded file.
 

@@ -403,10 +403,14 @@ def _chunks(items: Sequence[Item], size: int) -> list[list[Item]]:
     return out
 
 
-@validate_params({"workers": Interval(int, 1, None), "progress": [None, "callable"],
-                  "chunk_size": [None, Interval(int, 1, None)],
-                  "task_timeout": [None, Interval(float, 0, None, closed="neither")],
-                  "mp_context": Options(("spawn", "fork", "forkserver"))})
+#: Constraints of the pool parameters of :func:`extract_rows` (also taken by :func:`extract_table`).
+_POOL_CHECKS = {"workers": Interval(int, 1, None), "progress": [None, "callable"],
+                "chunk_size": [None, Interval(int, 1, None)],
+                "task_timeout": [None, Interval(float, 0, None, closed="neither")],
+                "mp_context": Options(("spawn", "fork", "forkserver"))}
+
+
+@validate_params(_POOL_CHECKS)
 def extract_rows(
     items: Sequence[Item],
     extractor: Extractor,
@@ -551,11 +555,8 @@ def _stored_tables(out: Path, shard_dir: Path, fingerprint: str, schema: pa.Sche
     return tables
 
 
-@validate_params({"out": [None, "path"], "resume": "boolean", "workers": Interval(int, 1, None),
-                  "progress": [None, "callable"], "shard_size": Interval(int, 1, None),
-                  "chunk_size": [None, Interval(int, 1, None)],
-                  "task_timeout": [None, Interval(float, 0, None, closed="neither")],
-                  "mp_context": Options(("spawn", "fork", "forkserver"))})
+@validate_params({"out": [None, "path"], "resume": "boolean", "shard_size": Interval(int, 1, None),
+                  **_POOL_CHECKS})
 def extract_table(
     items: Sequence[Item],
     extractor: Extractor,
