@@ -120,8 +120,9 @@ def _check_unique(ids: Sequence | np.ndarray, what: str) -> None:
         dup = uniq[counts > 1][:3]
         shown = ", ".join(repr(x.item() if hasattr(x, "item") else x) for x in dup)
         noun, sep, where = what.partition(" in ")  # "segment id in map.csv" -> "segment ids in map.csv"
+        plural = noun if noun.endswith("s") else noun + "s"  # "query ids" stays "query ids"
         raise AriaInputError(
-            f"duplicate {noun}s{sep}{where}: {shown} ({int((counts > 1).sum())} duplicated)")
+            f"duplicate {plural}{sep}{where}: {shown} ({int((counts > 1).sum())} duplicated)")
 
 
 def check_unique(ids: Sequence | np.ndarray, what: str) -> None:
@@ -132,7 +133,8 @@ def check_unique(ids: Sequence | np.ndarray, what: str) -> None:
     ids : array-like
         Identifiers.
     what : str
-        Singular noun used in the message (e.g. ``"query id"``).
+        Noun used in the message (e.g. ``"query id"`` or ``"segment id in map.csv"``); made plural
+        unless it already is.
 
     Examples
     --------
@@ -144,6 +146,11 @@ def check_unique(ids: Sequence | np.ndarray, what: str) -> None:
     ... except aria.AriaInputError as e:
     ...     print(e)
     duplicate query ids: 'q1' (1 duplicated)
+    >>> try:
+    ...     check_unique(["a", "b", "a", "b"], "track ids in map.csv")
+    ... except aria.AriaInputError as e:
+    ...     print(e)
+    duplicate track ids in map.csv: 'a', 'b' (2 duplicated)
     """
     _check_unique(ids, what)
 
