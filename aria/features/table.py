@@ -69,6 +69,7 @@ from aria.errors import AriaInputError
 from aria.features.channels import ChannelSet
 from aria.features.chords import Sequences, chord_root, ragged_motions
 from aria.io.atomic import atomic_path
+from aria.io.validate import read_text_file
 from aria.params import validate_params
 
 __all__ = [
@@ -168,12 +169,8 @@ def load_channelset(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[
     else:
         path = Path(source)
         where = str(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise AriaInputError(f"{path}: channel set not found") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise AriaInputError(f"{path}: not a valid TOML channel set ({exc})") from None
+        data = read_text_file(path, tomllib.loads, (tomllib.TOMLDecodeError,),
+                              missing="channel set not found", invalid="not a valid TOML channel set")
     features = data.get("features")
     if not isinstance(features, dict) or not features:
         raise AriaInputError(f"{where}: no [features.<column>] tables")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -372,6 +373,48 @@ def check_zarr_store(path: str | os.PathLike[str]) -> None:
                         _check_zarr_array_meta(sub, f"{f} [{key}]")
             else:
                 _check_zarr_array_meta(meta, str(f))
+
+
+def read_text_file(path: str | os.PathLike[str], parse: Callable[[str], Any],
+                   errors: tuple[type[Exception], ...], *, missing: str, invalid: str) -> Any:
+    """``parse`` the UTF-8 text of a file; a missing or unparsable file gives a one-line message.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    parse : callable
+        Text -> object (``json.loads``, ``tomllib.loads``...).
+    errors : tuple of exception types
+        What ``parse`` raises on bad text (a non-UTF-8 file is refused too).
+    missing, invalid : str
+        Messages after ``"<path>: "`` for a missing file and for bad text (the parser's reason
+        follows in parentheses).
+
+    Returns
+    -------
+    object
+        What ``parse`` returns.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> from aria.errors import AriaInputError
+    >>> from aria.io.validate import read_text_file
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.json"
+    >>> _ = p.write_text('{"a": 1')
+    >>> try:
+    ...     read_text_file(p, json.loads, (json.JSONDecodeError,), missing="no such file", invalid="bad JSON")
+    ... except AriaInputError as e:
+    ...     print(str(e).split(": ", 1)[1])
+    bad JSON (Expecting ',' delimiter: line 1 column 8 (char 7))
+    """
+    try:
+        return parse(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AriaInputError(f"{path}: {missing}") from None
+    except (*errors, UnicodeDecodeError) as exc:
+        raise AriaInputError(f"{path}: {invalid} ({exc})") from None
 
 
 def check_input_path(path: str | os.PathLike[str], what: str = "input", *,
