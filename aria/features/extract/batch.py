@@ -179,6 +179,13 @@ class Item:
     problem : str or None
         Why this input cannot be extracted, known before extraction (e.g. an unreadable
         folder): the row is failed with this reason and the extractor is not called.
+
+    Examples
+    --------
+    >>> from aria.features.extract.batch import Item
+    >>> it = Item("bwv269/bars1-4", "bwv269.mid", 0.0, 8.0, "beats")
+    >>> it.key(), it.base_row()["track"]
+    (('bwv269/bars1-4', 'bwv269.mid', 0.0, 8.0, 'beats'), 'bwv269/bars1-4')
     """
 
     id: str
@@ -211,6 +218,19 @@ class BatchResult:
         Rows with status ``ok`` / ``failed``.
     n_reused : int
         Rows taken from a previous run (``resume=True``) rather than computed.
+
+    Examples
+    --------
+    >>> from aria.features.extract.batch import Item, extract_table
+    >>> from aria.features.table import feature_specs, load_channelset, table_schema
+    >>> cs = load_channelset({"features": {"n": {"kind": "vector", "dim": 1}}})
+    >>> specs = feature_specs(cs)
+    >>> def id_length(item, params):
+    ...     return {"n": float(len(item.id))}
+    >>> res = extract_table([Item("ab", "ab.mid"), Item("x", "x.mid", problem="unreadable")],
+    ...                     id_length, cs, specs=specs, schema=table_schema(specs))
+    >>> res.n_ok, res.n_failed, res.table.column("error").to_pylist()
+    (1, 1, [None, 'unreadable'])
     """
 
     table: pa.Table
@@ -452,6 +472,15 @@ def extract_rows(
     ------
     AriaError
         A worker died or a task timed out.
+
+    Examples
+    --------
+    >>> from aria.features.extract.batch import Item, extract_rows
+    >>> def upper(item, params):
+    ...     return {"name": item.id.upper() + params["suffix"]}
+    >>> rows = extract_rows([Item("a", "a.mid"), Item("b", "b.mid")], upper, {"suffix": "!"})
+    >>> [(r["track"], r["name"], r["status"]) for r in rows]
+    [('a', 'A!', 'ok'), ('b', 'B!', 'ok')]
     """
     with _sigterm_as_interrupt():
         if workers == 1 or len(items) <= 1:
@@ -500,7 +529,23 @@ def _pooled_rows(pool: ProcessPoolExecutor, chunks: list[list[Item]], workers: i
 
 # --- shards and resume ---------------------------------------------------------------------------
 def shard_dir_for(out: str | os.PathLike[str]) -> Path:
-    """Directory holding the shards of an in-progress output: ``<out>.shards``."""
+    """Directory holding the shards of an in-progress output: ``<out>.shards``.
+
+    Parameters
+    ----------
+    out : path-like
+        The Parquet output of :func:`extract_table`.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> from aria.features.extract.batch import shard_dir_for
+    >>> shard_dir_for("out/features.parquet").as_posix()
+    'out/features.parquet.shards'
+    """
     out = Path(out)
     return out.with_name(out.name + ".shards")
 
@@ -611,6 +656,23 @@ def extract_table(
         Duplicate item ids, or resuming from an output built with different parameters.
     AriaError
         A worker died or hung.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from aria.features.extract.batch import Item, extract_table
+    >>> from aria.features.table import feature_specs, load_channelset, table_schema
+    >>> cs = load_channelset({"features": {"size": {"kind": "vector", "dim": 1}}})
+    >>> specs = feature_specs(cs)
+    >>> def path_length(item, params):
+    ...     return {"size": float(len(item.path))}
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "features.parquet"
+    >>> items = [Item("a", "a.mid"), Item("bb", "bb.mid")]
+    >>> schema = table_schema(specs, metadata={"aria.fingerprint": "path-length-v1"})  # guards resume
+    >>> first = extract_table(items, path_length, cs, specs=specs, schema=schema, out=out)
+    >>> again = extract_table(items, path_length, cs, specs=specs, schema=schema, out=out, resume=True)
+    >>> first.table.column("size").to_pylist(), again.n_reused, out.exists()
+    ([5.0, 6.0], 2, True)
     """
     ids = [printable_name(it.id) for it in items]
     if len(set(ids)) != len(ids):

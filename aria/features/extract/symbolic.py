@@ -213,6 +213,36 @@ class Notes:
         tempo = TempoMap(np.zeros(1), np.array([float(qpm)]))
         return _sorted_notes(start, end, pitch, velocity, voice, tempo=tempo)
 
+    def to_pretty_midi(self, qpm: float = 120.0) -> Any:
+        """A ``pretty_midi.PrettyMIDI`` object holding these notes (one piano part per voice).
+
+        Parameters
+        ----------
+        qpm : float
+            Its constant tempo in quarter notes per minute.
+
+        Returns
+        -------
+        pretty_midi.PrettyMIDI
+            Write it with its ``write(path)`` method.
+
+        Examples
+        --------
+        >>> from aria.features.extract.symbolic import Notes, notes_from_midi
+        >>> pm = Notes.from_seconds([0.0, 0.5], [0.5, 1.0], [60, 67], voice=[0, 1]).to_pretty_midi()
+        >>> len(pm.instruments), notes_from_midi(pm)[0].pitch.tolist()
+        (2, [60, 67])
+        """
+        pretty_midi = _require_pretty_midi()
+        pm = pretty_midi.PrettyMIDI(initial_tempo=float(qpm))
+        for v in np.unique(self.voice):
+            part = pretty_midi.Instrument(program=0)
+            for i in np.flatnonzero(self.voice == v):
+                part.notes.append(pretty_midi.Note(velocity=int(self.velocity[i]), pitch=int(self.pitch[i]),
+                                                   start=float(self.start[i]), end=float(self.end[i])))
+            pm.instruments.append(part)
+        return pm
+
     def select(self, start: float, end: float, tempo: TempoMap) -> Notes:
         """Notes with onset in ``[start, end)`` seconds, ends clipped at ``end``."""
         m = (self.start >= start - _EPS) & (self.start < end - _EPS)
@@ -944,6 +974,16 @@ def load_midi(path: str | os.PathLike[str], exclude_drums: bool = True) -> tuple
     ------
     ExtractionError
         Missing, empty, unreadable or truncated file; no notes; drum tracks only.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from aria.features.extract.symbolic import Notes, load_midi
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "fifth.mid"
+    >>> Notes.from_seconds([0.0, 1.0], [1.0, 2.0], [60, 67]).to_pretty_midi(qpm=60).write(str(path))
+    >>> notes, tempo = load_midi(path)
+    >>> notes.pitch.tolist(), notes.end_beat.tolist(), tempo.qpm.tolist()
+    ([60, 67], [1.0, 2.0], [60.0])
     """
     pretty_midi = _require_pretty_midi()
     p = Path(path)
@@ -1051,6 +1091,20 @@ def extract_item(item: Item, params: Mapping[str, Any]) -> dict[str, Any]:
     ------
     ExtractionError
         The file or span cannot give features (reason in the message).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from aria._resources import channelset_path
+    >>> from aria.features.extract.batch import Item
+    >>> from aria.features.extract.symbolic import Notes, extract_item
+    >>> from aria.features.table import load_channelset
+    >>> midi = os.path.join(tempfile.mkdtemp(), "scale.mid")
+    >>> Notes.from_seconds([0, 1, 2, 3], [1, 2, 3, 4], [60, 62, 64, 65]).to_pretty_midi().write(midi)
+    >>> symbolic = load_channelset(channelset_path("symbolic"))
+    >>> row = extract_item(Item("scale", midi, 1.0, 3.0, "seconds"), symbolic)
+    >>> row["pitch_range"], row["note_density"]  # the span keeps D and E
+    (2.0, 1.0)
     """
     exclude = bool(params.get("extraction", {}).get("exclude_drums", True))
     notes, tm = _load_cached(item.path, exclude)
@@ -1124,6 +1178,17 @@ def extract_symbolic(
     ------
     AriaInputError
         No input files, bad paths, bad spans table or channel set.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from aria.features.extract.symbolic import Notes, extract_symbolic
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for name, top in (("low", 64), ("high", 76)):
+    ...     Notes.from_seconds([0, 0], [2, 2], [60, top]).to_pretty_midi().write(str(folder / f"{name}.mid"))
+    >>> table = extract_symbolic(folder)
+    >>> table[["track", "status", "pitch_range"]].values.tolist()
+    [['high', 'ok', 16.0], ['low', 'ok', 4.0]]
     """
     from aria._resources import channelset_path
     from aria.features.extract.inputs import discover_files, file_items, read_spans
