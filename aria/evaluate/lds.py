@@ -70,7 +70,6 @@ class GroundTruth:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.evaluate.lds import GroundTruth
     >>> m = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 1], [0, 0, 1]], dtype=bool)
@@ -291,7 +290,6 @@ def spearman_columns(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from scipy.stats import spearmanr
     >>> from aria.evaluate.lds import spearman_columns

@@ -191,7 +191,6 @@ def evaluate_methods(
 
     Examples
     --------
-    >>> import aria
     >>> sources, names = resolve_methods(examples=["query-dependent", "collapsed"])
     >>> [(m.name, m.diagnostics.verdict) for m in evaluate_methods(sources, names)]
     [('query-dependent', 'query-dependent'), ('collapsed', 'collapsed')]
@@ -242,7 +241,6 @@ class FileComparison:
 
     Examples
     --------
-    >>> import aria
     >>> from aria.evaluate.pipeline import compare_files
     >>> fc = compare_files(examples=["bach-knn", "bach-collapsed"])
     >>> sorted(fc.sources)

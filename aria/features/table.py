@@ -360,7 +360,6 @@ def rows_to_table(rows: Iterable[Mapping[str, Any]], schema: pa.Schema,
 
     Examples
     --------
-    >>> import aria
     >>> from aria.features.table import rows_to_table, table_schema, FeatureSpec
     >>> spec = FeatureSpec("density", "rhythm", "vector", 1, "note_density", {}, "float")
     >>> rows = [{"track": "t1", "density": [2.5]}, {"track": "t2", "density": [1.0]}]

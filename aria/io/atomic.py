@@ -139,7 +139,6 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
     Examples
     --------
-    >>> import aria
     >>> import tempfile, pathlib
     >>> from aria.io.atomic import atomic_path
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "table.csv"
@@ -182,7 +181,6 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Iter
 
     Examples
     --------
-    >>> import aria
     >>> import tempfile, pathlib
     >>> from aria.io.atomic import atomic_open
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "out.txt"

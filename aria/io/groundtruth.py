@@ -164,7 +164,6 @@ def load_lds_values(path: str | os.PathLike[str]) -> dict[str, float]:
 
     Examples
     --------
-    >>> import aria
     >>> import json, tempfile, pathlib
     >>> from aria.io.groundtruth import load_lds_values
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "lds.json"

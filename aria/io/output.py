@@ -38,7 +38,6 @@ def json_safe(obj: object) -> object:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.io.output import json_safe
     >>> json_safe({"n": np.int64(3), "x": np.array([1.5, np.nan]), "inf": float("inf")})
@@ -77,7 +76,6 @@ def write_json(path: str | os.PathLike[str], obj: object) -> Path:
 
     Examples
     --------
-    >>> import aria
     >>> import json, tempfile, pathlib, numpy as np
     >>> from aria.io.output import write_json
     >>> p = write_json(pathlib.Path(tempfile.mkdtemp()) / "r.json", {"rho": np.float32(0.5), "e": np.nan})
@@ -108,7 +106,6 @@ def write_table(path: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
 
     Examples
     --------
-    >>> import aria
     >>> import tempfile, pathlib, pandas as pd
     >>> from aria.io.output import write_table
     >>> d = pathlib.Path(tempfile.mkdtemp())

@@ -44,7 +44,6 @@ def chunk_rows_for(n_queries: int, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
 
     Examples
     --------
-    >>> import aria
     >>> from aria.io.streaming import chunk_rows_for
     >>> chunk_rows_for(1000), chunk_rows_for(1000) % 2048
     (16384, 0)
