@@ -251,6 +251,7 @@ def diagnose_stats(
     Returns
     -------
     Diagnostics
+        The same as :func:`diagnose` gives on the matrix the statistics came from.
 
     Examples
     --------

@@ -41,13 +41,11 @@ class GramStats:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
-    >>> from aria.diagnostics.stats import gram_stats
-    >>> x = np.array([[1.0, 2.0], [3.0, 0.0], [5.0, 4.0]])
-    >>> g = gram_stats(aria.scores_from_array(x))
-    >>> g.n, g.mean.tolist()
-    (3, [3.0, 2.0])
+    >>> from aria.diagnostics.stats import GramStats
+    >>> g = GramStats(n=2, mean=np.array([1.0, 3.0]), comoment=np.array([[2.0, 0.0], [0.0, 8.0]]))
+    >>> g.column_sums.tolist(), g.gram().tolist()  # sums n * mean; Gram = comoment + n mean mean^T
+    ([2.0, 6.0], [[4.0, 6.0], [6.0, 26.0]])
     """
 
     n: int
@@ -121,6 +119,7 @@ def gram_stats(scores: xr.DataArray, **streaming: Unpack[Streaming]) -> GramStat
     Returns
     -------
     GramStats
+        Row count, column means and centred co-moment (of ``2**-e S``, see above).
 
     Examples
     --------

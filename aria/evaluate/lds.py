@@ -347,6 +347,7 @@ def lds(
     Returns
     -------
     LDSResult
+        Per-query Spearman correlations, their p-values and mean.
 
     Examples
     --------

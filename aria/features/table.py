@@ -199,7 +199,7 @@ def feature_specs(channelset: Mapping[str, Any]) -> list[FeatureSpec]:
     Parameters
     ----------
     channelset : mapping
-        Output of :func:`load_channelset`.
+        Parsed channel set (:func:`load_channelset`).
 
     Returns
     -------
@@ -240,6 +240,7 @@ def channelset_fingerprint(channelset: Mapping[str, Any], extra: Mapping[str, An
     Returns
     -------
     str
+        Equal for equal content, whatever the key order.
 
     Examples
     --------
@@ -395,6 +396,7 @@ def write_feature_table(table: pa.Table, path: str | os.PathLike[str]) -> Path:
     Returns
     -------
     pathlib.Path
+        ``path``, written whole (a temporary file renamed into place).
 
     Examples
     --------
@@ -682,6 +684,7 @@ def feature_table_from_frame(frame: pd.DataFrame, channel_set: ChannelSet,
     Returns
     -------
     FeatureTable
+        The rows that passed (:attr:`FeatureTable.excluded` says why the others did not).
 
     Examples
     --------

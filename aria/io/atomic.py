@@ -28,6 +28,7 @@ def temp_prefix(name: str = "") -> str:
     Returns
     -------
     str
+        Starts with :data:`TEMP_PREFIX`.
 
     Examples
     --------
@@ -44,7 +45,7 @@ def pid_alive(pid: int) -> bool:
     Parameters
     ----------
     pid : int
-        A process id.
+        Process id (as :func:`os.getpid` gives it).
 
     Returns
     -------
@@ -181,13 +182,12 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Iter
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import os, tempfile
     >>> from aria.io.atomic import atomic_open
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
+    >>> p = os.path.join(tempfile.mkdtemp(), "out.txt")
     >>> with atomic_open(p) as f:
     ...     _ = f.write("done")
-    ...
-    >>> p.read_text()
+    >>> open(p).read()
     'done'
     >>> try:
     ...     with atomic_open(p) as f:
@@ -195,7 +195,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Iter
     ...         raise RuntimeError("interrupted")
     ... except RuntimeError:
     ...     pass
-    >>> p.read_text()
+    >>> open(p).read()
     'done'
     """
     if "w" not in mode:

@@ -211,7 +211,7 @@ def peer_runs(p: Path, fmt: str) -> list[str]:
     >>> import tempfile, pathlib, numpy as np
     >>> from safetensors.numpy import save_file
     >>> from aria.io.peers import peer_runs
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> d = pathlib.Path(tempfile.mkdtemp())  # a Kronfluence analysis folder with two runs
     >>> for name in ("ekfac", "identity"):
     ...     (d / f"scores_{name}").mkdir()
     ...     save_file({"all_modules": np.ones((2, 5), np.float32)},

@@ -35,13 +35,13 @@ def validate_dtype(dtype: np.dtype, what: str = "score matrix") -> None:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
+    >>> from aria.errors import AriaInputError
     >>> from aria.io.validate import validate_dtype
-    >>> validate_dtype(np.dtype("float32"))
+    >>> validate_dtype(np.dtype("float32"))  # passes silently
     >>> try:
     ...     validate_dtype(np.dtype("complex128"))
-    ... except aria.AriaInputError as e:
+    ... except AriaInputError as e:
     ...     print(e)
     score matrix: must hold real numbers (integer or float), got dtype complex128
     """

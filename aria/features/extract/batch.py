@@ -118,6 +118,7 @@ def printable_name(name: str) -> str:
     Returns
     -------
     str
+        ``name`` itself when it is valid Unicode.
 
     Examples
     --------
@@ -222,13 +223,12 @@ class BatchResult:
     Examples
     --------
     >>> from aria.features.extract.batch import Item, extract_table
-    >>> from aria.features.table import feature_specs, load_channelset, table_schema
-    >>> cs = load_channelset({"features": {"n": {"kind": "vector", "dim": 1}}})
-    >>> specs = feature_specs(cs)
+    >>> from aria.features.table import feature_specs, table_schema
+    >>> specs = feature_specs({"features": {"n": {"kind": "vector", "dim": 1}}})
     >>> def id_length(item, params):
     ...     return {"n": float(len(item.id))}
-    >>> res = extract_table([Item("ab", "ab.mid"), Item("x", "x.mid", problem="unreadable")],
-    ...                     id_length, cs, specs=specs, schema=table_schema(specs))
+    >>> items = [Item("ab", "ab.mid"), Item("x", "x.mid", problem="unreadable")]
+    >>> res = extract_table(items, id_length, {}, specs=specs, schema=table_schema(specs))
     >>> res.n_ok, res.n_failed, res.table.column("error").to_pylist()
     (1, 1, [None, 'unreadable'])
     """

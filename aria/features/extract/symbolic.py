@@ -50,7 +50,8 @@ from typing import Any
 
 import numpy as np
 
-from aria.errors import AriaDependencyError, AriaInputError
+from aria._lazy import import_optional
+from aria.errors import AriaInputError
 from aria.features.extract.batch import ExtractionError, Item, extract_table
 from aria.features.table import (
     channelset_fingerprint,
@@ -251,13 +252,9 @@ class Notes:
                      self.velocity[m], self.voice[m])
 
 
-def _require_pretty_midi():
-    try:
-        import pretty_midi
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise AriaDependencyError(
-            "symbolic features need pretty_midi: pip install 'aria-tda[symbolic]'") from None
-    return pretty_midi
+def _require_pretty_midi() -> Any:
+    return import_optional("pretty_midi",
+                           "symbolic features need pretty_midi: pip install 'aria-tda[symbolic]'")
 
 
 def tempo_map(pm: Any) -> TempoMap:
@@ -805,7 +802,7 @@ def polyphony_mean(notes: Notes, frame_rate: float = 50) -> float:
     Returns
     -------
     mean : float
-        Mean sounding notes per frame.
+        Sounding notes per frame, on average (at least 1).
 
     Examples
     --------
