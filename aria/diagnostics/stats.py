@@ -123,8 +123,7 @@ def gram_stats(scores: xr.DataArray, **streaming: Unpack[Streaming]) -> GramStat
 
     Examples
     --------
-    >>> import aria
-    >>> import numpy as np
+    >>> import numpy as np, aria
     >>> from aria.diagnostics.stats import gram_stats
     >>> x = np.array([[1.0, 2.0], [3.0, 0.0], [5.0, 4.0]])
     >>> g = gram_stats(aria.scores_from_array(x), block_rows=2)

@@ -328,6 +328,9 @@ def lds(
 ) -> LDSResult:
     """Linear datamodeling score of a score matrix against retraining ground truth.
 
+    The subset scores ``P = M S`` come from one streaming pass (:func:`subset_scores`); each
+    query's column of ``P`` is then compared with its targets by Spearman's rank correlation.
+
     Parameters
     ----------
     scores : xarray.DataArray

@@ -78,8 +78,7 @@ def validate_scores(scores: xr.DataArray) -> None:
 
     Examples
     --------
-    >>> import aria
-    >>> import numpy as np
+    >>> import numpy as np, aria
     >>> from aria.io.validate import validate_scores
     >>> validate_scores(aria.scores_from_array(np.ones((3, 2))))
     >>> try:

@@ -271,7 +271,7 @@ def root_motion_similarity(a: Sequence[int], b: Sequence[int]) -> float:
     Parameters
     ----------
     a, b : sequence of int
-        Root-motion sequences.
+        Root-motion sequences, as :func:`root_motions` gives them.
 
     Returns
     -------

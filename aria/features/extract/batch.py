@@ -118,7 +118,7 @@ def printable_name(name: str) -> str:
     Returns
     -------
     str
-        ``name`` itself when it is valid Unicode.
+        The name unchanged when it is valid Unicode.
 
     Examples
     --------

@@ -721,7 +721,7 @@ def velocity_change_mean(notes: Notes) -> float:
     Returns
     -------
     change : float
-        In MIDI velocity units.
+        In MIDI velocity units (0 to 127).
 
     Examples
     --------
