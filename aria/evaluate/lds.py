@@ -343,7 +343,7 @@ def lds(
         Compute the subset scores on a dask cluster (``"local:N"`` or ``"HOST:PORT"``, see
         :mod:`aria.scale`); equal to the single process to rounding.
     client : distributed.Client, optional
-        An existing dask client instead of ``scheduler``.
+        A running dask client to compute on, instead of ``scheduler``.
     **streaming
         ``block_rows``, ``chunk_rows``, ``progress``: see :class:`aria.io.streaming.Streaming`.
 

@@ -869,7 +869,7 @@ def pitch_range(notes: Notes) -> float:
     Returns
     -------
     semitones : float
-        Highest minus lowest pitch.
+        From the lowest to the highest pitch (0 for a single pitch).
 
     Examples
     --------
