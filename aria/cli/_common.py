@@ -9,7 +9,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from aria.cli._progress import add_progress_flags, progress_bar, progress_factory  # noqa: F401 (for the commands)
+from aria.cli._progress import (  # noqa: F401 (for the commands)
+    BLOCK_ROWS,
+    add_progress_flags,
+    add_streaming_flags,
+    progress_bar,
+    progress_factory,
+    streaming_options,
+)
 from aria.errors import AriaInputError
 
 #: Last line of every command's ``--help``.
@@ -18,11 +25,10 @@ EXIT_STATUS = "exit status: 0 success, 2 bad input (one-line message on stderr),
 FORMATS = ".npy, .npz, .nc, .zarr or .pt"
 #: Defaults shown in help texts, equal to the API's (tests/cli/test_common.py checks them):
 #: ``aria.groups.engine.DEFAULT_K``, ``aria.groups.normalize.METHODS`` /
-#: ``DEFAULT_KURTOSIS_THRESHOLD`` and ``aria.io.streaming.DEFAULT_BLOCK_ROWS``.
+#: ``DEFAULT_KURTOSIS_THRESHOLD`` and (``BLOCK_ROWS``) ``aria.io.streaming.DEFAULT_BLOCK_ROWS``.
 DEFAULT_K = (5, 10, 20, 50, 100)
 NORMALIZE_METHODS = ("auto", "zscore", "rank")
 KURTOSIS_THRESHOLD = 6.0
-BLOCK_ROWS = 2048
 
 
 def add_command(sub: argparse._SubParsersAction, name: str, description: str,
@@ -163,14 +169,6 @@ def add_output_options(parser: argparse.ArgumentParser, out_help: str, *, json: 
     if json:
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--out", metavar="DIR", help=out_help)
-
-
-def add_streaming_flags(parser: argparse.ArgumentParser) -> None:
-    """Add ``--block-rows`` and ``--chunk-rows`` (the API's ``**streaming`` keywords)."""
-    parser.add_argument("--block-rows", type=int, default=BLOCK_ROWS, metavar="N",
-                        help=f"rows per computation block (default {BLOCK_ROWS})")
-    parser.add_argument("--chunk-rows", type=int, default=None, metavar="N",
-                        help="rows read from disk at a time (default: about 128 MiB)")
 
 
 def print_result(args: argparse.Namespace, obj: object, text: Callable[[], str], out_dir: object,

@@ -16,6 +16,7 @@ from aria.cli._common import (
     progress_bar,
     reader_options,
     score_source,
+    streaming_options,
 )
 from aria.errors import AriaInputError
 
@@ -88,8 +89,7 @@ def run(args: argparse.Namespace) -> int:
     with connect(scheduler) as client:
         with progress_bar(n, "diagnose", args.progress) as update:
             diag = diagnose(scores, thresholds=thresholds, spectrum_length=args.spectrum_length,
-                            block_rows=args.block_rows, chunk_rows=args.chunk_rows, progress=update,
-                            client=client)
+                            progress=update, client=client, **streaming_options(args))
         axis = None
         if zarr_residual:
             from aria.scale.residual import rank1_cluster
@@ -97,8 +97,7 @@ def run(args: argparse.Namespace) -> int:
             axis = rank1_cluster(scores, diag, client, store=args.residual, block_rows=args.block_rows)
         elif args.residual:
             with progress_bar(n, "residual", args.progress) as update:
-                axis = write_residual(scores, diag, args.residual, block_rows=args.block_rows,
-                                      chunk_rows=args.chunk_rows, progress=update)
+                axis = write_residual(scores, diag, args.residual, progress=update, **streaming_options(args))
     n_tracks = int(np.unique(scores.coords["track"].values).size)
     result = diag.to_dict()
     result["source"] = source
@@ -108,8 +107,8 @@ def run(args: argparse.Namespace) -> int:
     if out_dir is not None:
         parameters = {"transpose": args.transpose, "variable": args.variable, "experiment": args.experiment,
                       "orientation": args.orientation,
-                      "spectrum_length": args.spectrum_length, "block_rows": args.block_rows,
-                      "chunk_rows": args.chunk_rows, "thresholds": result["thresholds"],
+                      "spectrum_length": args.spectrum_length, **streaming_options(args),
+                      "thresholds": result["thresholds"],
                       "residual": args.residual,
                       "scheduler": scheduler.to_dict() if scheduler is not None else None}
         write_result_set(out_dir, {

@@ -18,6 +18,7 @@ from aria.cli._common import (
     print_result,
     reader_options,
     score_source,
+    streaming_options,
 )
 from aria.errors import AriaInputError
 
@@ -119,8 +120,7 @@ def run(args: argparse.Namespace) -> int:
         scores, ftable, cset, k=args.k, normalize=args.normalize, null_groups=args.null_groups,
         seed=args.seed, residual=args.residual, labels=labels, mapping=args.similarity_map,
         cache_dir=cache_dir, workers=args.workers, kurtosis_threshold=args.kurtosis_threshold,
-        block_rows=args.block_rows, chunk_rows=args.chunk_rows, alignment=not args.no_alignment,
-        progress=progress,
+        alignment=not args.no_alignment, progress=progress, **streaming_options(args),
     )
     summary = result.to_dict()
     summary["source"] = {"scores": source, "features": args.features, "channels": cset.source,
