@@ -361,7 +361,7 @@ def diagnose_stats(
         notes.append(f"{len(excluded_conc)} all-zero column(s) excluded from the concentration")
     return Diagnostics(
         n_segments=n, n_queries=q, query_ids=qids,
-        # 1. correlation, 2. energy spectrum, 3. concentration
+        # the statistics as computed above: correlation, energy spectrum, concentration
         mean_abs_interquery_corr=rho_bar, n_correlation_pairs=n_pairs, correlation=correlation,
         energy_spectrum=np.asarray(spectrum, dtype=np.float64), energy_ratio_1=e1, energy_ratio_2_5=e25,
         v1_uniformity=v1_unif, sigma_1=sigma1, v1=v1, frobenius_norm_sq=total,

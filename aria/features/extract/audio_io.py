@@ -56,6 +56,17 @@ def scan_audio_inputs(paths: Sequence[str | os.PathLike[str]], extensions: Itera
     ------
     AriaInputError
         A path does not exist, or nothing at all was found.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from aria.features.extract.audio_io import scan_audio_inputs
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("b.wav", "a.flac", "notes.txt", ".hidden.wav"):
+    ...     _ = (d / name).write_bytes(b"")
+    >>> files, problems = scan_audio_inputs([d])
+    >>> [f.name for f in files], problems
+    (['a.flac', 'b.wav'], [])
     """
     from aria.features.extract.inputs import walk_files
 
@@ -102,6 +113,16 @@ def find_audio_files(paths: Sequence[str | os.PathLike[str]],
     ------
     AriaInputError
         A path does not exist, or nothing was found.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from aria.features.extract.audio_io import find_audio_files
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "live").mkdir()
+    >>> _ = (root / "live" / "x.mp3").write_bytes(b""), (root / "y.ogg").write_bytes(b"")
+    >>> [f.relative_to(root).as_posix() for f in find_audio_files([root])]
+    ['live/x.mp3', 'y.ogg']
     """
     files, problems = scan_audio_inputs(paths, extensions)
     if not files:
@@ -134,6 +155,14 @@ def track_ids(files: Sequence[Path], roots: Sequence[str | os.PathLike[str]],
     ------
     AriaInputError
         Two files get the same id, or an unknown scheme.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from aria.features.extract.audio_io import track_ids
+    >>> files = [Path("fma/000/000002.mp3"), Path("fma/011/011638.mp3")]
+    >>> track_ids(files, ["fma"]), track_ids(files, ["fma"], scheme="int")
+    (['000002', '011638'], ['2', '11638'])
     """
     dirs = [Path(r).resolve() for r in roots if Path(r).is_dir()]
     ids = []
@@ -188,6 +217,17 @@ def decode_audio(path: str | os.PathLike[str], sr: int, mono: bool = True) -> np
     ------
     AudioDecodeError
         Empty, unreadable, truncated or undecodable file.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import numpy as np, soundfile as sf
+    >>> from aria.features.extract.audio_io import decode_audio
+    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
+    >>> sf.write(path, np.zeros((44100, 2), dtype=np.float32), 44100)  # 1 s of stereo at 44.1 kHz
+    >>> y = decode_audio(path, sr=22050)
+    >>> y.shape, y.dtype
+    ((22050,), dtype('float32'))
     """
     if not mono:
         raise AriaInputError("mono must be True: Aria's audio extractors work on mono signals",
