@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO
 
 from aria.errors import AriaInputError
-from aria.params import validate_params
+from aria.params import Interval, validate_params
 
 #: Prefix of every temporary file or folder Aria writes; the writer's pid follows, so that
 #: :func:`clean_stale` can tell a killed run's leftovers from a running one's.
@@ -39,6 +39,7 @@ def temp_prefix(name: str = "") -> str:
     return f"{TEMP_PREFIX}{os.getpid()}-{name}."
 
 
+@validate_params({"pid": Interval(int, 1, None)})
 def pid_alive(pid: int) -> bool:
     """Whether process ``pid`` is running on this machine (a zombie, killed but not reaped, is not).
 

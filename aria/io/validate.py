@@ -18,6 +18,7 @@ import numpy as np
 import xarray as xr
 
 from aria.errors import AriaInputError
+from aria.params import validate_params
 
 #: Dimension names of a score matrix.
 SEGMENT, QUERY, TRACK = "segment", "query", "track"
@@ -374,6 +375,7 @@ def check_zarr_store(path: str | os.PathLike[str]) -> None:
                 _check_zarr_array_meta(meta, str(f))
 
 
+@validate_params({"path": "path", "parse": "callable"})
 def read_text_file(path: str | os.PathLike[str], parse: Callable[[str], Any],
                    errors: tuple[type[Exception], ...], *, missing: str, invalid: str) -> Any:
     """``parse`` the UTF-8 text of a file; a missing or unparsable file gives a one-line message.

@@ -183,6 +183,7 @@ class Notes:
         return int(self.start.size)
 
     @classmethod
+    @validate_params({"qpm": Interval(float, 0, None, closed="neither")})
     def from_seconds(cls, start: Sequence[float], end: Sequence[float], pitch: Sequence[int],
                      velocity: int | Sequence[int] = 80, voice: int | Sequence[int] = 0,
                      qpm: float = 120.0) -> Notes:
@@ -214,6 +215,7 @@ class Notes:
         tempo = TempoMap(np.zeros(1), np.array([float(qpm)]))
         return _sorted_notes(start, end, pitch, velocity, voice, tempo=tempo)
 
+    @validate_params({"qpm": Interval(float, 0, None, closed="neither")})
     def to_pretty_midi(self, qpm: float = 120.0) -> Any:
         """A ``pretty_midi.PrettyMIDI`` object holding these notes (one piano part per voice).
 
