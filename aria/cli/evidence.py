@@ -29,7 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "For one query: its top-K tracks with track scores and ranks and, "
         "per channel, each track's mean similarity to the rest of the group, "
         "the group's within-group similarity H_c, "
-        "the random-reference null it is compared with and the z-score."))
+        "the random-reference null it is compared with "
+        "and the z-score."))
     add_score_inputs(p)
     p.add_argument("--query", required=True, help="query id")
     add_homogeneity_options(p, k="one", channels_default="symbolic", features_required=True)

@@ -395,7 +395,7 @@ def read_text_file(path: str | os.PathLike[str], parse: Callable[[str], Any],
     Returns
     -------
     object
-        What ``parse`` returns.
+        The parsed content.
 
     Examples
     --------

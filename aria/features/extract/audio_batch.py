@@ -316,7 +316,7 @@ def file_list_digest(items: Sequence[Item]) -> str:
     Returns
     -------
     str
-        Hex digest.
+        SHA-256 in hexadecimal (64 characters).
 
     Examples
     --------

@@ -116,12 +116,13 @@ def find_audio_files(paths: Sequence[str | os.PathLike[str]],
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import os, tempfile
     >>> from aria.features.extract.audio_io import find_audio_files
-    >>> root = pathlib.Path(tempfile.mkdtemp())
-    >>> (root / "live").mkdir()
-    >>> _ = (root / "live" / "x.mp3").write_bytes(b""), (root / "y.ogg").write_bytes(b"")
-    >>> [f.relative_to(root).as_posix() for f in find_audio_files([root])]
+    >>> root = tempfile.mkdtemp()
+    >>> os.makedirs(os.path.join(root, "live"))
+    >>> for name in ("live/x.mp3", "y.ogg"):
+    ...     open(os.path.join(root, name), "wb").close()
+    >>> [os.path.relpath(f, root) for f in find_audio_files([root])]
     ['live/x.mp3', 'y.ogg']
     """
     files, problems = scan_audio_inputs(paths, extensions)
