@@ -223,12 +223,16 @@ def decode_audio(path: str | os.PathLike[str], sr: int, mono: bool = True) -> np
     --------
     >>> import tempfile, os
     >>> import numpy as np, soundfile as sf
+    >>> from aria.errors import AudioDecodeError
     >>> from aria.features.extract.audio_io import decode_audio
-    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
-    >>> sf.write(path, np.zeros((44100, 2), dtype=np.float32), 44100)  # 1 s of stereo at 44.1 kHz
-    >>> y = decode_audio(path, sr=22050)
-    >>> y.shape, y.dtype
-    ((22050,), dtype('float32'))
+    >>> path = os.path.join(tempfile.mkdtemp(), "cut.wav")
+    >>> sf.write(path, np.zeros((8000, 2), dtype=np.float32), 8000, subtype="FLOAT")  # 64000 bytes
+    >>> os.truncate(path, os.path.getsize(path) - 32000)  # half the audio is gone
+    >>> try:
+    ...     decode_audio(path, sr=8000)
+    ... except AudioDecodeError as e:
+    ...     print(e)
+    truncated file: its header declares 64000 bytes of audio data, the file holds 32000 (50%)
     """
     if not mono:
         raise AriaInputError("mono must be True: Aria's audio extractors work on mono signals",
