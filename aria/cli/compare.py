@@ -43,6 +43,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_lds_options(p)
     add_homogeneity_options(p, k="one", channels_default="symbolic")
     add_output_options(p, "write comparison.csv, comparison.json, agreement.csv, provenance.json here")
+    from aria.cli._bootstrap import add_bootstrap_flags
+
+    add_bootstrap_flags(p, what="each method's LDS (with --lds-gt) and rho_bar, C_bar, E1")
     add_progress_flags(p, "show progress on stderr")
     p.add_argument("--query-subset", action="store_true",
                    help="accept methods scored on different query sets when each is a subset of "
@@ -53,16 +56,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``aria compare``."""
+    from aria.cli._bootstrap import check_bootstrap_args
     from aria.evaluate.pipeline import compare_files
     from aria.report.text import format_comparison
 
+    check_bootstrap_args(args)
     result = compare_files(
         args.scores, examples=args.example, names=args.names, **reader_options(args), lds=args.lds,
         lds_gt=args.lds_gt, gt_target_kind=args.gt_target_kind,
         features=args.features, channels=args.channels, k=args.k, null_groups=args.null_groups,
         seed=args.seed, normalize=args.normalize, cache_dir=args.cache_dir, out=args.out,
         command=args.command_line, progress=progress_factory(args.progress),
-        log=lambda line: print(line, file=sys.stderr), query_subset=args.query_subset)
+        log=lambda line: print(line, file=sys.stderr), query_subset=args.query_subset,
+        bootstrap=args.bootstrap, bootstrap_seed=args.bootstrap_seed, confidence=args.confidence)
     out_dir = None if args.out is None else Path(args.out)
     print_result(args, result.comparison.to_dict(), lambda: format_comparison(result.comparison), out_dir,
                  "comparison.csv, comparison.json, provenance.json")

@@ -27,6 +27,7 @@ examples:
   aria diagnose scores.npy --tracks segment_track.csv --json
   aria diagnose scores_test_x_train.pt --transpose --out results/
   aria diagnose scores.npy --residual residual.npy --out results/
+  aria diagnose scores.npy --bootstrap 1000 --seed 0 --json   # 95% CIs over queries
 """
 
 
@@ -51,6 +52,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                  "partial_offset_concentration"):
         g.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(t, name), metavar="X")
     add_scheduler_flag(p)
+    from aria.cli._bootstrap import add_bootstrap_flags
+
+    add_bootstrap_flags(p, seed_flags=("--seed", "--bootstrap-seed"))
     add_progress_flags(p, "always show a progress bar")
     p.set_defaults(func=run)
 
@@ -68,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
     from aria.scale.cluster import connect, parse_scheduler
 
     source = score_source(args)
+    from aria.cli._bootstrap import check_bootstrap_args
+
+    check_bootstrap_args(args)
     scheduler = parse_scheduler(args.scheduler) if args.scheduler else None  # a bad spec fails first
     # VerdictThresholds checks its fields, diagnose() the spectrum and block sizes
     thresholds = VerdictThresholds(
@@ -89,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
     with connect(scheduler) as client:
         with progress_bar(n, "diagnose", args.progress) as update:
             diag = diagnose(scores, thresholds=thresholds, spectrum_length=args.spectrum_length,
-                            progress=update, client=client, **streaming_options(args))
+                            progress=update, client=client, bootstrap=args.bootstrap,
+                            bootstrap_seed=args.bootstrap_seed, confidence=args.confidence,
+                            **streaming_options(args))
         axis = None
         if zarr_residual:
             from aria.scale.residual import rank1_cluster
@@ -109,14 +118,16 @@ def run(args: argparse.Namespace) -> int:
                       "orientation": args.orientation,
                       "spectrum_length": args.spectrum_length, **streaming_options(args),
                       "thresholds": result["thresholds"],
-                      "residual": args.residual,
+                      "residual": args.residual, "bootstrap": args.bootstrap, "confidence": args.confidence,
                       "scheduler": scheduler.to_dict() if scheduler is not None else None}
         write_result_set(out_dir, {
             "per_query.csv": diag.to_frame(),
             "rank1_u1_per_track.csv": axis.track_u1().reset_index() if axis is not None else None,
             "diagnostics.json": result,
-            "provenance.json": provenance_record({"scores": source, "tracks": args.tracks}, parameters,
-                                                 command=args.command_line),
+            "provenance.json": provenance_record(
+                {"scores": source, "tracks": args.tracks}, parameters,
+                seeds={"bootstrap": args.bootstrap_seed} if args.bootstrap else None,
+                command=args.command_line),
         })
     print_result(args, result, lambda: format_diagnostics(diag, source=source, n_tracks=n_tracks), out_dir,
                  "diagnostics.json, per_query.csv, provenance.json")

@@ -159,6 +159,7 @@ def evaluate_methods(
     alignment: bool = True,
     labels: Callable[[xr.DataArray], pd.Series | None] | None = None,
     progress: ProgressFactory | None = None,
+    bootstrap: Mapping[str, object] | None = None,
     **reader: Unpack[ReaderOptions],
 ) -> Iterator[MethodEvaluation]:
     """Load, diagnose, score (LDS) and analyse (homogeneity) each method, one matrix at a time.
@@ -179,6 +180,9 @@ def evaluate_methods(
         ``labels(scores)`` -> query labels for the confound analysis (or None).
     progress : callable, optional
         :data:`ProgressFactory` for the diagnostics pass.
+    bootstrap : mapping, optional
+        ``bootstrap``, ``bootstrap_seed``, ``confidence`` passed to :func:`aria.diagnose`
+        (intervals over queries of rho_bar, C_bar and E1).
     **reader
         How to read every file (``tracks``, ``transpose``, ``variable``, ``experiment``,
         ``orientation``): :class:`aria.io.scores.ReaderOptions`.
@@ -206,7 +210,7 @@ def evaluate_methods(
         scores = load_scores(src, **reader)
         n_rows = scores.sizes["segment"]
         with progress(f"diagnose {name}", n_rows) if progress else nullcontext() as update:
-            diag = diagnose(scores, progress=update)
+            diag = diagnose(scores, progress=update, **(bootstrap or {}))
         ev = MethodEvaluation(name, str(src), scores, diag, len(set(scores.coords["track"].values.tolist())))
         if lds_gt is not None:
             if gt is None:
@@ -276,6 +280,9 @@ def compare_files(
     progress: ProgressFactory | None = None,
     log: Callable[[str], None] | None = None,
     query_subset: bool = False,
+    bootstrap: int = 0,
+    bootstrap_seed: int = 0,
+    confidence: float = 0.95,
     **reader: Unpack[ReaderOptions],
 ) -> FileComparison:
     """Compare attribution methods given as score files: what ``aria compare`` runs.
@@ -318,6 +325,13 @@ def compare_files(
     query_subset : bool
         Accept methods scored on subsets of the queries (:func:`~aria.evaluate.compare.check_comparable`);
         different segment counts are always refused.
+    bootstrap : int
+        Bootstrap replicates over queries (0 = none): intervals of each method's rho_bar, C_bar,
+        E1 and, when computed from ``lds_gt``, LDS (:mod:`aria.evaluate.bootstrap`).
+    bootstrap_seed : int
+        Seed of the bootstrap (the same for every method: a paired bootstrap).
+    confidence : float
+        Coverage of the intervals.
     **reader
         How to read the files (``tracks``, ``transpose``, ``variable``, ``experiment``,
         ``orientation``): :class:`aria.io.scores.ReaderOptions`.
@@ -353,6 +367,8 @@ def compare_files(
         check_lds_methods(lds_values, names, lds)
     notices: list[str] = []
     diags, homog = {}, {}
+    boot_kw = ({"bootstrap": bootstrap, "bootstrap_seed": bootstrap_seed, "confidence": confidence}
+               if bootstrap else None)
     with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache:
         setup = None
         if features is not None:
@@ -360,7 +376,7 @@ def compare_files(
                                           k=[k], null_groups=null_groups, seed=seed, normalize=normalize,
                                           cache_dir=cache_dir or tmp_cache)
         for ev in evaluate_methods(sources, names, lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
-                                   alignment=False, progress=progress, **reader):
+                                   alignment=False, progress=progress, bootstrap=boot_kw, **reader):
             diags[ev.name] = ev.diagnostics
             check_comparable(diags, query_subset=query_subset)  # refuse at the first mismatch
             if ev.lds is not None:
@@ -373,12 +389,18 @@ def compare_files(
     named_sources = dict(zip(names, sources, strict=True))
     comparison = compare_methods(diags, lds=lds_values, homogeneity=homog or None,
                                  homogeneity_k=k if homog else None, sources=named_sources)
+    if bootstrap:
+        from aria.evaluate.bootstrap import add_lds_intervals
+
+        for line in add_lds_intervals(comparison, replicates=bootstrap, seed=bootstrap_seed,
+                                      confidence=confidence):
+            _notice(notices, log, f"aria: warning: {line}")
     result = FileComparison(comparison, named_sources, notices=notices)
     if out_dir is not None:
         params = {"names": names, **{key: read[key] for key in ("transpose", "variable", "experiment",
                                                                  "orientation")},
-                  "gt_target_kind": gt_target_kind}
-        seeds = {}
+                  "gt_target_kind": gt_target_kind, "bootstrap": bootstrap, "confidence": confidence}
+        seeds = {"bootstrap": bootstrap_seed} if bootstrap else {}
         if setup is not None:
             params.update(setup.parameters())
             seeds["null_groups"] = seed
