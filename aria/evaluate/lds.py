@@ -66,7 +66,7 @@ class GroundTruth:
     target_kind : str
         ``"score"`` (used as is) or ``"loss"`` (negated on load).
     source : str
-        Where it was read from.
+        The file it was read from (named in messages).
 
     Examples
     --------

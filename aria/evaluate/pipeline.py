@@ -277,12 +277,12 @@ def compare_files(
     cache_dir: PathLike | None = None,
     out: PathLike | None = None,
     command: Sequence[str] | None = None,
-    progress: ProgressFactory | None = None,
-    log: Callable[[str], None] | None = None,
-    query_subset: bool = False,
     bootstrap: int = 0,
     bootstrap_seed: int = 0,
     confidence: float = 0.95,
+    progress: ProgressFactory | None = None,
+    log: Callable[[str], None] | None = None,
+    query_subset: bool = False,
     **reader: Unpack[ReaderOptions],
 ) -> FileComparison:
     """Compare attribution methods given as score files: what ``aria compare`` runs.
@@ -290,7 +290,7 @@ def compare_files(
     Parameters
     ----------
     scores : sequence of path-like
-        Score matrices, one per method.
+        Score matrix files, one per method (before the ``examples``).
     examples : sequence of str
         Shipped example matrices added as methods.
     names : sequence of str, optional
@@ -318,13 +318,6 @@ def compare_files(
         ``provenance.json`` here.
     command : sequence of str, optional
         Command line recorded in the provenance.
-    progress : callable, optional
-        :data:`ProgressFactory` for the diagnostics passes.
-    log : callable, optional
-        Called with each warning line as it happens (they are also in ``notices``).
-    query_subset : bool
-        Accept methods scored on subsets of the queries (:func:`~aria.evaluate.compare.check_comparable`);
-        different segment counts are always refused.
     bootstrap : int
         Bootstrap replicates over queries (0 = none): intervals of each method's rho_bar, C_bar,
         E1 and, when computed from ``lds_gt``, LDS (:mod:`aria.evaluate.bootstrap`).
@@ -332,6 +325,13 @@ def compare_files(
         Seed of the bootstrap (the same for every method: a paired bootstrap).
     confidence : float
         Coverage of the intervals.
+    progress : callable, optional
+        :data:`ProgressFactory` for the diagnostics passes.
+    log : callable, optional
+        Called with each warning line as it happens (they are also in ``notices``).
+    query_subset : bool
+        Accept methods scored on subsets of the queries (:func:`~aria.evaluate.compare.check_comparable`);
+        different segment counts are always refused.
     **reader
         How to read the files (``tracks``, ``transpose``, ``variable``, ``experiment``,
         ``orientation``): :class:`aria.io.scores.ReaderOptions`.

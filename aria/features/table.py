@@ -240,7 +240,7 @@ def channelset_fingerprint(channelset: Mapping[str, Any], extra: Mapping[str, An
     Returns
     -------
     str
-        Equal for equal content, whatever the key order.
+        16 hexadecimal digits; equal for equal content, whatever the key order.
 
     Examples
     --------

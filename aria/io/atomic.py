@@ -28,7 +28,7 @@ def temp_prefix(name: str = "") -> str:
     Returns
     -------
     str
-        Starts with :data:`TEMP_PREFIX`.
+        ``.aria-tmp-<pid>-<name>.``, starting with :data:`TEMP_PREFIX`.
 
     Examples
     --------
