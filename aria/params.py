@@ -102,7 +102,26 @@ def _article(noun: str) -> str:
 
 
 class Constraint(ABC):
-    """One condition on a parameter value (subclasses implement both methods)."""
+    """One condition on a parameter value (subclasses implement both methods).
+
+    Examples
+    --------
+    >>> from aria.params import Constraint, validate_params
+    >>> class Even(Constraint):
+    ...     def is_satisfied_by(self, value):
+    ...         return isinstance(value, int) and value % 2 == 0
+    ...     def describe(self, plural=False):
+    ...         return "even integers" if plural else "an even integer"
+    >>> @validate_params({"n": Even()})
+    ... def half(n):
+    ...     return n // 2
+    >>> half(4), Even()
+    (2, <Even: an even integer>)
+    >>> half(3)
+    Traceback (most recent call last):
+    ...
+    aria.errors.AriaInputError: n must be an even integer, got 3
+    """
 
     @abstractmethod
     def is_satisfied_by(self, value: object) -> bool:
