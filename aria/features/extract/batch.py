@@ -501,8 +501,21 @@ def _pooled_rows(pool: ProcessPoolExecutor, chunks: list[list[Item]], workers: i
     """Rows of ``chunks`` computed by ``pool``, in order, with at most ``4 * workers`` tasks queued."""
     window: deque[tuple[list[Item], Future]] = deque()
     pending = iter(chunks)
+
+    def submit(chunk: list[Item]) -> bool:
+        # A worker may die between two results: the pool then refuses new tasks, and the task
+        # that was running on it fails below with the same error (or, if none is left, the last).
+        try:
+            window.append((chunk, pool.submit(_run_chunk, chunk)))
+        except BrokenProcessPool:
+            return False
+        return True
+
+    broken_at: list[Item] | None = None
     for chunk in pending:
-        window.append((chunk, pool.submit(_run_chunk, chunk)))
+        if not submit(chunk):
+            broken_at = chunk
+            break
         if len(window) >= 4 * workers:
             break
     while window:
@@ -510,21 +523,27 @@ def _pooled_rows(pool: ProcessPoolExecutor, chunks: list[list[Item]], workers: i
         try:
             rows = fut.result(timeout=task_timeout)
         except BrokenProcessPool:
-            raise AriaError(
-                f"a worker process died while extracting {chunk[0].path!r} (or a file near it); "
-                "finished rows are kept: resume the run, or run it with one worker to find the file"
-            ) from None
+            raise _worker_died(chunk) from None
         except FutureTimeout:
             raise AriaError(
                 f"no result after {task_timeout:g} s for the task starting at {chunk[0].path!r}; "
                 "the pool was stopped"
             ) from None
-        nxt = next(pending, None)
-        if nxt is not None:
-            window.append((nxt, pool.submit(_run_chunk, nxt)))
+        nxt = next(pending, None) if broken_at is None else None
+        if nxt is not None and not submit(nxt):
+            broken_at = nxt
         if progress is not None:
             progress(len(rows))
         yield from rows
+    if broken_at is not None:
+        raise _worker_died(broken_at)
+
+
+def _worker_died(chunk: list[Item]) -> AriaError:
+    return AriaError(
+        f"a worker process died while extracting {chunk[0].path!r} (or a file near it); "
+        "finished rows are kept: resume the run, or run it with one worker to find the file"
+    )
 
 
 # --- shards and resume ---------------------------------------------------------------------------
