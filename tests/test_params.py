@@ -544,7 +544,8 @@ def test_a_misspelt_streaming_keyword_is_refused_by_the_function_called():
     scores = xr.DataArray(np.arange(12.0).reshape(6, 2) ** 2, dims=("segment", "query"))
     diag = aria.diagnose(scores)
     for func, args in ((aria.diagnose, ()), (aria.rank1_axis, (diag,)), (gram_stats, ())):
-        with pytest.raises(TypeError, match=rf"^{func.__name__}\(\) got an unexpected keyword argument 'block_row'$"):
+        message = rf"^{func.__name__}\(\) got an unexpected keyword argument 'block_row'$"
+        with pytest.raises(TypeError, match=message):
             func(scores, *args, block_row=2)
     assert gram_stats(scores, block_rows=2).n == 6  # the declared keys still pass
 
