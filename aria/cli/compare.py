@@ -14,7 +14,7 @@ from aria.cli._common import (
     add_progress_flags,
     add_scheduler_flag,
     add_score_inputs,
-    print_json,
+    print_result,
     progress_factory,
     reader_options,
 )
@@ -72,11 +72,7 @@ def run(args: argparse.Namespace) -> int:
         log=lambda line: print(line, file=sys.stderr), query_subset=args.query_subset,
         bootstrap=args.bootstrap, bootstrap_seed=args.bootstrap_seed, confidence=args.confidence,
         scheduler=args.scheduler)
-    if args.json:
-        print_json(result.comparison.to_dict())
-    else:
-        print(format_comparison(result.comparison))
-        if args.out is not None:
-            print(f"\nresults written to {Path(args.out)}/ (comparison.csv, comparison.json, "
-                  "provenance.json)")
+    out_dir = None if args.out is None else Path(args.out)
+    print_result(args, result.comparison.to_dict(), lambda: format_comparison(result.comparison), out_dir,
+                 "comparison.csv, comparison.json, provenance.json")
     return 0

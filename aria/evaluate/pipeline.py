@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from aria.errors import AriaInputError
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from aria.evaluate.lds import GroundTruth, LDSResult
     from aria.groups.result import HomogeneityResult
     from aria.groups.setup import HomogeneitySetup
+    from aria.io.scores import ReaderOptions
 
 __all__ = ["ProgressFactory", "MethodEvaluation", "FileComparison", "resolve_methods", "check_lds_methods",
            "evaluate_methods", "compare_files"]
@@ -151,11 +152,6 @@ def evaluate_methods(
     sources: Sequence[PathLike],
     names: Sequence[str],
     *,
-    tracks: PathLike | None = None,
-    transpose: bool = False,
-    variable: str | None = None,
-    experiment: str | None = None,
-    orientation: str | None = None,
     lds_gt: PathLike | GroundTruth | None = None,
     gt_target_kind: str | None = None,
     setup: HomogeneitySetup | None = None,
@@ -165,6 +161,7 @@ def evaluate_methods(
     progress: ProgressFactory | None = None,
     bootstrap: Mapping[str, object] | None = None,
     client: object = None,
+    **reader: Unpack[ReaderOptions],
 ) -> Iterator[MethodEvaluation]:
     """Load, diagnose, score (LDS) and analyse (homogeneity) each method, one matrix at a time.
 
@@ -172,15 +169,6 @@ def evaluate_methods(
     ----------
     sources, names : sequence
         Score files and method names (:func:`resolve_methods`).
-    tracks : path-like, optional
-        Segment -> track map applied to every matrix.
-    transpose : bool
-        The files hold queries x segments.
-    variable : str, optional
-        Array/variable inside ``.npz``/``.nc``/``.zarr``/``.pt`` files.
-    experiment, orientation : str, optional
-        TRAK experiment / Kronfluence scores name, and the layout of bare arrays
-        (:func:`aria.load_scores`).
     lds_gt : path-like or GroundTruth, optional
         Retraining ground truth (``GT.npz``, read once for the first matrix's row count).
     gt_target_kind : {"score", "loss"}, optional
@@ -199,6 +187,9 @@ def evaluate_methods(
     client : distributed.Client, optional
         Run the diagnostics, LDS and homogeneity of every method on this dask cluster
         (:mod:`aria.scale`; the results equal the single process's).
+    **reader
+        How to read every file (``tracks``, ``transpose``, ``variable``, ``experiment``,
+        ``orientation``): :class:`aria.io.scores.ReaderOptions`.
 
     Yields
     ------
@@ -208,7 +199,6 @@ def evaluate_methods(
 
     Examples
     --------
-    >>> import aria
     >>> sources, names = resolve_methods(examples=["query-dependent", "collapsed"])
     >>> [(m.name, m.diagnostics.verdict) for m in evaluate_methods(sources, names)]
     [('query-dependent', 'query-dependent'), ('collapsed', 'collapsed')]
@@ -221,8 +211,7 @@ def evaluate_methods(
 
     gt = lds_gt if isinstance(lds_gt, GroundTruth) else None
     for name, src in zip(names, sources, strict=True):
-        scores = load_scores(src, tracks=tracks, transpose=transpose, variable=variable,
-                             experiment=experiment, orientation=orientation)
+        scores = load_scores(src, **reader)
         n_rows = scores.sizes["segment"]
         with progress(f"diagnose {name}", n_rows) if progress else nullcontext() as update:
             diag = diagnose(scores, progress=update, client=client, **(bootstrap or {}))
@@ -260,7 +249,6 @@ class FileComparison:
 
     Examples
     --------
-    >>> import aria
     >>> from aria.evaluate.pipeline import compare_files
     >>> fc = compare_files(examples=["bach-knn", "bach-collapsed"])
     >>> sorted(fc.sources)
@@ -281,11 +269,6 @@ def compare_files(
     *,
     examples: Sequence[str] = (),
     names: Sequence[str] | None = None,
-    tracks: PathLike | None = None,
-    transpose: bool = False,
-    variable: str | None = None,
-    experiment: str | None = None,
-    orientation: str | None = None,
     lds: PathLike | None = None,
     lds_gt: PathLike | GroundTruth | None = None,
     gt_target_kind: str | None = None,
@@ -298,27 +281,26 @@ def compare_files(
     cache_dir: PathLike | None = None,
     out: PathLike | None = None,
     command: Sequence[str] | None = None,
+    bootstrap: int = 0,
+    bootstrap_seed: int = 0,
+    confidence: float = 0.95,
     progress: ProgressFactory | None = None,
     log: Callable[[str], None] | None = None,
     query_subset: bool = False,
     scheduler: str | None = None,
     client: object = None,
-    bootstrap: int = 0,
-    bootstrap_seed: int = 0,
-    confidence: float = 0.95,
+    **reader: Unpack[ReaderOptions],
 ) -> FileComparison:
     """Compare attribution methods given as score files: what ``aria compare`` runs.
 
     Parameters
     ----------
     scores : sequence of path-like
-        Score matrices, one per method.
+        Score matrix files, one per method (before the ``examples``).
     examples : sequence of str
         Shipped example matrices added as methods.
     names : sequence of str, optional
         Method names (default: file stems, example names).
-    tracks, transpose, variable, experiment, orientation
-        How to read the files (:func:`aria.load_scores`).
     lds : path-like, optional
         Precomputed LDS per method (``LDS.json``).
     lds_gt : path-like or GroundTruth, optional
@@ -342,6 +324,13 @@ def compare_files(
         ``provenance.json`` here.
     command : sequence of str, optional
         Command line recorded in the provenance.
+    bootstrap : int
+        Bootstrap replicates over queries (0 = none): intervals of each method's rho_bar, C_bar,
+        E1 and, when computed from ``lds_gt``, LDS (:mod:`aria.evaluate.bootstrap`).
+    bootstrap_seed : int
+        Seed of the bootstrap (the same for every method: a paired bootstrap).
+    confidence : float
+        Coverage of the intervals.
     progress : callable, optional
         :data:`ProgressFactory` for the diagnostics passes.
     log : callable, optional
@@ -355,13 +344,9 @@ def compare_files(
         provenance. The comparison equals the single process's.
     client : distributed.Client, optional
         An existing dask client instead of ``scheduler``.
-    bootstrap : int
-        Bootstrap replicates over queries (0 = none): intervals of each method's rho_bar, C_bar,
-        E1 and, when computed from ``lds_gt``, LDS (:mod:`aria.evaluate.bootstrap`).
-    bootstrap_seed : int
-        Seed of the bootstrap (the same for every method: a paired bootstrap).
-    confidence : float
-        Coverage of the intervals.
+    **reader
+        How to read the files (``tracks``, ``transpose``, ``variable``, ``experiment``,
+        ``orientation``): :class:`aria.io.scores.ReaderOptions`.
 
     Returns
     -------
@@ -379,6 +364,7 @@ def compare_files(
     from aria.io.groundtruth import load_lds_values
     from aria.io.output import check_out_dir, write_result_set
     from aria.io.provenance import provenance_record
+    from aria.io.scores import reader_parameters
     from aria.scale.cluster import connect, scheduler_record
 
     if lds is not None and lds_gt is not None:
@@ -386,7 +372,8 @@ def compare_files(
     engine = scheduler_record(scheduler, client)  # a malformed scheduler fails here, first
     sources, names = resolve_methods(scores, examples, names)
     inputs = {f"scores[{n}]": s for n, s in zip(names, sources, strict=True)}
-    inputs.update(tracks=tracks, lds=lds, lds_gt=_path_or_none(lds_gt), features=features)
+    read = reader_parameters(reader)
+    inputs.update(tracks=read["tracks"], lds=lds, lds_gt=_path_or_none(lds_gt), features=features)
     out_dir = check_out_dir(out, [v for v in inputs.values() if v])
     lds_values: dict = {}
     if lds is not None:
@@ -402,11 +389,9 @@ def compare_files(
             setup = HomogeneitySetup.load(features, resolve_channel_set(channels, features, "symbolic"),
                                           k=[k], null_groups=null_groups, seed=seed, normalize=normalize,
                                           cache_dir=cache_dir or tmp_cache)
-        for ev in evaluate_methods(sources, names, tracks=tracks, transpose=transpose, variable=variable,
-                                   experiment=experiment, orientation=orientation,
-                                   lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
-                                   alignment=False, progress=progress, bootstrap=boot_kw,
-                                   client=dask):
+        for ev in evaluate_methods(sources, names, lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
+                                   alignment=False, progress=progress, bootstrap=boot_kw, client=dask,
+                                   **reader):
             diags[ev.name] = ev.diagnostics
             check_comparable(diags, query_subset=query_subset)  # refuse at the first mismatch
             if ev.lds is not None:
@@ -427,9 +412,10 @@ def compare_files(
             _notice(notices, log, f"aria: warning: {line}")
     result = FileComparison(comparison, named_sources, notices=notices)
     if out_dir is not None:
-        params = {"names": names, "transpose": transpose, "variable": variable, "experiment": experiment,
-                  "orientation": orientation, "gt_target_kind": gt_target_kind, "bootstrap": bootstrap,
-                  "confidence": confidence, "scheduler": engine}
+        params = {"names": names, **{key: read[key] for key in ("transpose", "variable", "experiment",
+                                                                 "orientation")},
+                  "gt_target_kind": gt_target_kind, "bootstrap": bootstrap, "confidence": confidence,
+                  "scheduler": engine}
         seeds = {"bootstrap": bootstrap_seed} if bootstrap else {}
         if setup is not None:
             params.update(setup.parameters())
