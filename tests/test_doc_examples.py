@@ -21,13 +21,14 @@ MODULES = [
     "aria.io.tables", "aria.io.groundtruth", "aria.io.validate", "aria.io.streaming",
     "aria.io.atomic", "aria.io.output", "aria.io.provenance",
     "aria.diagnostics.stats", "aria.diagnostics.reliability", "aria.diagnostics.verdict",
-    "aria.diagnostics.residual",
+    "aria.diagnostics.residual", "aria.diagnostics.reliability_score",
     "aria.groups.normalize", "aria.groups.aggregate", "aria.groups.pool", "aria.groups.similarity",
     "aria.groups.topk", "aria.groups.null", "aria.groups.result", "aria.groups.engine",
     "aria.groups.alignment", "aria.groups.confound", "aria.groups.setup",
     "aria.features.channels", "aria.features.table", "aria.features.chords",
     "aria.evaluate.lds", "aria.evaluate.compare", "aria.evaluate.evidence", "aria.evaluate.pipeline",
-    "aria.report.text", "aria.report.plot", "aria.report.html", "aria.report.pipeline",
+    "aria.report.text", "aria.report.reliability", "aria.report.plot", "aria.report.html",
+    "aria.report.pipeline",
     "aria.examples",
 ]
 OPTIONAL = {"aria.scale", "aria.signatures"}

@@ -17,6 +17,7 @@ from aria.cli._common import (
     progress_factory,
     reader_options,
 )
+from aria.cli._reliability import add_reliability_flags
 
 EPILOG = """\
 examples:
@@ -24,6 +25,7 @@ examples:
   aria compare --example query-dependent --example collapsed
   aria compare a.npy b.npy --tracks segment_track.csv --lds-gt GT.npz --out results/
   aria compare a.npy b.npy --lds lds.json --json
+  aria compare a.npy b.npy --tracks map.csv --labels queries.csv --query-group source --lds-gt GT.npz
 
 GT.npz (retraining ground truth, as dattri): 'subsets' (n_subsets x N boolean mask, or
 n_subsets x subset_size row indices, out-of-range = padding), 'targets' (n_subsets x Q,
@@ -38,11 +40,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "Diagnose several score matrices (one per attribution method) and compare them in one "
         "table: verdict, diagnostics, optional homogeneity per channel and optional LDS, with "
         "rankings that leave out collapsed methods and the agreement of each diagnostic's "
-        "ordering with LDS (Kendall tau)."))
+        "ordering with LDS (Kendall tau); with the ground-truth-free reliability score, the "
+        "ranking by it and its Kendall tau with LDS."))
     add_score_inputs(p, several=True)
     add_lds_options(p)
     add_homogeneity_options(p, k="one", channels_default="symbolic")
     add_output_options(p, "write comparison.csv, comparison.json, agreement.csv, provenance.json here")
+    add_reliability_flags(p, tau_bootstrap=True)
     add_progress_flags(p, "show progress on stderr")
     p.add_argument("--query-subset", action="store_true",
                    help="accept methods scored on different query sets when each is a subset of "
@@ -54,6 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Execute ``aria compare``."""
     from aria.evaluate.pipeline import compare_files
+    from aria.report.reliability import format_comparison_reliability
     from aria.report.text import format_comparison
 
     result = compare_files(
@@ -62,11 +67,13 @@ def run(args: argparse.Namespace) -> int:
         features=args.features, channels=args.channels, k=args.k, null_groups=args.null_groups,
         seed=args.seed, normalize=args.normalize, cache_dir=args.cache_dir, out=args.out,
         command=args.command_line, progress=progress_factory(args.progress),
-        log=lambda line: print(line, file=sys.stderr), query_subset=args.query_subset)
+        log=lambda line: print(line, file=sys.stderr), query_subset=args.query_subset,
+        labels=args.labels, query_group=args.query_group, reliability_score=not args.no_reliability_score,
+        tau_bootstrap=args.tau_bootstrap, tau_bootstrap_seed=args.tau_bootstrap_seed)
     if args.json:
         print_json(result.comparison.to_dict())
     else:
-        print(format_comparison(result.comparison))
+        print(format_comparison(result.comparison) + format_comparison_reliability(result.comparison))
         if args.out is not None:
             print(f"\nresults written to {Path(args.out)}/ (comparison.csv, comparison.json, "
                   "provenance.json)")

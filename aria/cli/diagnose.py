@@ -17,6 +17,7 @@ from aria.cli._common import (
     reader_options,
     score_source,
 )
+from aria.cli._reliability import add_reliability_flags
 from aria.errors import AriaInputError
 
 EPILOG = """\
@@ -26,6 +27,7 @@ examples:
   aria diagnose scores.npy --tracks segment_track.csv --json
   aria diagnose scores_test_x_train.pt --transpose --out results/
   aria diagnose scores.npy --residual residual.npy --out results/
+  aria diagnose scores.npy --tracks map.csv --labels queries.csv --query-group source --json
 """
 
 
@@ -53,6 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                  "partial_offset_concentration"):
         g.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(t, name), metavar="X")
     add_scheduler_flag(p)
+    add_reliability_flags(p)
     add_progress_flags(p, "always show a progress bar")
     p.set_defaults(func=run)
 
@@ -62,10 +65,13 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from aria.diagnostics.reliability import VerdictThresholds, diagnose
+    from aria.diagnostics.reliability_score import reliability_score
     from aria.diagnostics.residual import write_residual
     from aria.io.output import check_out_dir, check_out_file, write_result_set
     from aria.io.provenance import provenance_record
     from aria.io.scores import load_scores
+    from aria.io.tables import load_query_labels
+    from aria.report.reliability import format_reliability
     from aria.report.text import format_diagnostics
     from aria.scale.cluster import connect, parse_scheduler
 
@@ -79,11 +85,20 @@ def run(args: argparse.Namespace) -> int:
         offset_concentration=args.offset_concentration,
         partial_offset_concentration=args.partial_offset_concentration,
     )
-    inputs = [source, args.tracks]
+    if args.query_group and not args.labels:
+        raise AriaInputError("--query-group needs --labels (the query metadata it is a column of)")
+    if args.no_reliability_score and args.labels:
+        raise AriaInputError("--labels is used only by the reliability score: drop it or "
+                             "--no-reliability-score")
+    inputs = [source, args.tracks, args.labels]
     check_out_file(args.residual, inputs, "residual")  # before the pass, not after it
     out_dir = check_out_dir(args.out, inputs)
     scores = load_scores(source, **reader_options(args))
     n = scores.sizes["segment"]
+    groups = None  # read before any pass, so that bad metadata fails first
+    if args.labels:
+        groups = load_query_labels(args.labels, scores.coords["query"].values,
+                                   args.query_group).to_numpy(dtype=object)
     zarr_residual = bool(args.residual) and Path(args.residual).suffix == ".zarr"
     if zarr_residual and scheduler is None:
         raise AriaInputError("a .zarr residual is written by a dask cluster: add --scheduler local "
@@ -102,10 +117,17 @@ def run(args: argparse.Namespace) -> int:
             with progress_bar(n, "residual", args.progress) as update:
                 axis = write_residual(scores, diag, args.residual, block_rows=args.block_rows,
                                       chunk_rows=args.chunk_rows, progress=update)
+    rel = None
+    if not args.no_reliability_score:
+        with progress_bar(n, "reliability", args.progress) as update:
+            rel = reliability_score(scores, diag, query_groups=groups, block_rows=args.block_rows,
+                                    chunk_rows=args.chunk_rows, progress=update)
     n_tracks = int(np.unique(scores.coords["track"].values).size)
     result = diag.to_dict()
     result["source"] = source
     result["n_tracks"] = n_tracks
+    if rel is not None:
+        result.update(rel.json_fields())
     if args.residual:
         result["residual_path"] = str(args.residual)
     if out_dir is not None:
@@ -113,19 +135,23 @@ def run(args: argparse.Namespace) -> int:
                       "orientation": args.orientation,
                       "spectrum_length": args.spectrum_length, "block_rows": args.block_rows,
                       "chunk_rows": args.chunk_rows, "thresholds": result["thresholds"],
-                      "residual": args.residual,
+                      "residual": args.residual, "query_group": args.query_group,
+                      "reliability_score": not args.no_reliability_score,
                       "scheduler": scheduler.to_dict() if scheduler is not None else None}
         write_result_set(out_dir, {
             "per_query.csv": diag.to_frame(),
             "rank1_u1_per_track.csv": axis.track_u1().reset_index() if axis is not None else None,
             "diagnostics.json": result,
-            "provenance.json": provenance_record({"scores": source, "tracks": args.tracks}, parameters,
-                                                 command=args.command_line),
+            "provenance.json": provenance_record(
+                {"scores": source, "tracks": args.tracks, "labels": args.labels}, parameters,
+                command=args.command_line),
         })
     if args.json:
         print_json(result)
     else:
         print(format_diagnostics(diag, source=source, n_tracks=n_tracks))
+        if rel is not None:
+            print(format_reliability(rel))
         if out_dir is not None:
             print(f"\nresults written to {out_dir}/ (diagnostics.json, per_query.csv, "
                   "provenance.json)")

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # annotations only; imported lazily at run time
     import xarray as xr
 
     from aria.diagnostics.reliability import Diagnostics
+    from aria.diagnostics.reliability_score import ReliabilityScore
     from aria.evaluate.compare import Comparison
     from aria.evaluate.lds import GroundTruth, LDSResult
     from aria.groups.result import HomogeneityResult
@@ -127,6 +128,8 @@ class MethodEvaluation:
         Homogeneity with the shared setup, when one was given and it could be computed.
     homogeneity_error : str or None
         Why homogeneity was skipped for this method (e.g. no track has features).
+    reliability : ReliabilityScore or None
+        The ground-truth-free reliability score, when asked for.
 
     Examples
     --------
@@ -145,6 +148,7 @@ class MethodEvaluation:
     lds: LDSResult | None = None
     homogeneity: HomogeneityResult | None = None
     homogeneity_error: str | None = None
+    reliability: ReliabilityScore | None = None
 
 
 def evaluate_methods(
@@ -163,6 +167,8 @@ def evaluate_methods(
     alignment: bool = True,
     labels: Callable[[xr.DataArray], pd.Series | None] | None = None,
     progress: ProgressFactory | None = None,
+    reliability: bool = False,
+    query_groups: Callable[[xr.DataArray], object] | None = None,
 ) -> Iterator[MethodEvaluation]:
     """Load, diagnose, score (LDS) and analyse (homogeneity) each method, one matrix at a time.
 
@@ -190,7 +196,12 @@ def evaluate_methods(
     labels : callable, optional
         ``labels(scores)`` -> query labels for the confound analysis (or None).
     progress : callable, optional
-        :data:`ProgressFactory` for the diagnostics pass.
+        :data:`ProgressFactory` for the diagnostics pass (and the reliability pass).
+    reliability : bool
+        Also compute :func:`~aria.diagnostics.reliability_score.reliability_score` (one more
+        streaming pass per matrix).
+    query_groups : callable, optional
+        ``query_groups(scores)`` -> the group of each query, for the score's group contrast.
 
     Yields
     ------
@@ -216,9 +227,16 @@ def evaluate_methods(
         scores = load_scores(src, tracks=tracks, transpose=transpose, variable=variable,
                              experiment=experiment, orientation=orientation)
         n_rows = scores.sizes["segment"]
+        # the query groups are read before the passes, so that bad metadata fails before any work
+        groups = query_groups(scores) if reliability and query_groups is not None else None
         with progress(f"diagnose {name}", n_rows) if progress else nullcontext() as update:
             diag = diagnose(scores, progress=update)
         ev = MethodEvaluation(name, str(src), scores, diag, len(set(scores.coords["track"].values.tolist())))
+        if reliability:
+            from aria.diagnostics.reliability_score import reliability_score
+
+            with progress(f"reliability {name}", n_rows) if progress else nullcontext() as update:
+                ev.reliability = reliability_score(scores, diag, query_groups=groups, progress=update)
         if lds_gt is not None:
             if gt is None:
                 gt = load_ground_truth(lds_gt, n_rows, target_kind=gt_target_kind)
@@ -293,6 +311,11 @@ def compare_files(
     progress: ProgressFactory | None = None,
     log: Callable[[str], None] | None = None,
     query_subset: bool = False,
+    labels: PathLike | None = None,
+    query_group: str | None = None,
+    reliability_score: bool = True,
+    tau_bootstrap: int = 2000,
+    tau_bootstrap_seed: int = 0,
 ) -> FileComparison:
     """Compare attribution methods given as score files: what ``aria compare`` runs.
 
@@ -336,6 +359,16 @@ def compare_files(
     query_subset : bool
         Accept methods scored on subsets of the queries (:func:`~aria.evaluate.compare.check_comparable`);
         different segment counts are always refused.
+    labels : path-like, optional
+        Query metadata (``.csv``/``.parquet`` with a ``query`` column).
+    query_group : str, optional
+        Column of ``labels`` naming each query's source or group (may be omitted when it has
+        one column besides ``query``): the reliability score's group contrast.
+    reliability_score : bool
+        Compute each method's ground-truth-free reliability score (docs/reliability.md), rank
+        the methods by it and, with LDS, report its Kendall tau with LDS.
+    tau_bootstrap, tau_bootstrap_seed : int
+        Resamples over methods (and their seed) of that tau's bootstrap interval.
 
     Returns
     -------
@@ -356,16 +389,23 @@ def compare_files(
 
     if lds is not None and lds_gt is not None:
         raise AriaInputError("give precomputed LDS values or a ground truth, not both")
+    from aria.params import Interval, check_params
+
+    check_params({"tau_bootstrap": Interval(int, 1, None), "tau_bootstrap_seed": "seed",
+                  "reliability_score": "boolean"},
+                 {"tau_bootstrap": tau_bootstrap, "tau_bootstrap_seed": tau_bootstrap_seed,
+                  "reliability_score": reliability_score}, function="compare_files")
+    groups = _query_groups(labels, query_group, reliability_score)
     sources, names = resolve_methods(scores, examples, names)
     inputs = {f"scores[{n}]": s for n, s in zip(names, sources, strict=True)}
-    inputs.update(tracks=tracks, lds=lds, lds_gt=_path_or_none(lds_gt), features=features)
+    inputs.update(tracks=tracks, lds=lds, lds_gt=_path_or_none(lds_gt), features=features, labels=labels)
     out_dir = check_out_dir(out, [v for v in inputs.values() if v])
     lds_values: dict = {}
     if lds is not None:
         lds_values = load_lds_values(lds)
         check_lds_methods(lds_values, names, lds)
     notices: list[str] = []
-    diags, homog = {}, {}
+    diags, homog, rel = {}, {}, {}
     with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache:
         setup = None
         if features is not None:
@@ -375,11 +415,14 @@ def compare_files(
         for ev in evaluate_methods(sources, names, tracks=tracks, transpose=transpose, variable=variable,
                                    experiment=experiment, orientation=orientation,
                                    lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
-                                   alignment=False, progress=progress):
+                                   alignment=False, progress=progress, reliability=reliability_score,
+                                   query_groups=groups):
             diags[ev.name] = ev.diagnostics
             check_comparable(diags, query_subset=query_subset)  # refuse at the first mismatch
             if ev.lds is not None:
                 lds_values[ev.name] = ev.lds
+            if ev.reliability is not None:
+                rel[ev.name] = ev.reliability
             if ev.homogeneity is not None:
                 homog[ev.name] = homogeneity_summary(ev.homogeneity)
             elif ev.homogeneity_error is not None:
@@ -387,13 +430,18 @@ def compare_files(
                         f"aria: warning: {ev.name}: homogeneity skipped: {ev.homogeneity_error}")
     named_sources = dict(zip(names, sources, strict=True))
     comparison = compare_methods(diags, lds=lds_values, homogeneity=homog or None,
-                                 homogeneity_k=k if homog else None, sources=named_sources)
+                                 homogeneity_k=k if homog else None, sources=named_sources,
+                                 reliability=rel or None, tau_bootstrap=tau_bootstrap,
+                                 tau_bootstrap_seed=tau_bootstrap_seed)
     result = FileComparison(comparison, named_sources, notices=notices)
     if out_dir is not None:
         params = {"names": names, "transpose": transpose, "variable": variable, "experiment": experiment,
                   "orientation": orientation,
-                  "gt_target_kind": gt_target_kind}
+                  "gt_target_kind": gt_target_kind, "query_group": query_group,
+                  "reliability_score": reliability_score, "tau_bootstrap": tau_bootstrap}
         seeds = {}
+        if any(a.diagnostic == "reliability_score" for a in comparison.agreement):
+            seeds["tau_bootstrap"] = tau_bootstrap_seed
         if setup is not None:
             params.update(setup.parameters())
             seeds["null_groups"] = seed
@@ -405,6 +453,23 @@ def compare_files(
             "provenance.json": result.provenance,
         })
     return result
+
+
+def _query_groups(labels: PathLike | None, column: str | None,
+                  reliability: bool) -> Callable[[xr.DataArray], object] | None:
+    """``scores -> group of each query`` from the query metadata (None without ``labels``)."""
+    if labels is None:
+        if column is not None:
+            raise AriaInputError("query_group needs labels (the query metadata it is a column of)",
+                                 parameter="query_group")
+        return None
+    if not reliability:
+        raise AriaInputError("labels is used only by the reliability score, which is turned off",
+                             parameter="labels")
+    from aria.io.tables import load_query_labels
+
+    return lambda scores: load_query_labels(labels, scores.coords["query"].values,
+                                            column).to_numpy(dtype=object)
 
 
 def _path_or_none(value: object) -> PathLike | None:
