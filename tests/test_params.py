@@ -243,7 +243,7 @@ PUBLIC = {
     "aria.diagnostics.reliability_score": ["reliability_score", "reliability_components", "track_moments",
                                            "combine", "kendall_tau_bootstrap", "track_coherence",
                                            "track_coherence_from_moments", "group_contrast", "spike_energy",
-                                           "topk_counts", "topk_overlap", "global_share", "top_rows"],
+                                           "topk_signals"],
     "aria.groups.normalize": ["normalize_columns", "choose_method"],
     "aria.groups.aggregate": ["track_scores"],
     "aria.groups.similarity": ["lcs_similarity"],

@@ -24,14 +24,14 @@ Signals (higher = more reliable unless stated):
     matrix above the Marchenko-Pastur edge ``(1 + sqrt(Q / N))^2`` (the largest eigenvalue that
     independent noise produces); ``_2`` leaves the leading eigenvalue out (query-specific
     structure, not a common axis).
-``topk_overlap``
+``topk_overlap`` (:func:`topk_signals`)
     Mean fraction of top-k rows shared by two queries, as excess over chance,
     ``(o - k/N) / (1 - k/N)``: high when the same rows top every query (global influence).
-``global_share``
+``global_share`` (:func:`topk_signals`)
     Share of all top-k slots taken by the k most frequent rows (RelatIF's global influence):
     1 when one fixed set of rows tops every query.
 
-The last two (in-memory functions over :func:`top_rows`) did not track LDS in the benchmark
+The last two (in-memory functions of the matrix) did not track LDS in the benchmark
 (Kendall tau near 0) and are not computed by ``aria diagnose``.
 
 The combined score (:func:`combine`)::
@@ -72,15 +72,12 @@ __all__ = [
     "track_coherence_from_moments",
     "group_contrast",
     "spike_energy",
-    "topk_overlap",
-    "global_share",
-    "topk_counts",
+    "topk_signals",
     "track_moments",
     "reliability_components",
     "combine",
     "reliability_score",
     "kendall_tau_bootstrap",
-    "top_rows",
 ]
 
 
@@ -321,121 +318,59 @@ def spike_energy(correlation: np.ndarray, n_rows: int) -> dict[str, float]:
             "spike_energy_2": float(lam[1:][above[1:]].sum() / k), "n_spikes": int(above.sum())}
 
 
-@validate_params({"top_rows": Array(2), "n_rows": Interval(int, 0, None)})
-def topk_counts(top_rows: np.ndarray, n_rows: int) -> np.ndarray:
-    """How many queries have each row in their top k.
+def _top_k(values: np.ndarray, k: int) -> np.ndarray:
+    """(Q, k) each column's top-k rows, ties broken by row order (:func:`aria.groups.topk.top_k_groups`)."""
+    from aria.groups.topk import top_k_groups
 
-    Parameters
-    ----------
-    top_rows : numpy.ndarray
-        (Q, k) row indices of each query's top k.
-    n_rows : int
-        N.
-
-    Returns
-    -------
-    numpy.ndarray
-        (N,) int64 counts.
-
-    Examples
-    --------
-    >>> topk_counts(np.array([[0, 1], [0, 2]]), 4).tolist()
-    [2, 1, 1, 0]
-    """
-    return np.bincount(np.asarray(top_rows, dtype=np.int64).reshape(-1), minlength=n_rows)
-
-
-@validate_params({"top_rows": Array(2), "n_rows": Interval(int, 1, None)})
-def topk_overlap(top_rows: np.ndarray, n_rows: int) -> dict[str, float]:
-    """Mean pairwise top-k overlap across queries, raw and as excess over chance.
-
-    ``o = mean over query pairs of |top_k(q) & top_k(q')| / k`` =
-    ``sum_i c_i (c_i - 1) / (k Q (Q - 1))`` with ``c_i`` = :func:`topk_counts`; chance ``k / N``.
-
-    Parameters
-    ----------
-    top_rows : numpy.ndarray
-        (Q, k) row indices of each query's top k (distinct within a query).
-    n_rows : int
-        N.
-
-    Returns
-    -------
-    dict
-        ``overlap``, ``chance`` and ``excess`` = ``(o - k/N) / (1 - k/N)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> topk_overlap(np.array([[0, 1], [0, 1], [0, 1]]), 10)["excess"]
-    1.0
-    """
-    top = np.asarray(top_rows)
-    q, k = top.shape
-    if q < 2 or k < 1:
-        return {"overlap": math.nan, "chance": math.nan, "excess": math.nan}
-    c = topk_counts(top, n_rows).astype(np.float64)
-    o = float((c * (c - 1)).sum() / (k * q * (q - 1)))
-    chance = k / n_rows
-    excess = (o - chance) / (1 - chance) if chance < 1 else math.nan
-    return {"overlap": o, "chance": chance, "excess": float(excess)}
-
-
-@validate_params({"top_rows": Array(2), "n_rows": Interval(int, 1, None)})
-def global_share(top_rows: np.ndarray, n_rows: int) -> float:
-    """Share of all top-k slots taken by the k rows that appear in most queries' top k.
-
-    Parameters
-    ----------
-    top_rows : numpy.ndarray
-        (Q, k) row indices of each query's top k.
-    n_rows : int
-        N.
-
-    Returns
-    -------
-    float
-        In [k/N-ish, 1]; 1 when the same k rows top every query.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> global_share(np.array([[0, 1], [0, 1]]), 10)
-    1.0
-    """
-    top = np.asarray(top_rows)
-    q, k = top.shape
-    if q < 1 or k < 1:
-        return math.nan
-    c = np.sort(topk_counts(top, n_rows))[::-1]
-    return float(c[:k].sum() / (k * q))
+    v = np.asarray(values, dtype=np.float64)
+    return top_k_groups(v, np.arange(v.shape[0]), min(int(k), v.shape[0]))
 
 
 @validate_params({"values": Array(2), "k": Interval(int, 1, None)})
-def top_rows(values: np.ndarray, k: int) -> np.ndarray:
-    """Each column's k largest rows, best first, ties broken by row order (in memory).
+def topk_signals(values: np.ndarray, k: int) -> dict[str, float]:
+    """Top-k overlap across queries (excess over chance) and the global share of the top rows.
+
+    With ``c_i`` the number of queries whose top k holds row ``i``:
+
+    - ``overlap`` = mean over query pairs of ``|top_k(q) & top_k(q')| / k``
+      = ``sum_i c_i (c_i - 1) / (k Q (Q - 1))``; ``chance`` = ``k / N``;
+      ``excess`` = ``(overlap - k/N) / (1 - k/N)`` (1 when every query has the same top k);
+    - ``global_share`` = share of the ``Q k`` top-k slots taken by the k rows with the largest
+      ``c_i`` (RelatIF's global influence; 1 when one fixed set of rows tops every query).
 
     Parameters
     ----------
     values : numpy.ndarray
-        (N, Q) scores.
+        (N, Q) scores, held in memory.
     k : int
-        Rows per column (capped at N).
+        Rows per query (capped at N).
 
     Returns
     -------
-    numpy.ndarray
-        (Q, k) int64 row indices.
+    dict
+        ``overlap``, ``chance``, ``excess`` (NaN with fewer than 2 queries, or k = N) and
+        ``global_share``.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> top_rows(np.array([[1.0, 0.0], [3.0, 0.0], [2.0, 1.0]]), 2).tolist()
-    [[1, 2], [2, 0]]
+    >>> s = np.array([[3.0, 3.0, 3.0], [2.0, 2.0, 2.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
+    >>> out = topk_signals(s, 2)
+    >>> out["excess"], out["global_share"]
+    (1.0, 1.0)
     """
+    from aria.groups.topk import top_k_groups
+
     v = np.asarray(values, dtype=np.float64)
-    order = np.argsort(-v, axis=0, kind="stable")
-    return order[: max(1, min(int(k), v.shape[0]))].T.astype(np.int64)
+    n, q = v.shape
+    k = min(int(k), n)
+    c = np.bincount(top_k_groups(v, np.arange(n), k).reshape(-1), minlength=n).astype(np.float64)
+    share = float(np.sort(c)[::-1][:k].sum() / (k * q)) if q else math.nan
+    if q < 2:
+        return {"overlap": math.nan, "chance": math.nan, "excess": math.nan, "global_share": share}
+    o = float((c * (c - 1)).sum() / (k * q * (q - 1)))
+    chance = k / n
+    excess = (o - chance) / (1 - chance) if chance < 1 else math.nan
+    return {"overlap": o, "chance": chance, "excess": float(excess), "global_share": share}
 
 
 # --------------------------------------------------------------------------------------------
@@ -474,14 +409,9 @@ class TrackMoments:
 
 
 @validate_params({"scores": "scores", "shift": [None, Array(1)], **STREAMING})
-def track_moments(
-    scores,
-    *,
-    shift: np.ndarray | None = None,
-    block_rows: int = DEFAULT_BLOCK_ROWS,
-    chunk_rows: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> TrackMoments:
+def track_moments(scores, *, shift: np.ndarray | None = None, block_rows: int = DEFAULT_BLOCK_ROWS,
+                  chunk_rows: int | None = None,
+                  progress: Callable[[int], None] | None = None) -> TrackMoments:
     """The track-coherence moments of a score matrix, in one streaming pass over its rows.
 
     When each track's segments are consecutive rows (the usual layout), a track's sums are
@@ -492,21 +422,20 @@ def track_moments(
     ----------
     scores : xarray.DataArray
         Score matrix with a ``track`` coordinate on ``segment``.
+    block_rows, chunk_rows, progress
+        Streaming parameters, as in :func:`aria.io.streaming.iter_blocks`.
     shift : numpy.ndarray, optional
         (Q,) values subtracted from every row (the column means from :func:`aria.diagnose` keep
         the sums of squares free of cancellation).
-    block_rows, chunk_rows : int, optional
-        Streaming parameters.
-    progress : callable, optional
-        Called with the rows processed after each block.
 
     Returns
     -------
     TrackMoments
+        Sums over the tracks with two or more segments, and their counts.
 
     Examples
     --------
-    >>> import numpy as np, aria
+    >>> import aria
     >>> s = aria.scores_from_array(np.array([[1.0], [1.0], [0.0], [0.0]]), segment_track=[0, 0, 1, 1])
     >>> m = track_moments(s)
     >>> track_coherence_from_moments(m.between_sumsq, m.total, m.sumsq, m.n_tracks, m.n_segments)[0]
@@ -769,16 +698,10 @@ def combine(
                   "diagnostics": [None, InstanceOf("aria.diagnostics.reliability.Diagnostics")],
                   "query_groups": _GROUPS, "parameters": [None, ReliabilityParameters],
                   **STREAMING})
-def reliability_score(
-    scores,
-    diagnostics=None,
-    *,
-    query_groups: np.ndarray | None = None,
-    parameters: ReliabilityParameters | None = None,
-    block_rows: int = DEFAULT_BLOCK_ROWS,
-    chunk_rows: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> ReliabilityScore:
+def reliability_score(scores, diagnostics=None, *, query_groups: np.ndarray | None = None,
+                      parameters: ReliabilityParameters | None = None, block_rows: int = DEFAULT_BLOCK_ROWS,
+                      chunk_rows: int | None = None,
+                      progress: Callable[[int], None] | None = None) -> ReliabilityScore:
     """Ground-truth-free reliability score of a score matrix (one extra streaming pass).
 
     Parameters
@@ -790,21 +713,19 @@ def reliability_score(
         :func:`aria.diagnose` of the same matrix; computed when omitted.
     query_groups : array-like, optional
         (Q,) group of each query (its source or label), in query order.
+    block_rows, chunk_rows, progress
+        Streaming parameters of the extra pass, as in :func:`aria.io.streaming.iter_blocks`.
     parameters : ReliabilityParameters, optional
-        Defaults when omitted.
-    block_rows, chunk_rows : int, optional
-        Streaming parameters.
-    progress : callable, optional
-        Called with the rows processed after each block of the extra pass.
+        Which components enter the score (default: both, :class:`ReliabilityParameters`).
 
     Returns
     -------
     ReliabilityScore
+        The score, its components, the reported signals and why any part is undefined.
 
     Examples
     --------
-    >>> import numpy as np, aria
-    >>> from aria.diagnostics.reliability_score import reliability_score
+    >>> import aria
     >>> rng = np.random.default_rng(0)
     >>> tracks = np.repeat(np.arange(50), 4)
     >>> signal = np.repeat(rng.normal(size=(50, 12)), 4, axis=0)

@@ -97,9 +97,8 @@ def signals_of(s: np.ndarray, tracks: np.ndarray, queries: pd.DataFrame) -> dict
     out["label_contrast"] = rs.group_contrast(d.correlation, queries["label"].to_numpy()[usable])[0]
     out.update({k: v for k, v in rs.spike_energy(d.correlation, s.shape[0]).items()
                 if k in ("spike_energy", "spike_energy_2")})
-    top = rs.top_rows(s, TOP_K)
-    out["topk_overlap"] = rs.topk_overlap(top, s.shape[0])["excess"]
-    out["global_share"] = rs.global_share(top, s.shape[0])
+    top = rs.topk_signals(s, TOP_K)
+    out["topk_overlap"], out["global_share"] = top["excess"], top["global_share"]
     out["top_mate_hit"] = top_mate_hit(s, tracks)
     out["kurtosis"] = float(np.median(stats.kurtosis(s, axis=0)))
     out["tc_over_rho"] = out["track_coherence"] / out["rho_bar"]

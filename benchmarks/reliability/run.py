@@ -85,14 +85,16 @@ def loaders(dom: domains.Domain, batch_train: int, batch_test: int):
             DataLoader(te, batch_size=batch_test, shuffle=False))
 
 
+def _xy(data):
+    """(x, y) of a batch, a single example made a batch of one."""
+    x, y = data[0], data[1]
+    if x.dim() == 1:
+        x, y = x.unsqueeze(0), y.unsqueeze(0)
+    return x, y
+
+
 def task_functions(model: torch.nn.Module):
     """dattri loss functions: cross-entropy (mean over a batch) and TRAK's margin with its probability."""
-
-    def _xy(data):
-        x, y = data[0], data[1]
-        if x.dim() == 1:
-            x, y = x.unsqueeze(0), y.unsqueeze(0)
-        return x, y
 
     def ce_loss(params, data):
         x, y = _xy(data)
@@ -112,12 +114,6 @@ def task_functions(model: torch.nn.Module):
 def regression_trak_functions(model: torch.nn.Module):
     """TRAK for squared error: train output function f(x), Q = residual y - f(x) (dattri computes
     Q = 1 - p, so p = 1 - residual), test function -loss (monotone in the LDS target)."""
-
-    def _xy(data):
-        x, y = data[0], data[1]
-        if x.dim() == 1:
-            x, y = x.unsqueeze(0), y.unsqueeze(0)
-        return x, y
 
     def output(params, data):
         x, _ = _xy(data)

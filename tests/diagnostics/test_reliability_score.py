@@ -121,18 +121,18 @@ def test_topk_overlap_brute_force():
     rng = np.random.default_rng(5)
     s = rng.normal(size=(30, 6))
     k = 4
-    top = rs.top_rows(s, k)
     sets = [set(np.argsort(-s[:, q], kind="stable")[:k]) for q in range(6)]
     o = np.mean([len(a & b) / k for a, b in itertools.combinations(sets, 2)])
-    out = rs.topk_overlap(top, 30)
+    out = rs.topk_signals(s, k)
     assert out["overlap"] == pytest.approx(o)
     assert out["chance"] == pytest.approx(k / 30)
     assert out["excess"] == pytest.approx((o - k / 30) / (1 - k / 30))
 
 
 def test_global_share_hand_worked():
-    top = np.array([[0, 1], [0, 2], [0, 3]])  # row 0 in 3 top-2 sets, rows 1..3 once
-    assert rs.global_share(top, 10) == pytest.approx((3 + 1) / 6)
+    # top-2 sets {0, 1}, {0, 2}, {0, 3}: row 0 in 3 sets, rows 1..3 once -> (3 + 1) / 6
+    s = np.array([[9.0, 9.0, 9.0], [8.0, 0.0, 0.0], [0.0, 8.0, 0.0], [0.0, 0.0, 8.0], [1.0, 1.0, 1.0]])
+    assert rs.topk_signals(s, 2)["global_share"] == pytest.approx((3 + 1) / 6)
 
 
 # ---------------------------------------------------------------- streaming pass
