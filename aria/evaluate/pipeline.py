@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aria.errors import AriaInputError
+from aria.params import Interval, check_params
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
     import pandas as pd
@@ -389,8 +390,6 @@ def compare_files(
 
     if lds is not None and lds_gt is not None:
         raise AriaInputError("give precomputed LDS values or a ground truth, not both")
-    from aria.params import Interval, check_params
-
     check_params({"tau_bootstrap": Interval(int, 1, None), "tau_bootstrap_seed": "seed",
                   "reliability_score": "boolean"},
                  {"tau_bootstrap": tau_bootstrap, "tau_bootstrap_seed": tau_bootstrap_seed,
