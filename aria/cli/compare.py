@@ -17,7 +17,6 @@ from aria.cli._common import (
     progress_factory,
     reader_options,
 )
-from aria.cli._reliability import add_reliability_flags
 
 EPILOG = """\
 examples:
@@ -46,6 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_lds_options(p)
     add_homogeneity_options(p, k="one", channels_default="symbolic")
     add_output_options(p, "write comparison.csv, comparison.json, agreement.csv, provenance.json here")
+    from aria.cli._reliability import add_reliability_flags
+
     add_reliability_flags(p, tau_bootstrap=True)
     add_progress_flags(p, "show progress on stderr")
     p.add_argument("--query-subset", action="store_true",

@@ -17,7 +17,6 @@ from aria.cli._common import (
     reader_options,
     score_source,
 )
-from aria.cli._reliability import add_reliability_flags
 from aria.errors import AriaInputError
 
 EPILOG = """\
@@ -55,6 +54,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                  "partial_offset_concentration"):
         g.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(t, name), metavar="X")
     add_scheduler_flag(p)
+    from aria.cli._reliability import add_reliability_flags
+
     add_reliability_flags(p)
     add_progress_flags(p, "always show a progress bar")
     p.set_defaults(func=run)
