@@ -13,7 +13,10 @@ The package follows the data flow (see ``docs/overview.md``):
 ``aria.features``
     Channel sets, feature tables, feature extraction from MIDI and audio.
 ``aria.evaluate``
-    LDS, method comparison, single-query evidence.
+    LDS, method comparison, single-query evidence, the source papers' evaluation toolkit
+    (MUCS skew, unlearning, counterfactual AUC, top-k overlap, rank ensembles) and bootstraps.
+``aria.signatures``
+    Fixed-seed Johnson-Lindenstrauss signatures, cosine scores, shares, two rights channels.
 ``aria.report``
     Text, figures and the HTML report.
 ``aria.examples``
@@ -84,10 +87,12 @@ _LAZY = {
 #: Public modules, also imported on first use (``aria.plot`` and ``aria.report`` need the notebook extra).
 _MODULES = {
     "examples": "aria.examples",
+    "evaluate": "aria.evaluate",
     "io": "aria.io",
     "lds": "aria.evaluate.lds",
     "plot": "aria.report.plot",
     "report": "aria.report",
+    "signatures": "aria.signatures",
 }
 
 

@@ -27,11 +27,14 @@ MODULES = [
     "aria.groups.alignment", "aria.groups.confound", "aria.groups.setup",
     "aria.features.channels", "aria.features.table", "aria.features.chords",
     "aria.evaluate.lds", "aria.evaluate.compare", "aria.evaluate.evidence", "aria.evaluate.pipeline",
+    "aria.evaluate.unlearning", "aria.evaluate.counterfactual", "aria.evaluate.overlap",
+    "aria.evaluate.ensemble", "aria.evaluate.bootstrap", "aria.diagnostics.bootstrap", "aria.io.vectors",
+    "aria.signatures",
     "aria.report.text", "aria.report.reliability", "aria.report.plot", "aria.report.html",
     "aria.report.pipeline",
     "aria.examples",
 ]
-OPTIONAL = {"aria.scale", "aria.signatures"}
+OPTIONAL = {"aria.scale"}
 
 #: Public names without an example, each with its reason.
 ALLOWED: dict[str, str] = {}

@@ -268,6 +268,16 @@ PUBLIC = {
     "aria.evaluate.lds": ["lds", "subset_scores", "GroundTruth.from_indices"],
     "aria.evaluate.compare": ["compare_methods"],
     "aria.evaluate.evidence": ["query_evidence"],
+    "aria.evaluate.unlearning": ["mucs_skew"],
+    "aria.evaluate.counterfactual": ["counterfactual_auc", "similarity_difference", "mann_whitney_u"],
+    "aria.evaluate.overlap": ["top_k_sets", "topk_overlap_queries", "topk_overlap_methods",
+                              "topk_cardinality"],
+    "aria.evaluate.bootstrap": ["homogeneity_bootstrap", "lds_bootstrap", "mean_bootstrap",
+                                "add_lds_intervals"],
+    "aria.diagnostics.bootstrap": ["bootstrap_diagnostics", "percentile_interval", "bootstrap_counts",
+                                   "top_eigenvalues"],
+    "aria.signatures": ["jl_projection", "jl_signatures", "rights_attribution"],
+    "aria.io.vectors": ["load_vector"],
     "aria.report.plot": ["plot_energy_spectrum", "plot_interquery_correlations", "plot_concentration",
                          "plot_z_distribution", "plot_k_sweep", "plot_residual_comparison", "plot_alignment",
                          "plot_confound", "plot_evidence", "plot_compare", "figure_to_bytes",
@@ -544,7 +554,9 @@ def _command_parser(command: str):
             "evidence": ["evidence", "s.npy", "--features", "f", "--query", "q"],
             "compare": ["compare", "s.npy"], "report": ["report", "s.npy", "--out", "o"],
             "features symbolic": ["features", "symbolic", "a.mid", "--out", "o.parquet"],
-            "features audio": ["features", "audio", "a.wav", "--out", "o.parquet"]}[command]
+            "features audio": ["features", "audio", "a.wav", "--out", "o.parquet"],
+            "evaluate auc": ["evaluate", "auc", "r.npy", "m.npy"],
+            "evaluate simdiff": ["evaluate", "simdiff", "m.npy", "r.npy"]}[command]
     args = parser.parse_args(argv)
     name, sub = cli.executed_command(parser, args)
     assert name == command
@@ -555,7 +567,8 @@ def test_parameter_flags_table_names_existing_flags():
     from aria.cli import _flags as cli
 
     assert set(cli.PARAMETER_FLAGS) == {"diagnose", "homogeneity", "evidence", "compare", "report",
-                                        "features symbolic", "features audio"}
+                                        "features symbolic", "features audio", "evaluate auc",
+                                        "evaluate simdiff"}
     for command, table in cli.PARAMETER_FLAGS.items():
         _, _, sub = _command_parser(command)
         options = {s for a in sub._actions for s in a.option_strings}
@@ -580,6 +593,13 @@ def test_parameter_flags_table_names_existing_flags():
     ("features audio", "id_scheme", "audio_items", "--track-ids"),
     ("features audio", "sr", "load_audio_config", "--sr"),
     ("features symbolic", "shard_size", "extract_symbolic", "--shard-size"),
+    ("diagnose", "bootstrap_seed", "diagnose", "--seed"),
+    ("homogeneity", "seed", "homogeneity_bootstrap", "--bootstrap-seed"),
+    ("homogeneity", "seed", "homogeneity", "--seed"),
+    ("compare", "replicates", "lds_bootstrap", "--bootstrap"),
+    ("evaluate auc", "method", "counterfactual_auc", "--p-method"),
+    ("evaluate simdiff", "replicates", "similarity_difference", "--bootstrap"),
+    ("evaluate simdiff", "seed", "similarity_difference", "--seed"),
 ])
 def test_parameter_flag(command, parameter, function, flag):
     from aria.cli import _flags as cli

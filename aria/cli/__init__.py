@@ -42,6 +42,11 @@ COMMANDS = {
                "self-contained HTML report: verdict, diagnostics, homogeneity, comparison, provenance"),
     "evidence": ("aria.cli.evidence",
                  "single-query evidence: top-K tracks, per-channel similarity to the group, z vs the null"),
+    "evaluate": ("aria.cli.evaluate",
+                 "evaluation toolkit: MUCS skew, unlearning, self-rank, counterfactual AUC, top-k overlap, "
+                 "rank ensembles"),
+    "signatures": ("aria.cli.signatures",
+                   "fixed-seed JL signatures, cosine scores and shares (two rights channels)"),
     "inspect": ("aria.cli.inspect",
                 "what Aria sees in score files: format, arrays, shape, dtype, orientation"),
 }

@@ -24,22 +24,28 @@ _LABEL_FLAGS = {"load_query_metadata.source": "--labels"}
 _GROUP_FLAGS = {**_LABEL_FLAGS, "load_query_labels.column": "--query-group"}
 _LDS_FLAGS = {"load_ground_truth.path": "--lds-gt", "load_ground_truth.target_kind": "--gt-target-kind",
               "load_lds_values.path": "--lds"}
+#: The bootstrap's API names (``replicates``, ``seed``) -> the shared flags (aria/cli/_bootstrap.py).
+_BOOTSTRAP_FLAGS = {f"{fn}.{param}": flag for fn in ("homogeneity_bootstrap", "lds_bootstrap")
+                    for param, flag in (("replicates", "--bootstrap"), ("seed", "--bootstrap-seed"))}
 
 #: Command -> {API parameter -> flag}, for the parameters whose flag's ``dest`` is not their name.
 #: Keys are ``"function.parameter"`` (function = the qualified name in ``AriaInputError.function``)
 #: or a bare ``"parameter"``; the others map to the flag whose ``dest`` is the parameter's name.
 PARAMETER_FLAGS: dict[str, dict[str, str]] = {
     "diagnose": {**_GROUP_FLAGS, "write_residual.path": "--residual"},
-    "homogeneity": {**_FEATURE_FLAGS, **_LABEL_FLAGS, "homogeneity.mapping": "--similarity-map",
-                    "load_query_labels.column": "--label-column"},
+    "homogeneity": {**_FEATURE_FLAGS, **_LABEL_FLAGS, **_BOOTSTRAP_FLAGS,
+                    "homogeneity.mapping": "--similarity-map", "load_query_labels.column": "--label-column"},
     "evidence": {**_FEATURE_FLAGS, "query_evidence.matrix": "--residual"},
-    "compare": {**_FEATURE_FLAGS, **_LDS_FLAGS, **_GROUP_FLAGS},
-    "report": {**_FEATURE_FLAGS, **_LABEL_FLAGS, **_LDS_FLAGS, "pick_k.k": "--summary-k",
+    "compare": {**_FEATURE_FLAGS, **_LDS_FLAGS, **_BOOTSTRAP_FLAGS, **_GROUP_FLAGS},
+    "report": {**_FEATURE_FLAGS, **_LABEL_FLAGS, **_LDS_FLAGS, **_BOOTSTRAP_FLAGS, "pick_k.k": "--summary-k",
                "homogeneity_summary.k": "--summary-k", "load_query_labels.column": "--label-column",
                "make_report.queries": "--query", "make_report.features": "--features"},
     "features symbolic": {"load_channelset.source": "--channelset", "read_spans.spans": "--spans"},
     "features audio": {"load_audio_config.channelset": "--channelset",
                        "audio_items.id_scheme": "--track-ids"},
+    "evaluate auc": {"counterfactual_auc.method": "--p-method"},
+    "evaluate simdiff": {"similarity_difference.replicates": "--bootstrap",
+                         "similarity_difference.seed": "--seed"},
 }
 
 

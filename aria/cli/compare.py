@@ -48,6 +48,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from aria.cli._reliability import add_reliability_flags
 
     add_reliability_flags(p, tau_bootstrap=True)
+    from aria.cli._bootstrap import add_bootstrap_flags
+
+    add_bootstrap_flags(p, what="each method's LDS (with --lds-gt) and rho_bar, C_bar, E1")
     add_progress_flags(p, "show progress on stderr")
     p.add_argument("--query-subset", action="store_true",
                    help="accept methods scored on different query sets when each is a subset of "
@@ -58,10 +61,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``aria compare``."""
+    from aria.cli._bootstrap import check_bootstrap_args
     from aria.evaluate.pipeline import compare_files
     from aria.report.reliability import format_comparison_reliability
     from aria.report.text import format_comparison
 
+    check_bootstrap_args(args)
     result = compare_files(
         args.scores, examples=args.example, names=args.names, **reader_options(args), lds=args.lds,
         lds_gt=args.lds_gt, gt_target_kind=args.gt_target_kind,
@@ -69,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed, normalize=args.normalize, cache_dir=args.cache_dir, out=args.out,
         command=args.command_line, progress=progress_factory(args.progress),
         log=lambda line: print(line, file=sys.stderr), query_subset=args.query_subset,
+        bootstrap=args.bootstrap, bootstrap_seed=args.bootstrap_seed, confidence=args.confidence,
         labels=args.labels, query_group=args.query_group, reliability_score=not args.no_reliability_score,
         tau_bootstrap=args.tau_bootstrap, tau_bootstrap_seed=args.tau_bootstrap_seed)
     if args.json:

@@ -27,6 +27,7 @@ examples:
   aria diagnose scores_test_x_train.pt --transpose --out results/
   aria diagnose scores.npy --residual residual.npy --out results/
   aria diagnose scores.npy --tracks map.csv --labels queries.csv --query-group source --json
+  aria diagnose scores.npy --bootstrap 1000 --seed 0 --json   # 95% CIs over queries
 """
 
 
@@ -57,6 +58,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from aria.cli._reliability import add_reliability_flags
 
     add_reliability_flags(p)
+    from aria.cli._bootstrap import add_bootstrap_flags
+
+    add_bootstrap_flags(p, seed_flags=("--seed", "--bootstrap-seed"))
     add_progress_flags(p, "always show a progress bar")
     p.set_defaults(func=run)
 
@@ -77,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
     from aria.scale.cluster import connect, parse_scheduler
 
     source = score_source(args)
+    from aria.cli._bootstrap import check_bootstrap_args
+
+    check_bootstrap_args(args)
     scheduler = parse_scheduler(args.scheduler) if args.scheduler else None  # a bad spec fails first
     # VerdictThresholds checks its fields, diagnose() the spectrum and block sizes
     thresholds = VerdictThresholds(
@@ -108,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
         with progress_bar(n, "diagnose", args.progress) as update:
             diag = diagnose(scores, thresholds=thresholds, spectrum_length=args.spectrum_length,
                             block_rows=args.block_rows, chunk_rows=args.chunk_rows, progress=update,
-                            client=client)
+                            client=client, bootstrap=args.bootstrap, bootstrap_seed=args.bootstrap_seed,
+                            confidence=args.confidence)
         axis = None
         if zarr_residual:
             from aria.scale.residual import rank1_cluster
@@ -138,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
                       "chunk_rows": args.chunk_rows, "thresholds": result["thresholds"],
                       "residual": args.residual, "query_group": args.query_group,
                       "reliability_score": not args.no_reliability_score,
+                      "bootstrap": args.bootstrap, "confidence": args.confidence,
                       "scheduler": scheduler.to_dict() if scheduler is not None else None}
         write_result_set(out_dir, {
             "per_query.csv": diag.to_frame(),
@@ -145,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
             "diagnostics.json": result,
             "provenance.json": provenance_record(
                 {"scores": source, "tracks": args.tracks, "labels": args.labels}, parameters,
+                seeds={"bootstrap": args.bootstrap_seed} if args.bootstrap else None,
                 command=args.command_line),
         })
     if args.json:

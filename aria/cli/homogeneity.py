@@ -61,6 +61,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"rows per computation block (default {BLOCK_ROWS})")
     p.add_argument("--chunk-rows", type=int, default=None, metavar="N",
                    help="rows read from disk at a time (default: about 128 MiB)")
+    from aria.cli._bootstrap import add_bootstrap_flags
+
+    add_bootstrap_flags(p, what="z_mean, Pos and Sig per channel and K")
     add_progress_flags(p, "report stages on stderr")
     p.set_defaults(func=run)
 
@@ -101,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
     source = score_source(args)
     if args.label_column and not args.labels:
         raise AriaInputError("--label-column needs --labels")
+    from aria.cli._bootstrap import check_bootstrap_args
+
+    check_bootstrap_args(args)
     out_dir = check_out_dir(args.out, [source, args.features, args.tracks, args.labels])
     show = sys.stderr.isatty() if args.progress is None else args.progress
     t0 = time.perf_counter()
@@ -125,7 +131,15 @@ def run(args: argparse.Namespace) -> int:
         block_rows=args.block_rows, chunk_rows=args.chunk_rows, alignment=not args.no_alignment,
         progress=progress,
     )
+    boot = None
+    if args.bootstrap:
+        from aria.evaluate.bootstrap import homogeneity_bootstrap
+
+        boot = homogeneity_bootstrap(result, replicates=args.bootstrap, seed=args.bootstrap_seed,
+                                     confidence=args.confidence)
     summary = result.to_dict()
+    if boot is not None:
+        boot.add_to(summary)
     summary["source"] = {"scores": source, "features": args.features, "channels": cset.source,
                          "tracks": args.tracks, "labels": args.labels}
     summary["elapsed_seconds"] = round(time.perf_counter() - t0, 3)
@@ -134,17 +148,23 @@ def run(args: argparse.Namespace) -> int:
         params.update(transpose=args.transpose, variable=args.variable, experiment=args.experiment,
                       orientation=args.orientation, label_column=args.label_column,
                       chunk_rows=args.chunk_rows, workers=args.workers, table_format=args.table_format,
-                      cache=not args.no_cache)
+                      cache=not args.no_cache, bootstrap=args.bootstrap, confidence=args.confidence)
         prov = provenance_record(
             {"scores": source, "features": args.features, "tracks": args.tracks, "labels": args.labels,
              "channels": result.channel_set.source},
-            params, seeds={"null": args.seed}, command=args.command_line)
-        write_result_set(out_dir, {**homogeneity_files(result, summary, args.table_format),
+            params, seeds={"null": args.seed, **({"bootstrap": args.bootstrap_seed} if boot else {})},
+            command=args.command_line)
+        extra = {"summary_ci.csv": boot.to_frame()} if boot is not None else {}
+        write_result_set(out_dir, {**homogeneity_files(result, summary, args.table_format), **extra,
                                    "provenance.json": prov})
     if args.json:
         print_json(summary)
     else:
         print(format_homogeneity(result, source=source))
+        if boot is not None:
+            from aria.report.text import format_homogeneity_intervals
+
+            print(format_homogeneity_intervals(boot))
         if out_dir is not None:
             print(f"\nresults written to {out_dir}/")
     return 0

@@ -50,14 +50,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save-figures", action="store_true",
                    help="also write every figure as PNG and SVG into DIR/figures/")
     p.add_argument("--dpi", type=int, default=80, help="figure resolution (default 80)")
+    from aria.cli._bootstrap import add_bootstrap_flags
+
+    add_bootstrap_flags(p, what="rho_bar, C_bar, E1, homogeneity and LDS")
     add_progress_flags(p, "show progress on stderr")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``aria report``."""
+    from aria.cli._bootstrap import check_bootstrap_args
     from aria.report.pipeline import make_report
 
+    check_bootstrap_args(args)
     report = make_report(
         scores=args.scores, examples=args.example, names=args.names, out=args.out, title=args.title,
         **reader_options(args), lds=args.lds,
@@ -67,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         residual=not args.no_residual, labels=args.labels, label_column=args.label_column, queries=args.query,
         cache_dir=args.cache_dir, figures=not args.no_figures, save_figures=args.save_figures, dpi=args.dpi,
         command=args.command_line, progress=progress_factory(args.progress),
-        log=lambda line: print(line, file=sys.stderr))
+        log=lambda line: print(line, file=sys.stderr), bootstrap=args.bootstrap,
+        bootstrap_seed=args.bootstrap_seed, confidence=args.confidence)
     print(report.summary())
     return 0

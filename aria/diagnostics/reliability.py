@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from aria.diagnostics.bootstrap import BOOTSTRAP_PARAMS, DiagnosticsBootstrap, bootstrap_diagnostics
 from aria.diagnostics.stats import GramStats, gram_stats
 from aria.diagnostics.verdict import _EXPLAIN, VerdictThresholds, classify
 from aria.io.streaming import DEFAULT_BLOCK_ROWS
@@ -81,6 +82,7 @@ class Diagnostics:
     undefined: dict[str, str] = field(default_factory=dict)
     correlation: np.ndarray | None = field(default=None, repr=False)
     parameters: dict = field(default_factory=dict)
+    bootstrap: DiagnosticsBootstrap | None = field(default=None, repr=False)
 
     @property
     def explanation(self) -> str:
@@ -135,6 +137,8 @@ class Diagnostics:
             "thresholds": asdict(self.thresholds),
             "parameters": dict(self.parameters),
         }
+        if self.bootstrap is not None:  # <key>_ci: [low, high] and a "bootstrap" record
+            d.update(self.bootstrap.to_dict())
         return d
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -164,7 +168,7 @@ def _num(x: float) -> float | None:
 
 
 @validate_params({"scores": "scores", "thresholds": [None, VerdictThresholds],
-                  "spectrum_length": Interval(int, 1, None), **STREAMING})
+                  "spectrum_length": Interval(int, 1, None), **STREAMING, **BOOTSTRAP_PARAMS})
 def diagnose(
     scores: xr.DataArray,
     *,
@@ -173,6 +177,9 @@ def diagnose(
     block_rows: int = DEFAULT_BLOCK_ROWS,
     chunk_rows: int | None = None,
     progress: Callable[[int], None] | None = None,
+    bootstrap: int = 0,
+    bootstrap_seed: int | None = 0,
+    confidence: float = 0.95,
     scheduler: str | None = None,
     client: object = None,
 ) -> Diagnostics:
@@ -190,6 +197,15 @@ def diagnose(
         recommended; capped at ``min(N, Q)``).
     block_rows, chunk_rows, progress
         Streaming parameters, as in :func:`aria.io.streaming.iter_blocks`.
+    bootstrap : int
+        Bootstrap replicates over queries (0 = none). With ``B > 0``, ``result.bootstrap`` holds
+        percentile intervals of rho_bar, C_bar and E1, computed from the Gram statistics without
+        a second pass (:func:`aria.diagnostics.bootstrap.bootstrap_diagnostics`), and
+        ``to_dict()`` gains ``<key>_ci: [low, high]`` keys.
+    bootstrap_seed : int or None
+        Seed of the bootstrap's ``numpy.random.default_rng``.
+    confidence : float
+        Coverage of the bootstrap intervals.
     scheduler : str, optional
         Run on a dask cluster: ``"local"``, ``"local:N"`` (N worker processes, started and
         stopped here) or a scheduler address ``"HOST:PORT"`` (see :mod:`aria.scale`). The result
@@ -224,6 +240,10 @@ def diagnose(
     result.parameters.update(block_rows=block_rows)
     if stats.scale_exponent:
         result.parameters.update(scale_exponent=stats.scale_exponent)
+    if bootstrap:
+        result.bootstrap = bootstrap_diagnostics(stats, result, replicates=bootstrap, seed=bootstrap_seed,
+                                                 confidence=confidence)
+        result.parameters.update(bootstrap=bootstrap, bootstrap_seed=bootstrap_seed, confidence=confidence)
     return result
 
 

@@ -25,7 +25,8 @@ Signals (higher = more reliable unless stated):
     independent noise produces); ``_2`` leaves the leading eigenvalue out (query-specific
     structure, not a common axis).
 ``topk_overlap`` (:func:`topk_signals`)
-    Mean fraction of top-k rows shared by two queries, as excess over chance,
+    Mean fraction of top-k rows shared by two queries
+    (:func:`aria.evaluate.overlap.topk_overlap_queries`), as excess over chance,
     ``(o - k/N) / (1 - k/N)``: high when the same rows top every query (global influence).
 ``global_share`` (:func:`topk_signals`)
     Share of all top-k slots taken by the k most frequent rows (RelatIF's global influence):
@@ -358,17 +359,17 @@ def topk_signals(values: np.ndarray, k: int) -> dict[str, float]:
     >>> out["excess"], out["global_share"]
     (1.0, 1.0)
     """
-    from aria.groups.topk import top_k_groups
+    from aria.evaluate.overlap import top_k_sets, topk_overlap_queries
 
     v = np.asarray(values, dtype=np.float64)
     n, q = v.shape
     k = min(int(k), n)
-    c = np.bincount(top_k_groups(v, np.arange(n), k).reshape(-1), minlength=n).astype(np.float64)
+    c = np.bincount(top_k_sets(v, k).reshape(-1), minlength=n)
     share = float(np.sort(c)[::-1][:k].sum() / (k * q)) if q else math.nan
     if q < 2:
         return {"overlap": math.nan, "chance": math.nan, "excess": math.nan, "global_share": share}
-    o = float((c * (c - 1)).sum() / (k * q * (q - 1)))
-    chance = k / n
+    between = topk_overlap_queries(v, k)  # the one top-k overlap between queries (issue 14)
+    o, chance = between["overlap"], between["random_expectation"]
     excess = (o - chance) / (1 - chance) if chance < 1 else math.nan
     return {"overlap": o, "chance": chance, "excess": float(excess), "global_share": share}
 
@@ -785,6 +786,8 @@ def kendall_tau_bootstrap(
     """
     from scipy import stats
 
+    from aria.diagnostics.bootstrap import percentile_interval
+
     xa, ya = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     ok = np.isfinite(xa) & np.isfinite(ya)
     xa, ya = xa[ok], ya[ok]
@@ -803,8 +806,6 @@ def kendall_tau_bootstrap(
         t = stats.kendalltau(xa[idx], ya[idx]).statistic
         if math.isfinite(t):
             taus.append(t)
-    if taus:
-        a = (1 - level) / 2
-        out["ci_low"], out["ci_high"] = (float(np.quantile(taus, a)), float(np.quantile(taus, 1 - a)))
+    out["ci_low"], out["ci_high"] = percentile_interval(np.asarray(taus, dtype=np.float64), level)
     out["n_boot_defined"] = len(taus)
     return out

@@ -89,6 +89,9 @@ class MethodRow:
         Input file, when known.
     reliability : dict or None
         :meth:`ReliabilityScore.to_dict` of the method's matrix, when computed.
+    lds_ci : list or None
+        ``[low, high]`` bootstrap interval of the LDS over queries
+        (:func:`aria.evaluate.bootstrap.lds_bootstrap`), when computed.
 
     Examples
     --------
@@ -108,6 +111,7 @@ class MethodRow:
     exclusion_reason: str | None = None
     ranks: dict[str, int | None] = field(default_factory=dict)
     source: str = ""
+    lds_ci: list[float | None] | None = None
     reliability: dict | None = None
 
     @property
@@ -184,6 +188,7 @@ class Comparison:
     agreement: list[Agreement]
     homogeneity_k: int | None = None
     channels: list[str] = field(default_factory=list)
+    bootstrap: dict | None = None
 
     @property
     def ranked(self) -> list[MethodRow]:
@@ -231,6 +236,10 @@ class Comparison:
                 row["reliability_score"] = m.reliability_score
             if self.has_lds:
                 row["lds"] = m.lds if m.lds is not None else math.nan
+                if any(r.lds_ci is not None for r in self.methods):
+                    lo, hi = m.lds_ci or (None, None)
+                    row["lds_ci_low"] = math.nan if lo is None else lo
+                    row["lds_ci_high"] = math.nan if hi is None else hi
             for key in ("reliability", "rho_bar", "E1", "C_bar", "reliability_score", "lds"):
                 if (key == "lds" and not self.has_lds) or (
                         key == "reliability_score" and not self.has_reliability_score):
@@ -267,6 +276,8 @@ class Comparison:
                 "ranks": dict(m.ranks),
                 "lds": m.lds,
             }
+            if m.lds_ci is not None:
+                entry["lds_ci"] = list(m.lds_ci)
             if m.lds_result is not None:
                 entry["lds_detail"] = m.lds_result.to_dict()
             if m.homogeneity:
@@ -284,6 +295,7 @@ class Comparison:
             "agreement_with_lds": [a.__dict__ for a in self.agreement],
             "homogeneity_k": self.homogeneity_k,
             "channels": list(self.channels),
+            **({"bootstrap": dict(self.bootstrap)} if self.bootstrap else {}),
         })
 
 

@@ -170,6 +170,7 @@ def evaluate_methods(
     progress: ProgressFactory | None = None,
     reliability: bool = False,
     query_groups: Callable[[xr.DataArray], object] | None = None,
+    bootstrap: Mapping[str, object] | None = None,
 ) -> Iterator[MethodEvaluation]:
     """Load, diagnose, score (LDS) and analyse (homogeneity) each method, one matrix at a time.
 
@@ -203,6 +204,9 @@ def evaluate_methods(
         streaming pass per matrix).
     query_groups : callable, optional
         ``query_groups(scores)`` -> the group of each query, for the score's group contrast.
+    bootstrap : mapping, optional
+        ``bootstrap``, ``bootstrap_seed``, ``confidence`` passed to :func:`aria.diagnose`
+        (intervals over queries of rho_bar, C_bar and E1).
 
     Yields
     ------
@@ -231,7 +235,7 @@ def evaluate_methods(
         # the query groups are read before the passes, so that bad metadata fails before any work
         groups = query_groups(scores) if reliability and query_groups is not None else None
         with progress(f"diagnose {name}", n_rows) if progress else nullcontext() as update:
-            diag = diagnose(scores, progress=update)
+            diag = diagnose(scores, progress=update, **(bootstrap or {}))
         ev = MethodEvaluation(name, str(src), scores, diag, len(set(scores.coords["track"].values.tolist())))
         if reliability:
             from aria.diagnostics.reliability_score import reliability_score
@@ -317,6 +321,9 @@ def compare_files(
     reliability_score: bool = True,
     tau_bootstrap: int = 2000,
     tau_bootstrap_seed: int = 0,
+    bootstrap: int = 0,
+    bootstrap_seed: int = 0,
+    confidence: float = 0.95,
 ) -> FileComparison:
     """Compare attribution methods given as score files: what ``aria compare`` runs.
 
@@ -370,6 +377,13 @@ def compare_files(
         the methods by it and, with LDS, report its Kendall tau with LDS.
     tau_bootstrap, tau_bootstrap_seed : int
         Resamples over methods (and their seed) of that tau's bootstrap interval.
+    bootstrap : int
+        Bootstrap replicates over queries (0 = none): intervals of each method's rho_bar, C_bar,
+        E1 and, when computed from ``lds_gt``, LDS (:mod:`aria.evaluate.bootstrap`).
+    bootstrap_seed : int
+        Seed of the bootstrap (the same for every method: a paired bootstrap).
+    confidence : float
+        Coverage of the intervals.
 
     Returns
     -------
@@ -405,6 +419,8 @@ def compare_files(
         check_lds_methods(lds_values, names, lds)
     notices: list[str] = []
     diags, homog, rel = {}, {}, {}
+    boot_kw = ({"bootstrap": bootstrap, "bootstrap_seed": bootstrap_seed, "confidence": confidence}
+               if bootstrap else None)
     with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache:
         setup = None
         if features is not None:
@@ -414,8 +430,8 @@ def compare_files(
         for ev in evaluate_methods(sources, names, tracks=tracks, transpose=transpose, variable=variable,
                                    experiment=experiment, orientation=orientation,
                                    lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
-                                   alignment=False, progress=progress, reliability=reliability_score,
-                                   query_groups=groups):
+                                   alignment=False, progress=progress, bootstrap=boot_kw,
+                                   reliability=reliability_score, query_groups=groups):
             diags[ev.name] = ev.diagnostics
             check_comparable(diags, query_subset=query_subset)  # refuse at the first mismatch
             if ev.lds is not None:
@@ -432,13 +448,19 @@ def compare_files(
                                  homogeneity_k=k if homog else None, sources=named_sources,
                                  reliability=rel or None, tau_bootstrap=tau_bootstrap,
                                  tau_bootstrap_seed=tau_bootstrap_seed)
+    if bootstrap:
+        from aria.evaluate.bootstrap import add_lds_intervals
+
+        for line in add_lds_intervals(comparison, replicates=bootstrap, seed=bootstrap_seed,
+                                      confidence=confidence):
+            _notice(notices, log, f"aria: warning: {line}")
     result = FileComparison(comparison, named_sources, notices=notices)
     if out_dir is not None:
         params = {"names": names, "transpose": transpose, "variable": variable, "experiment": experiment,
-                  "orientation": orientation,
-                  "gt_target_kind": gt_target_kind, "query_group": query_group,
+                  "orientation": orientation, "gt_target_kind": gt_target_kind, "bootstrap": bootstrap,
+                  "confidence": confidence, "query_group": query_group,
                   "reliability_score": reliability_score, "tau_bootstrap": tau_bootstrap}
-        seeds = {}
+        seeds = {"bootstrap": bootstrap_seed} if bootstrap else {}
         if any(a.diagnostic == "reliability_score" for a in comparison.agreement):
             seeds["tau_bootstrap"] = tau_bootstrap_seed
         if setup is not None:

@@ -11,6 +11,9 @@ regenerated bit for bit from its seed by :func:`generate`:
     (:func:`features_path`, built by :mod:`aria.examples.bach`), query modes
     (:func:`labels`) and a synthetic LDS ground truth (:func:`ground_truth`).
 
+and :func:`tiny`, the in-memory fixture of eight tracks and two queries that the docstring
+examples share (:mod:`aria.examples.fixture`); :func:`diagnoses` diagnoses shipped matrices by name.
+
 Examples
 --------
 >>> import aria
@@ -32,7 +35,7 @@ from aria.examples.files import shipped_file
 from aria.params import Interval, Options, validate_params
 
 __all__ = ["SYNTHETIC_NAMES", "BACH_NAMES", "NAMES", "path", "generate", "is_bach", "features_path",
-           "labels", "ground_truth", "shipped_file"]
+           "labels", "ground_truth", "shipped_file", "diagnoses", "tiny"]
 
 #: Synthetic matrices with a known verdict.
 SYNTHETIC_NAMES = ("query-dependent", "collapsed", "offset-dominated")
@@ -68,11 +71,12 @@ def path(name: str) -> Path:
     Parameters
     ----------
     name : str
-        One of :data:`NAMES`.
+        Example name, one of :data:`NAMES`.
 
     Returns
     -------
     pathlib.Path
+        The shipped ``<name>.npz``.
 
     Examples
     --------
@@ -99,6 +103,7 @@ def generate(name: str, seed: int | None = None) -> dict:
     Returns
     -------
     dict of numpy.ndarray
+        ``scores``, ``segment_track``, ``query_ids`` (and more for the Bach examples).
 
     Examples
     --------
@@ -162,3 +167,45 @@ def ground_truth(**kwargs):
     from aria.examples import bach_scores
 
     return bach_scores.ground_truth(**kwargs)
+
+
+def diagnoses(*names: str) -> dict:
+    """Diagnostics of shipped example matrices, by name (what :func:`aria.compare_methods` takes).
+
+    Parameters
+    ----------
+    *names : str
+        Names from :data:`NAMES` (default: ``"bach-knn"`` and ``"bach-collapsed"``).
+
+    Returns
+    -------
+    dict of str -> aria.diagnostics.reliability.Diagnostics
+        In the order of ``names``.
+
+    Examples
+    --------
+    >>> import aria
+    >>> {name: d.verdict for name, d in aria.examples.diagnoses("query-dependent", "collapsed").items()}
+    {'query-dependent': 'query-dependent', 'collapsed': 'collapsed'}
+    """
+    from aria.diagnostics.reliability import diagnose
+    from aria.io.scores import load_scores
+
+    return {name: diagnose(load_scores(path(name))) for name in names or ("bach-knn", "bach-collapsed")}
+
+
+def tiny():
+    """The tiny in-memory example the docstring examples share (:func:`aria.examples.fixture.tiny`).
+
+    Eight tracks with one feature ``x = 0..7``, two queries scoring ``-|x - 1|`` and ``-|x - 6|``.
+
+    Examples
+    --------
+    >>> import aria
+    >>> t = aria.examples.tiny()
+    >>> t.scores.shape, t.features.n_tracks
+    ((8, 2), 8)
+    """
+    from aria.examples.fixture import tiny as build
+
+    return build()

@@ -17,6 +17,7 @@ so the dynamic channel is constant (zero) in this example.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import tempfile
@@ -46,12 +47,12 @@ def example_path() -> Path:
 
 
 def _music21():
+    """The music21 module, or an AriaDependencyError saying how to install it."""
     try:
-        import music21
+        return importlib.import_module("music21")
     except ImportError:  # pragma: no cover - depends on the environment
-        raise AriaDependencyError(
-            "the Bach example needs music21: pip install 'aria-tda[symbolic]'") from None
-    return music21
+        raise AriaDependencyError("the Bach example needs music21: "
+                                  "pip install 'aria-tda[symbolic]'") from None
 
 
 def chorale_names() -> list[str]:

@@ -19,10 +19,10 @@ def shipped_file(filename: str) -> Path:
     Returns
     -------
     pathlib.Path
+        Inside the installed package (not checked to exist).
 
     Examples
     --------
-    >>> import aria
     >>> from aria.examples.files import shipped_file
     >>> shipped_file("collapsed.npz").name
     'collapsed.npz'

@@ -38,9 +38,9 @@ def generate(name: str, seed: int = SEED) -> dict[str, np.ndarray]:
     Parameters
     ----------
     name : str
-        One of :data:`NAMES`.
+        ``"query-dependent"``, ``"collapsed"`` or ``"offset-dominated"``.
     seed : int
-        Seed of :func:`numpy.random.default_rng`.
+        Generator seed; the shipped files were made with :data:`SEED`.
 
     Returns
     -------

@@ -74,7 +74,6 @@ class TrackIndex:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.aggregate import TrackIndex
     >>> idx = TrackIndex.from_segment_track(np.array(["b", "a", "b", "c"]))
@@ -136,7 +135,6 @@ def track_mean(values: np.ndarray, index: TrackIndex) -> np.ndarray:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.aggregate import TrackIndex, track_mean
     >>> idx = TrackIndex.from_segment_track(np.array(["a", "a", "b"]))
@@ -222,13 +220,10 @@ class ScoreScan:
     Examples
     --------
     >>> import aria
-    >>> import numpy as np
     >>> from aria.groups.aggregate import scan_scores
-    >>> x = np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 0.0]])
-    >>> s = aria.scores_from_array(x, segment_track=["a", "a", "b"])
-    >>> scan = scan_scores(s)
-    >>> scan.track_sum.tolist(), scan.moments.mean.tolist()
-    ([[4.0, 6.0], [5.0, 0.0]], [3.0, 2.0])
+    >>> scan = scan_scores(aria.examples.tiny().scores)  # one segment per track: sums = scores
+    >>> scan.track_sum.shape, scan.moments.mean.tolist(), scan.projection is None
+    ((8, 2), [-2.75, -2.75], True)
     """
 
     index: TrackIndex
@@ -250,6 +245,9 @@ def scan_scores(
 ) -> ScoreScan:
     """One streaming pass: per-track sums, column moments, and the rank-1 projection.
 
+    Each block of rows (:func:`aria.io.streaming.iter_blocks`) is read once: the per-track sums
+    become the track scores ``T``, the column moments choose and apply the normalization.
+
     Parameters
     ----------
     scores : xarray.DataArray
@@ -267,11 +265,12 @@ def scan_scores(
     Returns
     -------
     ScoreScan
+        Track sums and column moments (of the residual too, with ``axis``).
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
+    >>> import aria
     >>> from aria.groups.aggregate import scan_scores
     >>> x = np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 0.0]])
     >>> scan = scan_scores(aria.scores_from_array(x, segment_track=["a", "a", "b"]), block_rows=2)
@@ -324,14 +323,9 @@ class TrackScores:
     Examples
     --------
     >>> import aria
-    >>> import numpy as np
-    >>> s = aria.scores_from_array(np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 0.0]]),
-    ...                            query_ids=["q1", "q2"], segment_track=["a", "a", "b"])
-    >>> t = aria.track_scores(s, method="zscore")
-    >>> t.track_ids.tolist(), t.query_ids.tolist()
-    (['a', 'b'], ['q1', 'q2'])
-    >>> t.values.shape
-    (2, 2)
+    >>> ts = aria.examples.tiny().prepare().track_scores
+    >>> ts.track_ids.tolist()[:3], ts.query_ids.tolist(), ts.values.shape, ts.report.method
+    (['t0', 't1', 't2'], ['q1', 'q2'], (8, 2), 'zscore')
     """
 
     values: np.ndarray

@@ -48,14 +48,9 @@ class AlignmentResult:
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
-    ...                               null_groups=50, seed=0)
-    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-collapsed")), alignment=True)
-    >>> res.alignment.n_tracks
-    406
-    >>> res.alignment.channels["channel"].tolist()
-    ['melody', 'harmony', 'rhythm', 'dynamic', 'texture']
+    >>> al = aria.examples.tiny().homogeneity(alignment=True).alignment
+    >>> al.n_tracks, al.skipped, al.channels["channel"].tolist(), al.features["feature"].tolist()
+    (8, [], ['a'], ['x'])
     """
 
     channels: pd.DataFrame
@@ -90,7 +85,6 @@ def feature_alignment(u1: np.ndarray, x: np.ndarray) -> dict:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.alignment import feature_alignment
     >>> rng = np.random.default_rng(0)
@@ -149,6 +143,7 @@ def axis_alignment(u1: pd.Series, features: FeatureTable) -> AlignmentResult:
     Returns
     -------
     AlignmentResult
+        Per-channel and per-feature tables.
 
     Examples
     --------

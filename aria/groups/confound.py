@@ -38,16 +38,12 @@ class ConfoundResult:
     Examples
     --------
     >>> import aria
-    >>> import pandas as pd
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
-    ...                               null_groups=50, seed=0)
-    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), alignment=False)
-    >>> c = aria.confound_analysis([res.scores], aria.examples.labels("bach-knn"))
-    >>> c.label_name
-    'mode'
-    >>> sorted(c.table.columns)[:4]
-    ['channel', 'k', 'label', 'matrix']
+    >>> t = aria.examples.tiny()
+    >>> c = aria.confound_analysis([t.homogeneity().scores], t.labels)
+    >>> c.label_name, c.table["label"].tolist()
+    ('register', ['high', 'low'])
+    >>> list(c.to_dict()["matrices"]["scores"]["a"]["3"])
+    ['sd_label_means', 'n_labels', 'labels']
     """
 
     table: pd.DataFrame
@@ -87,17 +83,20 @@ def confound_analysis(results: Sequence, labels: pd.Series | Mapping) -> Confoun
     Returns
     -------
     ConfoundResult
+        Per-label table and the spread of the label means.
 
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
-    ...                               null_groups=50, seed=0)
-    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), alignment=False)
-    >>> c = aria.confound_analysis([res.scores], aria.examples.labels("bach-knn"))
-    >>> sorted(set(c.table["label"]))
-    ['major', 'minor']
+    >>> scores = aria.examples.tiny().homogeneity().scores
+    >>> c = aria.confound_analysis([scores], {"q1": "low", "q2": "low"})
+    >>> c.table[["label", "n"]].values.tolist(), c.spread["n_labels"].tolist()
+    ([['low', 2]], [1])
+    >>> try:
+    ...     aria.confound_analysis([scores], {"q1": "low"})
+    ... except aria.AriaError as e:
+    ...     print(e)
+    labels has no label for 1 quer(ies), e.g. 'q2'
     """
     from aria.groups.result import summarize
 
@@ -106,7 +105,7 @@ def confound_analysis(results: Sequence, labels: pd.Series | Mapping) -> Confoun
     ser.index = ser.index.astype(str)
     rows, spread = [], []
     for res in results:
-        missing = [q for q in res.query_ids if q not in ser.index]
+        missing = [str(q) for q in res.query_ids if q not in ser.index]
         if missing:
             raise AriaInputError(f"labels has no label for {len(missing)} quer(ies), e.g. {missing[0]!r}",
                                  parameter="labels")

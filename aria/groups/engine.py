@@ -160,11 +160,9 @@ def resolve_inputs(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> cset, table = resolve_inputs(pd.DataFrame({"track": ["t1", "t2"], "x": [0.0, 1.0]}), cs)
+    >>> import aria
+    >>> t = aria.examples.tiny()
+    >>> cset, table = resolve_inputs(t.frame.head(2), t.channel_set)
     >>> table.n_tracks, cset.channels
     (2, ('a',))
     """
@@ -245,16 +243,7 @@ class Prepared:
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
-    >>> from aria.groups.engine import prepare
-    >>> prep = prepare(s, cs, ft, k=[3])
+    >>> prep = aria.examples.tiny().prepare()
     >>> prep.ks, prep.pool.track_ids.tolist()
     ((3,), ['t0', 't1', 't2', 't3', 't4', 't5', 't6', 't7'])
     """
@@ -299,7 +288,7 @@ def prepare(
     Parameters
     ----------
     scores : xarray.DataArray
-        Score matrix (segment x query).
+        The score matrix (segments x queries), as :func:`aria.load_scores` returns it.
     channel_set : ChannelSet
         Channels and features (from :func:`resolve_inputs`).
     table : FeatureTable
@@ -326,20 +315,14 @@ def prepare(
     Returns
     -------
     Prepared
+        Input of :func:`~aria.groups.null.null_distributions` and :func:`group_homogeneity`.
 
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
+    >>> t = aria.examples.tiny()
     >>> from aria.groups.engine import prepare
-    >>> prep = prepare(s, cs, ft, k=[3, 5])
+    >>> prep = prepare(t.scores, t.channel_set, t.features, k=[3, 5])
     >>> prep.ks, prep.dropped_k
     ((3, 5), [])
     >>> prep.track_scores.values.shape
@@ -396,18 +379,9 @@ def group_homogeneity(
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
-    >>> from aria.groups.engine import group_homogeneity, prepare
-    >>> from aria.groups.null import compute_null
-    >>> prep = prepare(s, cs, ft, k=[3])
-    >>> scores, residual = group_homogeneity(prep, {3: compute_null(prep.similarity, 3, 200, seed=0)})
+    >>> from aria.groups.engine import group_homogeneity
+    >>> t = aria.examples.tiny()
+    >>> scores, residual = group_homogeneity(t.prepare(), t.nulls())
     >>> scores.data.groups.sel(query="q1", rank=[1, 2, 3]).values.tolist(), residual is None
     (['t1', 't0', 't2'], True)
     """
@@ -439,24 +413,16 @@ def collect_warnings(prep: Prepared, nulls: Mapping[int, NullDistribution]) -> l
     Returns
     -------
     list of str
+        Empty when nothing needs saying.
 
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
-    >>> from aria.groups.engine import collect_warnings, prepare
-    >>> from aria.groups.null import compute_null
-    >>> prep = prepare(s, cs, ft, k=[3])
-    >>> warnings = collect_warnings(prep, {3: compute_null(prep.similarity, 3, 200, seed=0)})
-    >>> warnings[0].startswith("diagnostics verdict is 'collapsed'")
-    True
+    >>> from aria.groups.engine import collect_warnings
+    >>> t = aria.examples.tiny()
+    >>> for line in collect_warnings(t.prepare(), t.nulls()):
+    ...     print(line[:35])
+    diagnostics verdict is 'collapsed':
     """
     warnings: list[str] = []
     if prep.diagnostics.verdict == "collapsed":
@@ -511,22 +477,14 @@ def collect(
     Returns
     -------
     HomogeneityResult
+        Labelled results of the run.
 
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
-    >>> from aria.groups.engine import collect, group_homogeneity, prepare
-    >>> from aria.groups.null import compute_null
-    >>> prep = prepare(s, cs, ft, k=[3])
-    >>> nulls = {3: compute_null(prep.similarity, 3, 200, seed=0)}
+    >>> from aria.groups.engine import collect, group_homogeneity
+    >>> t = aria.examples.tiny()
+    >>> prep, nulls = t.prepare(), t.nulls()
     >>> scores, residual = group_homogeneity(prep, nulls)
     >>> res = collect(prep, scores, residual, nulls, alignment=False)
     >>> res.k_values, res.verdict
@@ -630,15 +588,10 @@ def homogeneity(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd, aria
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> feats = pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x})
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=feats["track"].to_numpy())
-    >>> res = homogeneity(s, feats, cs, k=[3], null_groups=200, seed=0, alignment=False)
+    >>> import aria
+    >>> t = aria.examples.tiny()
+    >>> res = homogeneity(t.scores, t.frame, t.channel_set, k=[3], null_groups=200, seed=0,
+    ...                   alignment=False)
     >>> res.scores.data.groups.sel(query="q2", rank=[1, 2, 3]).values.tolist()
     ['t6', 't5', 't7']
     >>> bool(res.scores.data.z.sel(k=3, channel="a").min() > 1)

@@ -60,7 +60,6 @@ class ColumnMoments:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.normalize import ColumnMoments
     >>> x = np.array([[1.0, 0.0], [2.0, 0.0], [6.0, 3.0]])
@@ -126,7 +125,6 @@ class NormalizationReport:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.normalize import normalize_columns
     >>> x = np.array([[1.0, 5.0], [2.0, 5.0], [4.0, 5.0]])
@@ -173,7 +171,6 @@ def zero_std_mask(moments: ColumnMoments, reference_rms: np.ndarray | None = Non
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.normalize import ColumnMoments, zero_std_mask
     >>> zero_std_mask(ColumnMoments.from_array(np.array([[1.0, 7.0], [2.0, 7.0], [4.0, 7.0]]))).tolist()
@@ -213,7 +210,6 @@ def choose_method(
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.normalize import choose_method
     >>> choose_method("auto", np.array([0.5, 1.0, 2.0]))[0]
@@ -252,7 +248,6 @@ def average_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from scipy.stats import rankdata
     >>> from aria.groups.normalize import average_ranks
@@ -304,7 +299,6 @@ def normalize_columns(
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.normalize import normalize_columns
     >>> x = np.array([[1.0, 10.0], [2.0, 30.0], [3.0, 20.0]])

@@ -35,11 +35,26 @@ from aria.params import InstanceOf, Interval, SequenceOf, validate_params
 
 __all__ = [
     "NULL_ALGORITHM_VERSION", "NullDistribution", "null_key", "compute_null", "NullStore",
-    "null_distributions", "default_cache_dir", "NullCache",
+    "null_distributions", "stored_null", "default_cache_dir", "NullCache",
 ]
 
 #: Bumped whenever the null computation changes (part of the cache key).
 NULL_ALGORITHM_VERSION = 1
+
+
+def _null_stat(values: str, stat: str, what: str) -> property:
+    """Read-only property: ``mu`` or ``sd`` of the attribute ``values`` over the R random groups.
+
+    ``stat="mean"``: the mean over axis 0; ``stat="sd"``: the standard deviation (``ddof = 1``).
+    """
+    if stat == "mean":
+        def get(self) -> np.ndarray:
+            return getattr(self, values).mean(axis=0)
+    else:
+        def get(self) -> np.ndarray:
+            return getattr(self, values).std(axis=0, ddof=1)
+    suffix = "" if stat == "mean" else " (``ddof = 1``)"
+    return property(get, doc=f"{what} over the R random groups{suffix}.")
 
 
 @dataclass
@@ -68,15 +83,11 @@ class NullDistribution:
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
-    ...                               null_groups=50, seed=0)
-    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), alignment=False)
-    >>> null = res.nulls[10]
-    >>> null.k, null.n_groups, null.seed
-    (10, 50, 0)
-    >>> null.channels
-    ('melody', 'harmony', 'rhythm', 'dynamic', 'texture')
+    >>> null = aria.examples.tiny().homogeneity(null_groups=50).nulls[3]
+    >>> null.k, null.n_groups, null.seed, null.channels
+    (3, 50, 0, ('a',))
+    >>> null.channel_values.shape, null.channel_mean.round(2), null.channel_sd.round(2)
+    ((50, 1), array([0.5]), array([0.08]))
     """
 
     k: int
@@ -89,25 +100,10 @@ class NullDistribution:
     key: str | None = None
     from_cache: bool = False
 
-    @property
-    def feature_mean(self) -> np.ndarray:
-        """``mu_f`` (F,): mean of ``H_f`` over the R random groups."""
-        return self.feature_values.mean(axis=0)
-
-    @property
-    def feature_sd(self) -> np.ndarray:
-        """``sd_f`` (F,): standard deviation (``ddof = 1``) of ``H_f`` over the R random groups."""
-        return self.feature_values.std(axis=0, ddof=1)
-
-    @property
-    def channel_mean(self) -> np.ndarray:
-        """``mu_c`` (C,): mean of ``H_c`` over the R random groups."""
-        return self.channel_values.mean(axis=0)
-
-    @property
-    def channel_sd(self) -> np.ndarray:
-        """``sd_c`` (C,): standard deviation (``ddof = 1``) of ``H_c`` over the R random groups."""
-        return self.channel_values.std(axis=0, ddof=1)
+    feature_mean = _null_stat("feature_values", "mean", "``mu_f`` (F,): mean of ``H_f``")
+    feature_sd = _null_stat("feature_values", "sd", "``sd_f`` (F,): sd of ``H_f``")
+    channel_mean = _null_stat("channel_values", "mean", "``mu_c`` (C,): mean of ``H_c``")
+    channel_sd = _null_stat("channel_values", "sd", "``sd_c`` (C,): sd of ``H_c``")
 
     def to_frame(self) -> pd.DataFrame:
         """Rows per channel and feature: ``k, level, name, mean, sd, n_groups``."""
@@ -135,19 +131,11 @@ def null_key(psim: PoolSimilarity, k: int, n_groups: int, seed: int) -> str:
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
-    >>> from aria.groups.engine import prepare
     >>> from aria.groups.null import null_key
-    >>> prep = prepare(s, cs, ft, k=[3])
-    >>> key = null_key(prep.similarity, 3, 200, 0)
-    >>> key == null_key(prep.similarity, 3, 200, 0), key == null_key(prep.similarity, 3, 200, 1)
+    >>> from aria.groups.pool import PoolSimilarity
+    >>> psim = PoolSimilarity(aria.examples.tiny().features)
+    >>> key = null_key(psim, 3, 200, 0)
+    >>> key == null_key(psim, 3, 200, 0), key == null_key(psim, 3, 200, 1)
     (True, False)
     """
     payload = json.dumps({"pool": psim.fingerprint(), "k": int(k), "n_groups": int(n_groups),
@@ -185,25 +173,19 @@ def compute_null(psim: PoolSimilarity, k: int, n_groups: int = 1000, *, seed: in
     Returns
     -------
     NullDistribution
+        With the ``R`` values of ``H_f`` and ``H_c``.
 
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
-    >>> from aria.groups.engine import prepare
+    >>> import numpy as np
     >>> from aria.groups.null import compute_null
-    >>> prep = prepare(s, cs, ft, k=[3])
-    >>> a = compute_null(prep.similarity, 3, 200, seed=0)
-    >>> b = compute_null(prep.similarity, 3, 200, seed=0)
+    >>> psim = aria.examples.tiny().prepare().similarity
+    >>> a, b = compute_null(psim, 3, 200, seed=0), compute_null(psim, 3, 200, seed=0)
     >>> a.channel_values.shape, bool(np.array_equal(a.channel_values, b.channel_values))
     ((200, 1), True)
+    >>> a.channel_mean.round(3), a.channel_sd.round(3)
+    (array([0.495]), array([0.083]))
     """
     if k > psim.n:
         raise AriaInputError(f"k must lie in 2..{psim.n} (the pool size), got {k}", parameter="k")
@@ -228,16 +210,8 @@ class NullStore(Protocol):
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
-    >>> from aria.groups.engine import prepare
-    >>> from aria.groups.null import NullDistribution, compute_null, null_key
+    >>> from aria.groups.null import compute_null
+    >>> from aria.groups.pool import PoolSimilarity
     >>> class MemoryStore:
     ...     def __init__(self):
     ...         self.nulls = {}
@@ -246,9 +220,8 @@ class NullStore(Protocol):
     ...     def save(self, null):
     ...         self.nulls[null.key] = null
     ...
-    >>> prep = prepare(s, cs, ft, k=[3])
     >>> store = MemoryStore()
-    >>> null = compute_null(prep.similarity, 3, 200, seed=0)
+    >>> null = compute_null(PoolSimilarity(aria.examples.tiny().features), 3, 200, seed=0)
     >>> store.save(null)
     >>> store.load(null.key, 3, 200, 0, null.features, null.channels) is null
     True
@@ -262,6 +235,45 @@ class NullStore(Protocol):
     def save(self, null: NullDistribution) -> object:
         """Store a null (nulls without a key are not stored)."""
         ...
+
+
+@validate_params({"psim": PoolSimilarity, "k": Interval(int, 2, None), "n_groups": Interval(int, 2, None),
+                  "seed": "seed"})
+def stored_null(store: NullStore | None, psim: PoolSimilarity, k: int, n_groups: int,
+                seed: int) -> NullDistribution | None:
+    """The null of (``psim``, ``k``, ``n_groups``, ``seed``) held by ``store``, else None.
+
+    Parameters
+    ----------
+    store : NullStore or None
+        Where nulls are kept (None: nothing is stored).
+    psim : PoolSimilarity
+        Pool similarities.
+    k, n_groups, seed : int
+        Group size, ``R`` and seed of the null.
+
+    Returns
+    -------
+    NullDistribution or None
+        None when ``store`` is None or does not hold a matching null.
+
+    Examples
+    --------
+    >>> import aria
+    >>> import tempfile
+    >>> from aria.groups.null import NullCache, stored_null
+    >>> t = aria.examples.tiny()
+    >>> cache, psim = NullCache(tempfile.mkdtemp()), t.prepare().similarity
+    >>> stored_null(cache, psim, 3, 200, 0) is None  # nothing stored yet
+    True
+    >>> _ = t.homogeneity(cache_dir=cache.directory)  # computes the null of K = 3 and stores it
+    >>> stored_null(cache, psim, 3, 200, 0).from_cache
+    True
+    """
+    if store is None:
+        return None
+    return store.load(null_key(psim, k, n_groups, seed), k, n_groups, seed, tuple(psim.features),
+                      tuple(psim.channels))
 
 
 @validate_params({"psim": PoolSimilarity, "ks": SequenceOf(Interval(int, 2, None), min_len=0),
@@ -309,13 +321,9 @@ def null_distributions(
     Examples
     --------
     >>> import aria
-    >>> import pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> from aria.features.table import feature_table_from_frame
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> table = feature_table_from_frame(pd.DataFrame({"track": range(5), "x": [0.0, 1, 2, 3, 4]}), cs)
-    >>> nulls = null_distributions(PoolSimilarity(table), [2, 3], n_groups=50, seed=0)
+    >>> from aria.groups.null import null_distributions
+    >>> from aria.groups.pool import PoolSimilarity
+    >>> nulls = null_distributions(PoolSimilarity(aria.examples.tiny().features), [2, 3], n_groups=50)
     >>> sorted(nulls), nulls[3].channel_values.shape
     ([2, 3], (50, 1))
     """
@@ -325,10 +333,7 @@ def null_distributions(
     for i, k in enumerate(ks):
         if progress is not None:
             progress(f"null K={k}", i, len(ks))
-        null = None
-        if store is not None:
-            null = store.load(null_key(psim, k, n_groups, seed), k, n_groups, seed, tuple(psim.features),
-                              tuple(psim.channels))
+        null = stored_null(store, psim, k, n_groups, seed)
         if null is None:
             null = compute_null(psim, k, n_groups, seed=seed, rng=rng, workers=workers)
             if store is not None:
@@ -343,10 +348,10 @@ def default_cache_dir() -> Path:
     Returns
     -------
     pathlib.Path
+        Not created here (:class:`NullCache` creates it on first write).
 
     Examples
     --------
-    >>> import aria
     >>> import os
     >>> from unittest import mock
     >>> from aria.groups.null import default_cache_dir
@@ -373,19 +378,11 @@ class NullCache:
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
+    >>> import numpy as np
     >>> import tempfile
-    >>> from aria.groups.engine import homogeneity
     >>> d = tempfile.mkdtemp()
-    >>> first = homogeneity(s, ft, cs, k=[3], null_groups=200, seed=0, cache_dir=d, alignment=False)
-    >>> again = homogeneity(s, ft, cs, k=[3], null_groups=200, seed=0, cache_dir=d, alignment=False)
+    >>> first = aria.examples.tiny().homogeneity(cache_dir=d)
+    >>> again = aria.examples.tiny().homogeneity(cache_dir=d)
     >>> first.nulls[3].from_cache, again.nulls[3].from_cache
     (False, True)
     >>> bool(np.array_equal(first.nulls[3].channel_values, again.nulls[3].channel_values))

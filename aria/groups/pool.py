@@ -19,6 +19,8 @@ __all__ = ["PoolCounts", "Pool", "build_pool", "PoolSimilarity"]
 class PoolCounts:
     """How many tracks could take part, and why the others could not.
 
+    The ``counts`` of a :class:`Pool`; :meth:`to_dict` is their JSON form.
+
     Attributes
     ----------
     score_tracks : int
@@ -39,18 +41,11 @@ class PoolCounts:
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
+    >>> import numpy as np
     >>> from aria.groups.pool import build_pool
-    >>> c = build_pool(np.array(["t0", "t1", "t9"]), ft).counts
-    >>> c.score_tracks, c.pool, c.without_features
-    (3, 2, 1)
+    >>> c = build_pool(np.array(["t0", "t1", "t9"]), aria.examples.tiny().features).counts
+    >>> c.score_tracks, c.pool, c.without_features, c.absent_from_table
+    (3, 2, 1, 1)
     """
 
     score_tracks: int
@@ -86,18 +81,9 @@ class Pool:
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
-    >>> from aria.groups.pool import build_pool
-    >>> pool = build_pool(np.array(["t0", "t1", "t9"]), ft)
-    >>> pool.track_ids.tolist(), pool.counts.pool
-    (['t0', 't1'], 2)
+    >>> pool = aria.examples.tiny().prepare().pool
+    >>> pool.size, pool.rows.tolist()[:3], pool.excluded.empty
+    (8, [0, 1, 2], True)
     """
 
     track_ids: np.ndarray
@@ -125,22 +111,18 @@ def build_pool(track_ids: np.ndarray, features: FeatureTable) -> Pool:
     Returns
     -------
     Pool
+        Matched tracks in score-matrix order, counts and exclusions.
 
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
+    >>> import numpy as np
     >>> from aria.groups.pool import build_pool
-    >>> pool = build_pool(np.array(["t2", "t0", "nope"]), ft)
-    >>> pool.track_ids.tolist(), pool.counts.without_features
-    (['t2', 't0'], 1)
+    >>> pool = build_pool(np.array(["t2", "t0", "nope"]), aria.examples.tiny().features)
+    >>> pool.track_ids.tolist(), pool.rows.tolist()
+    (['t2', 't0'], [0, 1])
+    >>> pool.excluded.to_dict("records")
+    [{'track': 'nope', 'reason': 'no row in the feature table'}]
     """
     tids = np.asarray([str(t) for t in track_ids], dtype=object).astype(str)
     ft_pos = pd.Index(features.track_ids).get_indexer(tids)
@@ -176,16 +158,9 @@ class PoolSimilarity:
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
-    >>> from aria.groups.pool import PoolSimilarity, build_pool
-    >>> psim = PoolSimilarity(build_pool(ft.track_ids, ft).features)
+    >>> import numpy as np
+    >>> from aria.groups.pool import PoolSimilarity
+    >>> psim = PoolSimilarity(aria.examples.tiny().features)
     >>> psim.pairs("x", np.array([0, 0]), np.array([1, 7])).round(3).tolist()
     [0.71, 0.259]
     """

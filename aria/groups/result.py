@@ -126,6 +126,14 @@ def summarize(z: np.ndarray, include: np.ndarray | None = None) -> dict:
             "sig": float((z > SIG_THRESHOLD).mean()), "n_queries": int(z.size)}
 
 
+def _values(var: str, what: str) -> property:
+    """Read-only property: the numpy values of the variable ``var`` of ``self.data``."""
+    def get(self) -> np.ndarray:
+        return self.data[var].values
+
+    return property(get, doc=f"{what} (the values of ``data.{var}``).")
+
+
 @dataclass(eq=False)
 class MatrixHomogeneity:
     """Homogeneity of one track score matrix (the scores, or their rank-1 residual).
@@ -151,7 +159,6 @@ class MatrixHomogeneity:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.normalize import NormalizationReport
     >>> mh = MatrixHomogeneity.from_arrays(
@@ -194,9 +201,9 @@ class MatrixHomogeneity:
         Parameters
         ----------
         matrix : str
-            ``"scores"`` or ``"residual"``.
+            Label of the analysed matrix, ``"scores"`` or ``"residual"``.
         normalization : NormalizationReport
-            How columns were normalized.
+            How its columns were normalized.
         query_ids, k_values, channels, features : sequence
             Coordinates.
         h_channel, z_channel : numpy.ndarray
@@ -255,35 +262,12 @@ class MatrixHomogeneity:
         """Feature labels."""
         return tuple(str(f) for f in self.data["feature"].values)
 
-    @property
-    def h_channel(self) -> np.ndarray:
-        """(nK, Q, C) ``H_c(q)`` (the values of ``data.h``)."""
-        return self.data["h"].values
-
-    @property
-    def z_channel(self) -> np.ndarray:
-        """(nK, Q, C) ``z_c(q)`` (the values of ``data.z``)."""
-        return self.data["z"].values
-
-    @property
-    def h_feature(self) -> np.ndarray:
-        """(nK, Q, F) ``H_f(q)`` (the values of ``data.h_feature``)."""
-        return self.data["h_feature"].values
-
-    @property
-    def z_feature(self) -> np.ndarray:
-        """(nK, Q, F) ``z_f(q)`` (the values of ``data.z_feature``)."""
-        return self.data["z_feature"].values
-
-    @property
-    def groups(self) -> np.ndarray:
-        """(Q, K_max) track ids of each query's ranked top tracks (the values of ``data.groups``)."""
-        return self.data["groups"].values
-
-    @property
-    def included(self) -> np.ndarray:
-        """(Q,) queries used in summaries (the values of ``data.included``)."""
-        return self.data["included"].values
+    h_channel = _values("h", "(nK, Q, C) ``H_c(q)``")
+    z_channel = _values("z", "(nK, Q, C) ``z_c(q)``")
+    h_feature = _values("h_feature", "(nK, Q, F) ``H_f(q)``")
+    z_feature = _values("z_feature", "(nK, Q, F) ``z_f(q)``")
+    groups = _values("groups", "(Q, K_max) track ids of each query's ranked top tracks")
+    included = _values("included", "(Q,) queries used in summaries")
 
     def z(self, channel: str, k: int) -> np.ndarray:
         """Per-query ``z_c`` of one channel and K (``data.z.sel(channel=channel, k=k)``).
@@ -294,7 +278,7 @@ class MatrixHomogeneity:
             When ``channel`` or ``k`` was not computed (a ``ValueError``).
         """
         if channel not in self.channels or k not in self.k_values:
-            raise AriaInputError(f"no z for channel {channel!r} at K = {k} (channels: "
+            raise AriaInputError(f"no z for channel {str(channel)!r} at K = {k} (channels: "
                                  f"{', '.join(self.channels)}; K: {', '.join(map(str, self.k_values))})",
                                  parameter="channel" if channel not in self.channels else "k",
                                  function="MatrixHomogeneity.z")
@@ -356,7 +340,12 @@ class MatrixHomogeneity:
         Parameters
         ----------
         level : str
-            ``"channel"`` or ``"feature"``.
+            Rows per ``"channel"`` (the default) or per ``"feature"``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per K, query and channel (or feature).
         """
         names, h, z = ((self.channels, self.h_channel, self.z_channel) if level == "channel"
                        else (self.features, self.h_feature, self.z_feature))
@@ -421,24 +410,15 @@ def matrix_homogeneity(
     Returns
     -------
     MatrixHomogeneity
+        Labelled ``H``, ``z`` and groups of every query.
 
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
-    >>> from aria.groups.engine import prepare
-    >>> from aria.groups.null import compute_null
     >>> from aria.groups.result import matrix_homogeneity
-    >>> prep = prepare(s, cs, ft, k=[3])
-    >>> nulls = {3: compute_null(prep.similarity, 3, 200, seed=0)}
-    >>> m = matrix_homogeneity(prep.track_scores, prep.pool, prep.similarity, nulls, [3])
+    >>> t = aria.examples.tiny()
+    >>> prep = t.prepare()
+    >>> m = matrix_homogeneity(prep.track_scores, prep.pool, prep.similarity, t.nulls(), [3])
     >>> m.data.groups.sel(query="q2", rank=[1, 2, 3]).values.tolist()
     ['t6', 't5', 't7']
     """
@@ -494,15 +474,11 @@ class HomogeneityResult:
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
-    ...                               null_groups=50, seed=0)
-    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), alignment=False)
-    >>> res.k_values
-    (10,)
-    >>> z = res.scores.data.z.sel(k=10).mean("query")
-    >>> z.idxmax().item()
-    'harmony'
+    >>> res = aria.examples.tiny().homogeneity(k=[2, 3], residual=True)
+    >>> res.k_values, res.verdict, [m.matrix for m in res.matrices()]
+    ((2, 3), 'collapsed', ['scores', 'residual'])
+    >>> res.to_dataset().z.sel(matrix="scores", channel="a").round(2).values.tolist()
+    [[1.26, 1.26], [1.94, 1.94]]
     """
 
     scores: MatrixHomogeneity

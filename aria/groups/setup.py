@@ -61,13 +61,10 @@ def homogeneity_summary(
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup, homogeneity_summary
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(10,),
-    ...                               null_groups=50, seed=0)
-    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), alignment=False)
-    >>> summary = homogeneity_summary(res)
-    >>> sorted(summary), sorted(summary["harmony"])
-    (['dynamic', 'harmony', 'melody', 'rhythm', 'texture'], ['n_queries', 'pos', 'sig', 'z_bar'])
+    >>> from aria.groups.setup import homogeneity_summary
+    >>> summary = homogeneity_summary(aria.examples.tiny().homogeneity(k=[2, 3]))  # K = 2, the smallest
+    >>> {c: {stat: round(v, 2) for stat, v in s.items()} for c, s in summary.items()}
+    {'a': {'z_bar': 1.26, 'pos': 1.0, 'sig': 0.0, 'n_queries': 2}}
     """
     from aria.groups.result import summarize
 

@@ -64,7 +64,6 @@ def distance_to_similarity(d: np.ndarray, mapping: str = "inverse") -> np.ndarra
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.similarity import distance_to_similarity
     >>> distance_to_similarity(np.array([0.0, 1.0, 3.0])).tolist()
@@ -111,7 +110,6 @@ class VectorSimilarity:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.similarity import VectorSimilarity
     >>> v = VectorSimilarity(np.array([[0.0], [1.0], [2.0]]))
@@ -178,10 +176,10 @@ def lcs_length(a: np.ndarray | list, b: np.ndarray | list) -> int:
     Returns
     -------
     int
+        Length of the longest common subsequence.
 
     Examples
     --------
-    >>> import aria
     >>> from aria.groups.similarity import lcs_length
     >>> lcs_length([5, 7, 5, 2], [5, 5, 2]), lcs_length("ABCBDAB", "BDCABA")
     (3, 4)
@@ -212,15 +210,15 @@ def lcs_similarity(a: np.ndarray | list, b: np.ndarray | list) -> float:
     Parameters
     ----------
     a, b : sequence of int
-        Root-motion sequences.
+        Root-motion sequences (symbols 0..11).
 
     Returns
     -------
     float
+        Between 0 and 1; 1 only for two equal non-empty sequences.
 
     Examples
     --------
-    >>> import aria
     >>> from aria.groups.similarity import lcs_similarity
     >>> lcs_similarity([5, 7, 5, 2], [5, 5, 2])
     0.75
@@ -256,7 +254,6 @@ class LCSSimilarity:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.features.chords import Sequences
     >>> from aria.groups.similarity import LCSSimilarity
@@ -381,12 +378,13 @@ def lcs_lengths(sequences: Sequences, ia: np.ndarray, ib: np.ndarray, *, workers
 
     Examples
     --------
-    >>> import aria
+    >>> from aria.groups.similarity import lcs_length, lcs_lengths
     >>> import numpy as np
     >>> from aria.features.chords import Sequences
-    >>> from aria.groups.similarity import lcs_lengths
     >>> seqs = Sequences(values=np.array([5, 7, 5, 2, 5, 5, 2, 1]), offsets=np.array([0, 4, 7, 8]))
     >>> lcs_lengths(seqs, np.array([0, 0, 1]), np.array([1, 2, 2])).tolist()
     [3, 0, 0]
+    >>> lcs_length(seqs[0], seqs[1])  # the same length by the textbook recurrence
+    3
     """
     return LCSSimilarity(sequences).lengths(ia, ib, workers=workers)

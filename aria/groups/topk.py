@@ -46,7 +46,6 @@ def top_k_groups(values: np.ndarray, rows: np.ndarray, k: int, *, column_block: 
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.topk import top_k_groups
     >>> values = np.array([[0.1, 0.9], [0.5, 0.5], [0.9, 0.1], [0.5, 0.0]])
@@ -90,7 +89,6 @@ def random_groups(n_pool: int, k: int, n_groups: int, rng: np.random.Generator) 
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.groups.topk import random_groups
     >>> g = random_groups(10, 3, 4, np.random.default_rng(0))
@@ -133,18 +131,10 @@ def group_similarity(psim: PoolSimilarity, groups: np.ndarray, *, workers: int =
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
+    >>> import numpy as np
     >>> from aria.groups.pool import PoolSimilarity
     >>> from aria.groups.topk import group_similarity
-    >>> psim = PoolSimilarity(ft)
-    >>> h = group_similarity(psim, np.array([[0, 1, 2], [0, 4, 7]]))
+    >>> h = group_similarity(PoolSimilarity(aria.examples.tiny().features), np.array([[0, 1, 2], [0, 4, 7]]))
     >>> h.shape, bool(h[0, 0] > h[1, 0])
     ((2, 1), True)
     """
@@ -185,17 +175,9 @@ def nested_group_similarity(psim: PoolSimilarity, ranked: np.ndarray, ks: Sequen
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> ft = aria.feature_table_from_frame(pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x}), cs)
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=ft.track_ids)
-    >>> from aria.groups.pool import PoolSimilarity
+    >>> import numpy as np
     >>> from aria.groups.topk import group_similarity, nested_group_similarity
-    >>> psim = PoolSimilarity(ft)
+    >>> psim = aria.examples.tiny().prepare().similarity
     >>> ranked = np.array([[1, 0, 2, 3], [6, 5, 7, 4]])
     >>> h = nested_group_similarity(psim, ranked, [2, 4])
     >>> h.shape

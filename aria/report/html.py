@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -31,6 +32,7 @@ from aria.params import InstanceOf, Interval, MappingOf, validate_params
 from aria.report.text import fmt_number
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
+    from aria.evaluate.bootstrap import HomogeneityBootstrap
     from aria.evaluate.evidence import QueryEvidence
     from aria.groups.engine import HomogeneityResult
 
@@ -59,98 +61,16 @@ __all__ = [
     "write_figures",
 ]
 
-#: Definitions shown in the report; every number links to one by its key. Each is the **Report**
-#: paragraph of the same key in docs/formulas.md, word for word (tests/test_formulas.py).
-DEFINITIONS: list[dict[str, str]] = [
-    {"key": "verdict", "symbol": "verdict", "name": "reliability verdict",
-     "text": "collapsed if rho_bar >= 0.90, or E1 >= 0.79 and C_bar < 0.5; else offset-dominated if "
-             "C_bar >= 0.5; else query-dependent (noted 'partial offset' when 0.3 <= C_bar < 0.5); "
-             "undetermined when there is a single query or E1 or C_bar is undefined (an all-zero "
-             "matrix). Thresholds are parameters; the values used are in the provenance record. A "
-             "collapsed method's top-K groups are one fixed group: its homogeneity describes that "
-             "group, not attribution, and it is left out of every ranking."},
-    {"key": "shape", "symbol": "N x Q", "name": "matrix size",
-     "text": "N training segments (rows) by Q queries (columns) of the score matrix S; M distinct "
-             "training tracks."},
-    {"key": "rho_bar", "symbol": "ρ̄ (rho_bar)", "name": "mean absolute inter-query correlation",
-     "text": "R = Pearson correlation matrix of the columns of S; rho_bar = mean of |R[q, q']| over "
-             "the pairs q < q' of columns with non-zero variance. Near 1: every query induces the same "
-             "score profile (the query is ignored)."},
-    {"key": "E1", "symbol": "E1", "name": "leading energy ratio",
-     "text": "E_k = sigma_k^2 / ||S||_F^2 from the SVD of S; E1 is the share of the squared "
-             "Frobenius norm carried by the leading singular component."},
-    {"key": "E2_5", "symbol": "E2:5", "name": "energy of components 2 to 5",
-     "text": "E2 + E3 + E4 + E5: energy in the next four singular components."},
-    {"key": "spectrum", "symbol": "E_k", "name": "leading energy spectrum",
-     "text": "The first energy ratios E_1, E_2, ... in decreasing order (they sum to 1 over all "
-             "components)."},
-    {"key": "U1", "symbol": "U1", "name": "v1 uniformity",
-     "text": "(sum_q v1[q])^2 / Q in [0, 1] for the leading query-side singular vector v1; 1 when v1 "
-             "is constant across queries (the leading component is the same for every query)."},
-    {"key": "C_bar", "symbol": "C̄ (C_bar)", "name": "mean concentration ratio",
-     "text": "C_q = (sum_i S[i,q])^2 / (N sum_i S[i,q]^2), the fraction of column q's energy carried "
-             "by its mean; C_bar is its mean over the (non-zero) columns. Near 1: the score is a "
-             "per-query offset."},
-    {"key": "excluded", "symbol": "excluded columns", "name": "excluded query columns",
-     "text": "Columns with zero variance have no correlation and are left out of rho_bar; all-zero "
-             "columns are left out of C_bar. They are listed by query id."},
-    {"key": "reliability_rank", "symbol": "rank", "name": "reliability rank",
-     "text": "Among the methods that are not collapsed (or undetermined): each diagnostic rho_bar, E1, "
-             "C_bar ranks the methods (1 = lowest = most reliable); the reliability rank orders them by "
-             "verdict (query-dependent, then partial offset, then offset-dominated), then by rho_bar, "
-             "then by E1."},
-    {"key": "lds", "symbol": "LDS", "name": "linear datamodeling score",
-     "text": "As dattri: for each query, the Spearman correlation between the attribution-predicted "
-             "score of each retraining subset (the sum of S over the subset's rows) and the target of "
-             "the model retrained on that subset (higher = the subset supports the query more); LDS is "
-             "the mean over the queries where it is defined."},
-    {"key": "kendall", "symbol": "Kendall tau", "name": "agreement of a diagnostic with LDS",
-     "text": "Kendall tau-b between minus the diagnostic (lower = more reliable) and LDS over the "
-             "ranked methods: 1 = the diagnostic orders the methods exactly as LDS does, <= 0 = it "
-             "does not."},
-    {"key": "K", "symbol": "K", "name": "group size",
-     "text": "Number of top-scoring tracks G_q(K) retrieved for a query (the K tracks with the highest "
-             "track score T[m, q], ties broken by track order)."},
-    {"key": "track_score", "symbol": "T[m, q]", "name": "track score",
-     "text": "Per-query normalized score (z-score or rank, see normalization) averaged over the "
-             "segments of track m."},
-    {"key": "H", "symbol": "H_c(q)", "name": "within-group similarity",
-     "text": "Mean pairwise similarity of the K tracks of G_q(K) on feature f (2/(K(K-1)) sum over "
-             "pairs of sim_f); H_c is the mean over the channel's features. Similarities: 1/(1+d) (or "
-             "exp(-d)) of the standardized Euclidean distance for vectors, normalized LCS of root "
-             "motions for chord progressions."},
-    {"key": "null", "symbol": "mu_c, sd_c", "name": "random reference null",
-     "text": "Mean and standard deviation (ddof = 1) of H_c over R random groups of K tracks drawn "
-             "uniformly without replacement (seeded) from the tracks that have features."},
-    {"key": "z", "symbol": "z_c(q)", "name": "homogeneity z-score",
-     "text": "z_c(q) = (H_c(q) - mu_c) / sd_c: how much more similar the query's top-K tracks are on "
-             "channel c than random groups of K tracks; undefined when sd_c = 0."},
-    {"key": "z_bar", "symbol": "z̄_c", "name": "mean z-score",
-     "text": "Mean of z_c(q) over the queries (queries with a constant score column left out)."},
-    {"key": "Pos", "symbol": "Pos_c", "name": "fraction positive",
-     "text": "Fraction of queries with z_c(q) > 0."},
-    {"key": "Sig", "symbol": "Sig_c", "name": "fraction significant",
-     "text": "Fraction of queries with z_c(q) > 1.645 (one-sided 5% level under the null)."},
-    {"key": "residual", "symbol": "S_res", "name": "rank-1 residual",
-     "text": "S - sigma_1 u_1 v_1^T: the score matrix without its dominant rank-1 component; its "
-             "homogeneity is analysed the same way."},
-    {"key": "A_max", "symbol": "A_max(c)", "name": "axis-channel alignment (max |corr|)",
-     "text": "Maximum over the channel's vector features and dimensions of |corr(u1, X[:, j])|, with "
-             "u1 the leading train-side singular vector averaged per track."},
-    {"key": "A_grp", "symbol": "A_grp(c)", "name": "axis-channel alignment (R^2)",
-     "text": "Maximum over the channel's vector features of the R^2 of the least-squares regression "
-             "of u1 on the feature (with intercept); adjusted R^2 beside it."},
-    {"key": "confound", "symbol": "per-label z", "name": "confound analysis",
-     "text": "z_c(q) stratified by a query label (e.g. genre): per label the number of queries, mean "
-             "z, Pos and Sig, and the standard deviation (ddof = 0) of the per-label means."},
-    {"key": "rest_similarity", "symbol": "sim to rest",
-     "name": "similarity of a track to the rest of its group",
-     "text": "Mean similarity of one track to the other K-1 tracks of the query's group on channel c "
-             "(the mean of the channel's features); the group's H_c is the mean of these values."},
-    {"key": "failed", "symbol": "failed tracks", "name": "tracks without features",
-     "text": "Tracks whose feature extraction failed or that are missing from the feature table; "
-             "they are left out of every group and of the null, and counted."},
-]
+
+def _definitions() -> list[dict[str, str]]:
+    text = (resources.files("aria.report") / "templates" / "definitions.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)["definition"]
+
+
+#: Definitions shown in the report (``key``, ``symbol``, ``name``, ``text``), read from
+#: ``aria/report/templates/definitions.toml``; every number links to one by its key. Each text is the
+#: **Report** paragraph of the same key in docs/formulas.md, word for word (tests/test_formulas.py).
+DEFINITIONS: list[dict[str, str]] = _definitions()
 _DEF_KEYS = {d["key"] for d in DEFINITIONS}
 #: Longest per-query table shown inline.
 _MAX_DETAIL_ROWS = 500
@@ -162,7 +82,6 @@ class Cell:
 
     Examples
     --------
-    >>> import aria
     >>> from aria.report.html import Cell
     >>> c = Cell("0.93", ref="rho_bar", num=True)
     >>> c.text, c.ref, c.num
@@ -180,7 +99,6 @@ class Row:
 
     Examples
     --------
-    >>> import aria
     >>> from aria.report.html import Cell, Row
     >>> row = Row([Cell("knn"), Cell("0.40", num=True)], css="best")
     >>> [c.text for c in row.cells], row.css
@@ -197,7 +115,6 @@ class Table:
 
     Examples
     --------
-    >>> import aria
     >>> from aria.report.html import Cell, Row, Table
     >>> header = [Cell("method"), Cell("LDS", num=True)]
     >>> t = Table("LDS per method", header, [Row([Cell("knn"), Cell("0.40", num=True)])])
@@ -216,7 +133,6 @@ class Figure:
 
     Examples
     --------
-    >>> import aria
     >>> import matplotlib.pyplot as plt
     >>> from aria.report.html import Figure
     >>> from aria.report.plot import figure_to_data_uri
@@ -240,7 +156,6 @@ class Block:
 
     Examples
     --------
-    >>> import aria
     >>> from aria.io.provenance import provenance_record
     >>> from aria.report.html import Block, Cell, ReportData, Row, Table, render_html
     >>> header = [Cell("method"), Cell("LDS", num=True)]
@@ -263,13 +178,24 @@ class Block:
 class ReportWarning:
     """A warning shown at the top of the report.
 
+    Attributes
+    ----------
+    method : str
+        Method it is about.
+    kind : str
+        Category shown first (``collapsed``, ``failed tracks``, ``homogeneity``...).
+    text : str
+        The warning itself.
+    ref : str or None
+        Key of the definition (:data:`DEFINITIONS`) it links to.
+
     Examples
     --------
     >>> import aria
     >>> from aria.report.html import method_warnings
-    >>> w = method_warnings("collapsed", aria.diagnose(aria.load_scores(aria.examples.path("collapsed"))))
-    >>> w[0].method, w[0].kind
-    ('collapsed', 'collapsed')
+    >>> warnings = method_warnings("tiny", aria.diagnose(aria.examples.tiny().scores))
+    >>> [(w.method, w.kind, w.ref) for w in warnings]
+    [('tiny', 'collapsed', 'verdict')]
     """
 
     method: str
@@ -285,13 +211,12 @@ class MethodSection:
     Examples
     --------
     >>> import aria
-    >>> from aria.io.provenance import provenance_record
     >>> from aria.report.html import build_report
-    >>> d = {"knn": aria.diagnose(aria.load_scores(aria.examples.path("bach-knn")))}
-    >>> data = build_report(d, provenance=provenance_record({}, {}), figures=False)
-    >>> m = data.methods[0]
-    >>> m.name, m.slug, m.verdict
-    ('knn', 'knn', 'query-dependent')
+    >>> from aria.io.provenance import provenance_record
+    >>> data = build_report({"Tiny method": aria.diagnose(aria.examples.tiny().scores)},
+    ...                     provenance=provenance_record({}, {}), figures=False)
+    >>> [(m.name, m.slug, m.verdict, m.shape) for m in data.methods]
+    [('Tiny method', 'tiny-method', 'collapsed', '8 segments x 2 queries')]
     """
 
     name: str
@@ -311,13 +236,9 @@ class ReportData:
     Examples
     --------
     >>> import aria
-    >>> from aria.io.provenance import provenance_record
-    >>> from aria.report.html import build_report
-    >>> d = {name: aria.diagnose(aria.load_scores(aria.examples.path(name)))
-    ...      for name in ("bach-knn", "bach-collapsed")}
-    >>> data = build_report(d, provenance=provenance_record({}, {}), figures=False)
-    >>> data.title, [m.name for m in data.methods]
-    ('Aria report', ['bach-knn', 'bach-collapsed'])
+    >>> data = aria.report.build_report(aria.examples.diagnoses(), provenance={}, figures=False)
+    >>> data.title, [m.name for m in data.methods], data.ranking
+    ('Aria report', ['bach-knn', 'bach-collapsed'], ['bach-knn'])
     """
 
     title: str
@@ -336,6 +257,19 @@ def slugify(name: str) -> str:
 
 def _num(x: object, digits: int = 3) -> Cell:
     return Cell(fmt_number(x, digits), num=True)
+
+
+def _interval(diag: Diagnostics, name: str) -> tuple[float, float] | None:
+    boot = getattr(diag, "bootstrap", None)
+    return None if boot is None else boot.interval(name)
+
+
+def _num_ci(x: object, ci: tuple[object, object] | list | None, digits: int = 3) -> Cell:
+    """A number with its bootstrap interval ``x [low, high]`` (just ``x`` without one)."""
+    if ci is None:
+        return _num(x, digits)
+    lo, hi = fmt_number(ci[0], digits), fmt_number(ci[1], digits)
+    return Cell(f"{fmt_number(x, digits)} [{lo}, {hi}]", num=True)
 
 
 def _hdr(*items: str | tuple[str, str]) -> list[Cell]:
@@ -369,6 +303,7 @@ def diagnostics_block(slug: str, diag: Diagnostics, *, figures: bool = True, dpi
     Returns
     -------
     Block
+        Id ``<slug>-diagnostics``: the diagnostics table, the three figures, per-query details.
 
     Examples
     --------
@@ -383,12 +318,14 @@ def diagnostics_block(slug: str, diag: Diagnostics, *, figures: bool = True, dpi
     rows = [
         Row([Cell("segments x queries", ref="shape"),
              Cell(f"{diag.n_segments} x {diag.n_queries}", num=True)]),
-        Row([Cell("mean |inter-query corr| ρ̄", ref="rho_bar"), _num(diag.mean_abs_interquery_corr)]),
+        Row([Cell("mean |inter-query corr| ρ̄", ref="rho_bar"), _num_ci(diag.mean_abs_interquery_corr,
+                                                                        _interval(diag, "rho_bar"))]),
         Row([Cell("query pairs used", ref="rho_bar"), Cell(str(diag.n_correlation_pairs), num=True)]),
-        Row([Cell("energy ratio E1", ref="E1"), _num(diag.energy_ratio_1)]),
+        Row([Cell("energy ratio E1", ref="E1"), _num_ci(diag.energy_ratio_1, _interval(diag, "e1"))]),
         Row([Cell("energy ratio E2:5", ref="E2_5"), _num(diag.energy_ratio_2_5)]),
         Row([Cell("v1 uniformity U1", ref="U1"), _num(diag.v1_uniformity)]),
-        Row([Cell("mean concentration C̄", ref="C_bar"), _num(diag.mean_concentration)]),
+        Row([Cell("mean concentration C̄", ref="C_bar"), _num_ci(diag.mean_concentration,
+                                                                   _interval(diag, "c_bar"))]),
         Row([Cell("leading spectrum E1..E10", ref="spectrum"),
              Cell(" ".join(fmt_number(x) for x in diag.energy_spectrum[:10]), num=True)]),
         Row([Cell("excluded columns", ref="excluded"), Cell(excluded)]),
@@ -402,6 +339,14 @@ def diagnostics_block(slug: str, diag: Diagnostics, *, figures: bool = True, dpi
     undefined = "; ".join(f"{k}: {v}" for k, v in diag.undefined.items())
     if undefined:
         block.paragraphs.append(f"Undefined: {undefined}.")
+    boot = getattr(diag, "bootstrap", None)
+    if boot is not None:
+        block.paragraphs.append(
+            f"Brackets: {boot.confidence:.0%} percentile bootstrap intervals over queries "
+            f"(B = {boot.replicates}, seed {boot.seed}): the queries are resampled with replacement and the "
+            "diagnostics recomputed from the Gram statistics; a query's pair with its own copy is left out "
+            "of ρ̄. E1's interval describes its spread over query sets and sits above the estimate when Q "
+            "is small.")
     if figures:
         from aria.report.plot import plot_concentration, plot_energy_spectrum, plot_interquery_correlations
 
@@ -441,13 +386,13 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
     Returns
     -------
     Block
+        Id ``comparison``: one row per method, homogeneity per channel, agreement with LDS.
 
     Examples
     --------
     >>> import aria
     >>> from aria.report.html import comparison_block
-    >>> d = {name: aria.diagnose(aria.load_scores(aria.examples.path(name)))
-    ...      for name in ("bach-knn", "bach-collapsed")}
+    >>> d = aria.examples.diagnoses()
     >>> block = comparison_block(aria.compare_methods(d), figures=False)
     >>> block.title, len(block.tables) > 0
     ('Method comparison', True)
@@ -464,7 +409,7 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
         cells = [Cell(m.name), Cell(d.verdict, ref="verdict"), _num(d.mean_abs_interquery_corr),
                  _num(d.energy_ratio_1), _num(d.energy_ratio_2_5), _num(d.mean_concentration)]
         if has_lds:
-            cells += [_num(m.lds), _num(m.ranks.get("lds"))]
+            cells += [_num_ci(m.lds, m.lds_ci), _num(m.ranks.get("lds"))]
         cells.append(Cell("excluded") if m.excluded else _num(m.ranks.get("reliability")))
         cells.append(Cell(m.exclusion_reason or "; ".join(d.notes)))
         rows.append(Row(cells, css="excluded" if m.excluded else None))
@@ -504,9 +449,10 @@ def comparison_block(comparison: Comparison, *, figures: bool = True, dpi: int =
 
 
 @validate_params({"slug": "str", "result": _RESULT, "k": [None, Interval(int, 2, None)],
-                  "figures": "boolean", "dpi": _DPI})
+                  "figures": "boolean", "dpi": _DPI,
+                  "bootstrap": [None, InstanceOf("aria.evaluate.bootstrap.HomogeneityBootstrap")]})
 def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = None, figures: bool = True,
-                       dpi: int = 80) -> list[Block]:
+                       dpi: int = 80, bootstrap: HomogeneityBootstrap | None = None) -> list[Block]:
     """Report blocks of one method's homogeneity: K sweep, residual, alignment, confounds.
 
     Parameters
@@ -518,25 +464,24 @@ def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = 
     k : int, optional
         Group size of the residual and confound tables (default 10 when computed).
     figures : bool
-        Include figures.
+        Include the z, K-sweep, residual, alignment and confound figures.
     dpi : int
         Figure resolution.
+    bootstrap : aria.evaluate.bootstrap.HomogeneityBootstrap, optional
+        Bootstrap intervals shown beside z̄, Pos and Sig.
 
     Returns
     -------
     list of Block
+        The homogeneity block, then residual, alignment and confound blocks when computed.
 
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(5, 10),
-    ...                               null_groups=50, seed=0)
-    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), residual=True,
-    ...                 labels=aria.examples.labels("bach-knn"))
+    >>> res = aria.examples.tiny().report_result()
     >>> from aria.report.html import homogeneity_blocks
-    >>> [b.title for b in homogeneity_blocks("knn", res, figures=False)]
-    ['Musical homogeneity', 'Residual homogeneity', 'Axis-channel alignment', 'Confound analysis by mode']
+    >>> [b.title for b in homogeneity_blocks("tiny", res, figures=False)]
+    ['Musical homogeneity', 'Residual homogeneity', 'Axis-channel alignment', 'Confound analysis by register']
     """
     from aria.groups.result import summarize
     from aria.groups.setup import pick_k
@@ -558,6 +503,10 @@ def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = 
     ]
     if caveat:
         intro.insert(0, caveat)
+    if bootstrap is not None:
+        intro.append(f"Brackets: {bootstrap.confidence:.0%} percentile bootstrap intervals over queries "
+                     f"(B = {bootstrap.replicates}, seed {bootstrap.seed}; the queries' z values are "
+                     "resampled with replacement, the null is fixed).")
     header = _hdr("channel", ("K", "K"), ("z̄", "z_bar"), ("Pos", "Pos"), ("Sig", "Sig"), "queries",
                   ("null μ", "null"), ("null sd", "null"))
     rows = []
@@ -565,8 +514,11 @@ def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = 
         for ki, kk in enumerate(mh.k_values):
             sm = summarize(mh.z_channel[ki, :, ci], mh.included)
             nl = result.nulls[kk]
-            rows.append(Row([Cell(c), Cell(str(kk), num=True), _num(sm["z_mean"], 2), _num(sm["pos"], 2),
-                             _num(sm["sig"], 2), Cell(str(sm["n_queries"]), num=True),
+            cis = (bootstrap.intervals.get("scores", {}).get(c, {}).get(str(kk), {})
+                   if bootstrap is not None else {})
+            rows.append(Row([Cell(c), Cell(str(kk), num=True), _num_ci(sm["z_mean"], cis.get("z_mean_ci"), 2),
+                             _num_ci(sm["pos"], cis.get("pos_ci"), 2),
+                             _num_ci(sm["sig"], cis.get("sig_ci"), 2), Cell(str(sm["n_queries"]), num=True),
                              _num(nl.channel_mean[ci], 4), _num(nl.channel_sd[ci], 4)]))
     main = Block(id=f"{slug}-homogeneity", title="Musical homogeneity", paragraphs=intro,
                  tables=[Table("Homogeneity per channel and K" + (" (collapsed: one fixed group)"
@@ -666,7 +618,7 @@ def evidence_block(slug: str, ev: QueryEvidence, *, figures: bool = True, dpi: i
     Parameters
     ----------
     slug : str
-        Method id used in HTML ids.
+        Method id; the block's HTML id is ``<slug>-evidence-<query>``.
     ev : aria.evaluate.evidence.QueryEvidence
         Evidence for one query.
     figures : bool
@@ -677,18 +629,15 @@ def evidence_block(slug: str, ev: QueryEvidence, *, figures: bool = True, dpi: i
     Returns
     -------
     Block
+        Id ``<slug>-evidence-<query>``: the group's tracks and its similarity against the null.
 
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup
     >>> from aria.report.html import evidence_block
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", null_groups=50, seed=0)
-    >>> s = aria.load_scores(aria.examples.path("bach-knn"))
-    >>> ev = aria.query_evidence(s, setup, s["query"].values[0].item(), k=5)
-    >>> block = evidence_block("knn", ev, figures=False)
-    >>> block.title
-    'Evidence for query q-bwv110.7'
+    >>> block = evidence_block("tiny", aria.examples.tiny().evidence("q2"), figures=False)
+    >>> block.id, block.title, [t.caption for t in block.tables]
+    ('tiny-evidence-q2', 'Evidence for query q2', ['Top-3 tracks', 'Group similarity against the null'])
     """
     chans = list(ev.channels["channel"])
     header = _hdr(("rank", "K"), "track", ("track score", "track_score"), ("rank among all tracks", "K"))
@@ -728,28 +677,29 @@ def evidence_block(slug: str, ev: QueryEvidence, *, figures: bool = True, dpi: i
 def homogeneity_warnings(name: str, result: HomogeneityResult) -> list[ReportWarning]:
     """Warnings from a homogeneity run (failed tracks, dropped K, undefined z...).
 
+    Tracks without features become one warning that lists them; a message repeated at several K
+    becomes one line naming the K values; the collapsed-matrix caveat is left to
+    :func:`method_warnings`.
+
     Parameters
     ----------
     name : str
         Method name.
     result : aria.groups.result.HomogeneityResult
-        Its homogeneity.
+        Output of :func:`aria.homogeneity` (or :meth:`~aria.groups.setup.HomogeneitySetup.run`) for it.
 
     Returns
     -------
     list of ReportWarning
+        One per caveat: tracks without features, dropped K, undefined z.
 
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(5, 10),
-    ...                               null_groups=50, seed=0)
-    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), residual=True,
-    ...                 labels=aria.examples.labels("bach-knn"))
     >>> from aria.report.html import homogeneity_warnings
-    >>> [w.kind for w in homogeneity_warnings("knn", res)]
-    ['homogeneity']
+    >>> res = aria.examples.tiny().homogeneity(k=None)  # the default sweep: K = 10, 20, 50, 100 dropped
+    >>> [(w.kind, w.text) for w in homogeneity_warnings("tiny", res)]
+    [('homogeneity', 'K = 10, 20, 50, 100 dropped: not below the 8 tracks with features')]
     """
     from aria.groups.engine import COLLAPSED_WARNING
 
@@ -783,13 +733,14 @@ def method_warnings(name: str, diag: Diagnostics) -> list[ReportWarning]:
     Parameters
     ----------
     name : str
-        Method name.
+        Method name shown with each warning.
     diag : Diagnostics
-        Its diagnostics.
+        Result of :func:`aria.diagnose` for that method.
 
     Returns
     -------
     list of ReportWarning
+        Empty for a query-dependent method without notes.
 
     Examples
     --------
@@ -877,21 +828,21 @@ def build_report(
     title : str
         Report title.
     figures : bool
-        Include figures.
+        Include figures (every block's).
     dpi : int
-        Figure resolution.
+        Resolution of every figure.
 
     Returns
     -------
     ReportData
+        Ready for :func:`render_html`.
 
     Examples
     --------
     >>> import aria
     >>> from aria.io.provenance import provenance_record
     >>> from aria.report.html import build_report, render_html
-    >>> d = {name: aria.diagnose(aria.load_scores(aria.examples.path(name)))
-    ...      for name in ("bach-knn", "bach-collapsed")}
+    >>> d = aria.examples.diagnoses()
     >>> data = build_report(d, provenance=provenance_record({}, {"seed": 0}),
     ...                     comparison=aria.compare_methods(d), figures=False)
     >>> [m.verdict for m in data.methods]
@@ -951,7 +902,7 @@ def render_html(data: ReportData) -> str:
     Parameters
     ----------
     data : ReportData
-        Output of :func:`build_report`.
+        The report's content, e.g. the output of :func:`build_report`.
 
     Returns
     -------
@@ -960,7 +911,6 @@ def render_html(data: ReportData) -> str:
 
     Examples
     --------
-    >>> import aria
     >>> from aria.io.provenance import provenance_record
     >>> from aria.report.html import ReportData, render_html
     >>> html = render_html(ReportData("<Demo>", [], [], provenance_record({}, {})))
@@ -1072,7 +1022,6 @@ def write_report(html: str, out_dir: str | os.PathLike[str], name: str = "report
 
     Examples
     --------
-    >>> import aria
     >>> from aria.io.provenance import provenance_record
     >>> import tempfile
     >>> from aria.report.html import ReportData, render_html, write_report

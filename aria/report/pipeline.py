@@ -64,7 +64,6 @@ class Report:
 
     Examples
     --------
-    >>> import aria
     >>> import tempfile
     >>> from aria.report.pipeline import make_report
     >>> with tempfile.TemporaryDirectory() as out:
@@ -92,6 +91,7 @@ class Report:
         Returns
         -------
         str
+            One line per method, then the written files.
 
         Examples
         --------
@@ -150,6 +150,9 @@ def make_report(
     command: Sequence[str] | None = None,
     progress: ProgressFactory | None = None,
     log: Callable[[str], None] | None = None,
+    bootstrap: int = 0,
+    bootstrap_seed: int = 0,
+    confidence: float = 0.95,
 ) -> Report:
     """Write one self-contained HTML report for one or several score matrices.
 
@@ -208,10 +211,18 @@ def make_report(
         :data:`~aria.evaluate.pipeline.ProgressFactory` for the diagnostics passes.
     log : callable, optional
         Called with each message line as it happens (they are also in ``notices``).
+    bootstrap : int
+        Bootstrap replicates over queries (0 = none): intervals of rho_bar, C_bar, E1, of the
+        homogeneity summaries and, from ``lds_gt``, of LDS, shown in the report's tables.
+    bootstrap_seed : int
+        Seed of the bootstrap (recorded in the provenance).
+    confidence : float
+        Coverage of the intervals.
 
     Returns
     -------
     Report
+        Paths of the written files and the results behind them.
 
     Examples
     --------
@@ -283,6 +294,8 @@ def make_report(
 
     diags, n_tracks, blocks, warnings, summaries = {}, {}, {}, [], {}
     chosen_k = None  # the K of the last method with homogeneity (each picks from its own K values)
+    boot_kw = ({"bootstrap": bootstrap, "bootstrap_seed": bootstrap_seed, "confidence": confidence}
+               if bootstrap else None)
     with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache:
         setup = None
         if features:
@@ -292,7 +305,8 @@ def make_report(
         for ev in evaluate_methods(sources, names, tracks=tracks, transpose=transpose, variable=variable,
                                    experiment=experiment, orientation=orientation,
                                    lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
-                                   residual=residual, labels=method_labels, progress=progress):
+                                   residual=residual, labels=method_labels, progress=progress,
+                                   bootstrap=boot_kw):
             name, slug, result = ev.name, slugify(ev.name), ev.homogeneity
             diags[name], n_tracks[name] = ev.diagnostics, ev.n_tracks
             if ev.lds is not None:
@@ -304,7 +318,14 @@ def make_report(
                 continue
             chosen_k = pick_k(result.k_values, summary_k)  # names k: the CLI maps it to --summary-k
             summaries[name] = homogeneity_summary(result, chosen_k)
-            blocks[name] = homogeneity_blocks(slug, result, k=chosen_k, figures=figures, dpi=dpi)
+            hboot = None
+            if bootstrap:
+                from aria.evaluate.bootstrap import homogeneity_bootstrap
+
+                hboot = homogeneity_bootstrap(result, replicates=bootstrap, seed=bootstrap_seed,
+                                              confidence=confidence)
+            blocks[name] = homogeneity_blocks(slug, result, k=chosen_k, figures=figures, dpi=dpi,
+                                              bootstrap=hboot)
             warnings += homogeneity_warnings(name, result)
             for q in queries:
                 try:
@@ -312,7 +333,7 @@ def make_report(
                                               result=result)
                 except AriaInputError as exc:  # e.g. this method has no such query: report, go on
                     warnings.append(ReportWarning(name, "evidence skipped", str(exc), None))
-                    note(f"aria: warning: {name}: evidence for {q!r} skipped: {exc}")
+                    note(f"aria: warning: {name}: evidence for {str(q)!r} skipped: {exc}")
                     continue
                 blocks[name].append(evidence_block(slug, evidence, figures=figures, dpi=dpi))
     comparison = None
@@ -320,11 +341,18 @@ def make_report(
         comparison = compare_methods(diags, lds=lds_values, homogeneity=summaries or None,
                                      homogeneity_k=chosen_k,
                                      sources=dict(zip(names, sources, strict=True)))
+        if bootstrap:
+            from aria.evaluate.bootstrap import add_lds_intervals
+
+            for line in add_lds_intervals(comparison, replicates=bootstrap, seed=bootstrap_seed,
+                                          confidence=confidence):
+                note(f"aria: warning: {line}")
     params = {"names": names, "transpose": transpose, "variable": variable, "experiment": experiment,
               "orientation": orientation, "gt_target_kind": gt_target_kind,
               "figures": figures, "dpi": dpi,
               "thresholds": next(iter(diags.values())).to_dict()["thresholds"]}
-    seeds = {}
+    seeds = {"bootstrap": bootstrap_seed} if bootstrap else {}
+    params.update(bootstrap=bootstrap, confidence=confidence)
     if setup is not None:
         params.update(homogeneity=setup.parameters(), residual=residual,
                       label_column=label_column if auto_labels is None else "mode (Bach example)",

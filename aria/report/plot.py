@@ -102,6 +102,34 @@ def _figure(width: float = 6.4, height: float = 4.0, ncols: int = 1, nrows: int 
     return fig, axes
 
 
+def _histogram(values: np.ndarray, limits: tuple[float, float], bins: int, color: str, xlabel: str,
+               ylabel: str):
+    """One axis with a histogram of ``values`` in ``bins`` equal-width bins over ``limits``."""
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    ax.hist(values, bins=np.linspace(limits[0], limits[1], bins + 1), color=color, edgecolor="white",
+            linewidth=0.5)
+    ax.set_xlim(*limits)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return fig, ax
+
+
+def _paired_bars(chans: Sequence[str], left: tuple, right: tuple):
+    """One axis with two bars per channel, ``left`` then ``right``, each ``(values, colour, label, gid)``.
+
+    Returns the figure, the axis and the bar positions; the x axis is labelled with the channels.
+    """
+    fig, axes = _figure(width=max(6.4, 1.1 * len(chans) + 2), height=4.0)
+    ax = axes[0, 0]
+    x = np.arange(len(chans))
+    for dx, (values, color, label, gid) in ((-0.2, left), (0.2, right)):
+        ax.bar(x + dx, np.nan_to_num(np.asarray(values, dtype=float)), 0.4, color=color, label=label, gid=gid)
+    ax.set_xticks(x, chans)
+    ax.set_xlabel("channel")
+    return fig, ax, x
+
+
 def channel_colors(channels: Sequence[str]) -> dict[str, str]:
     """A stable Okabe-Ito colour per channel name (in the given order).
 
@@ -117,7 +145,6 @@ def channel_colors(channels: Sequence[str]) -> dict[str, str]:
 
     Examples
     --------
-    >>> import aria
     >>> from aria.report.plot import channel_colors
     >>> colors = channel_colors(["melody", "harmony"])
     >>> colors
@@ -151,6 +178,7 @@ def plot_energy_spectrum(diag: Diagnostics, *, title: str | None = None) -> Figu
     Returns
     -------
     matplotlib.figure.Figure
+        One axis: bars per ``E_k`` and the cumulative line.
 
     Examples
     --------
@@ -204,6 +232,7 @@ def plot_interquery_correlations(diag: Diagnostics, *, bins: int = 40, title: st
     Returns
     -------
     matplotlib.figure.Figure
+        One axis: the histogram and its reference lines.
 
     Examples
     --------
@@ -215,18 +244,14 @@ def plot_interquery_correlations(diag: Diagnostics, *, bins: int = 40, title: st
     "Pearson correlation R[q, q'] between two queries' score columns"
     """
     values = diag.interquery_correlations()
-    fig, axes = _figure()
-    ax = axes[0, 0]
-    ax.hist(values, bins=np.linspace(-1.0, 1.0, bins + 1), color=OKABE_ITO["blue"],
-            edgecolor="white", linewidth=0.5)
+    fig, ax = _histogram(values, (-1.0, 1.0), bins, OKABE_ITO["blue"],
+                         "Pearson correlation R[q, q'] between two queries' score columns",
+                         "number of query pairs")
     rho = diag.mean_abs_interquery_corr
     if math.isfinite(rho):
         ax.axvline(rho, color=OKABE_ITO["vermillion"], lw=2, label=f"ρ̄ = mean |R| = {rho:.3f}")
     ax.axvline(diag.thresholds.collapsed_corr, color=OKABE_ITO["black"], ls="--", lw=1,
                label=f"collapsed threshold {diag.thresholds.collapsed_corr:g}")
-    ax.set_xlim(-1.0, 1.0)
-    ax.set_xlabel("Pearson correlation R[q, q'] between two queries' score columns")
-    ax.set_ylabel("number of query pairs")
     ax.legend(loc="best", frameon=True, framealpha=0.9)
     ax.set_title(title if title is not None else
                  f"Inter-query correlations ({values.size} pairs)")
@@ -242,29 +267,29 @@ def plot_concentration(diag: Diagnostics, *, bins: int = 20, title: str | None =
     diag : aria.diagnostics.reliability.Diagnostics
         Result of :func:`aria.diagnose`.
     bins : int
-        Number of equal-width bins over [0, 1].
+        Equal-width bins over [0, 1].
     title : str, optional
         Figure title.
 
     Returns
     -------
     matplotlib.figure.Figure
+        One axis: the histogram, C_bar and both offset thresholds.
 
     Examples
     --------
     >>> import aria
     >>> from aria.report.plot import plot_concentration
-    >>> d = aria.diagnose(aria.load_scores(aria.examples.path("offset-dominated")))
-    >>> fig = plot_concentration(d, bins=10)
-    >>> fig.axes[0].get_xlabel()
-    'concentration C_q = (Σ_i S[i,q])² / (N Σ_i S[i,q]²) (fraction of energy in the mean)'
+    >>> fig = plot_concentration(aria.diagnose(aria.load_scores(aria.examples.path("offset-dominated"))))
+    >>> [float(x) for x in fig.axes[0].get_xlim()], fig.axes[0].get_ylabel()
+    ([0.0, 1.0], 'number of queries')
     """
     conc = np.asarray(diag.concentration, dtype=float)
     conc = conc[np.isfinite(conc)]
-    fig, axes = _figure()
-    ax = axes[0, 0]
-    ax.hist(conc, bins=np.linspace(0.0, 1.0, bins + 1), color=OKABE_ITO["bluish_green"],
-            edgecolor="white", linewidth=0.5)
+    fig, ax = _histogram(
+        conc, (0.0, 1.0), bins, OKABE_ITO["bluish_green"],
+        "concentration C_q = (Σ_i S[i,q])² / (N Σ_i S[i,q]²) (fraction of energy in the mean)",
+        "number of queries")
     c = diag.mean_concentration
     if math.isfinite(c):
         ax.axvline(c, color=OKABE_ITO["vermillion"], lw=2, label=f"C̄ = {c:.3f}")
@@ -273,9 +298,6 @@ def plot_concentration(diag: Diagnostics, *, bins: int = 20, title: str | None =
                label=f"offset-dominated threshold {t.offset_concentration:g}")
     ax.axvline(t.partial_offset_concentration, color=OKABE_ITO["black"], ls=":", lw=1,
                label=f"partial-offset threshold {t.partial_offset_concentration:g}")
-    ax.set_xlim(0.0, 1.0)
-    ax.set_xlabel("concentration C_q = (Σ_i S[i,q])² / (N Σ_i S[i,q]²) (fraction of energy in the mean)")
-    ax.set_ylabel("number of queries")
     ax.legend(loc="best", frameon=True, framealpha=0.9)
     ax.set_title(title if title is not None else f"Per-query concentration ({conc.size} queries)")
     return fig
@@ -319,19 +341,15 @@ def plot_z_distribution(result: HomogeneityResult, *, matrix: str = "scores",
     Returns
     -------
     matplotlib.figure.Figure
+        One panel per K, all on the same z scale.
 
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(5, 10),
-    ...                               null_groups=50, seed=0)
-    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), residual=True,
-    ...                 labels=aria.examples.labels("bach-knn"))
     >>> from aria.report.plot import plot_z_distribution
-    >>> fig = plot_z_distribution(res)
-    >>> len(fig.axes)
-    2
+    >>> fig = plot_z_distribution(aria.examples.tiny().report_result(), matrix="residual")
+    >>> [ax.get_title() for ax in fig.axes]
+    ['K = 2', 'K = 3']
     """
     mh = _matrix(result, matrix)
     ks, chans = mh.k_values, list(mh.channels)
@@ -370,28 +388,24 @@ def plot_k_sweep(result: HomogeneityResult, *, matrix: str = "scores", title: st
     Parameters
     ----------
     result : aria.groups.result.HomogeneityResult
-        Homogeneity of one method.
+        Homogeneity of one method, over several K.
     matrix : str
-        ``"scores"`` or ``"residual"``.
+        The analysed matrix to plot, ``"scores"`` or ``"residual"``.
     title : str, optional
         Figure title.
 
     Returns
     -------
     matplotlib.figure.Figure
+        Three axes: ``z_bar``, ``Pos``, ``Sig``.
 
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(5, 10),
-    ...                               null_groups=50, seed=0)
-    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), residual=True,
-    ...                 labels=aria.examples.labels("bach-knn"))
     >>> from aria.report.plot import plot_k_sweep
-    >>> fig = plot_k_sweep(res)
-    >>> len(fig.axes)
-    3
+    >>> fig = plot_k_sweep(aria.examples.tiny().homogeneity(k=[2, 3, 5]))
+    >>> len(fig.axes), fig.axes[0].get_xlabel()
+    (3, 'group size K (tracks)')
     """
     from aria.groups.result import summarize
 
@@ -439,19 +453,16 @@ def plot_residual_comparison(result: HomogeneityResult, *, k: int | None = None,
     Returns
     -------
     matplotlib.figure.Figure
+        One axis: raw and residual ``z_bar`` side by side per channel.
 
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(5, 10),
-    ...                               null_groups=50, seed=0)
-    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), residual=True,
-    ...                 labels=aria.examples.labels("bach-knn"))
+    >>> res = aria.examples.tiny().report_result()
     >>> from aria.report.plot import plot_residual_comparison
-    >>> fig = plot_residual_comparison(res, k=10)
-    >>> len(fig.axes) >= 1
-    True
+    >>> fig = plot_residual_comparison(res, k=3)
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()], fig.axes[0].get_title()
+    (['a'], 'Raw vs residual homogeneity (K = 3)')
     """
     from aria.groups.setup import homogeneity_summary, pick_k
 
@@ -462,20 +473,14 @@ def plot_residual_comparison(result: HomogeneityResult, *, k: int | None = None,
     raw = homogeneity_summary(result, k, "scores")
     res = homogeneity_summary(result, k, "residual")
     chans = list(result.scores.channels)
-    fig, axes = _figure(width=max(6.4, 1.1 * len(chans) + 2), height=4.0)
-    ax = axes[0, 0]
-    x = np.arange(len(chans))
     raw_z = np.array([raw[c]["z_bar"] for c in chans], dtype=float)
     res_z = np.array([res[c]["z_bar"] for c in chans], dtype=float)
-    ax.bar(x - 0.2, np.nan_to_num(raw_z), 0.4, color=OKABE_ITO["blue"], label="raw scores S", gid="raw")
-    ax.bar(x + 0.2, np.nan_to_num(res_z), 0.4, color=OKABE_ITO["orange"], label="rank-1 residual S_res",
-           gid="residual")
+    fig, ax, x = _paired_bars(chans, (raw_z, OKABE_ITO["blue"], "raw scores S", "raw"),
+                              (res_z, OKABE_ITO["orange"], "rank-1 residual S_res", "residual"))
     for i in np.flatnonzero(~np.isfinite(raw_z) | ~np.isfinite(res_z)):
         ax.text(x[i], 0.0, "undefined\n(null sd 0)", ha="center", va="bottom", fontsize="small")
     ax.axhline(0.0, color=_GREY, lw=0.8)
     ax.axhline(NULL_BAND, color=OKABE_ITO["black"], ls="--", lw=0.8, label="z = 1.645")
-    ax.set_xticks(x, chans)
-    ax.set_xlabel("channel")
     ax.set_ylabel("z̄_c: mean z over queries (null sd)")
     ax.legend(loc="best", frameon=True, framealpha=0.9)
     ax.set_title(title if title is not None else f"Raw vs residual homogeneity (K = {k})")
@@ -496,32 +501,22 @@ def plot_alignment(alignment: AlignmentResult, *, title: str | None = None) -> F
     Returns
     -------
     matplotlib.figure.Figure
+        One axis: ``A_max`` and ``A_grp`` bars per channel.
 
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(5, 10),
-    ...                               null_groups=50, seed=0)
-    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), residual=True,
-    ...                 labels=aria.examples.labels("bach-knn"))
     >>> from aria.report.plot import plot_alignment
-    >>> fig = plot_alignment(res.alignment)
+    >>> fig = plot_alignment(aria.examples.tiny().homogeneity(alignment=True).alignment)
     >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    ['melody', 'harmony', 'rhythm', 'dynamic', 'texture']
+    ['a']
     """
     tab = alignment.channels
     chans = [str(c) for c in tab["channel"]]
-    fig, axes = _figure(width=max(6.4, 1.1 * len(chans) + 2), height=4.0)
-    ax = axes[0, 0]
-    x = np.arange(len(chans))
-    ax.bar(x - 0.2, np.nan_to_num(tab["a_max"].to_numpy(dtype=float)), 0.4, color=OKABE_ITO["vermillion"],
-           label="A_max: max |corr(u1, feature dim)|", gid="a_max")
-    ax.bar(x + 0.2, np.nan_to_num(tab["a_grp"].to_numpy(dtype=float)), 0.4, color=OKABE_ITO["sky_blue"],
-           label="A_grp: max R² of u1 on a feature", gid="a_grp")
-    ax.set_xticks(x, chans)
+    fig, ax, _ = _paired_bars(
+        chans, (tab["a_max"], OKABE_ITO["vermillion"], "A_max: max |corr(u1, feature dim)|", "a_max"),
+        (tab["a_grp"], OKABE_ITO["sky_blue"], "A_grp: max R² of u1 on a feature", "a_grp"))
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("channel")
     ax.set_ylabel("alignment with the rank-1 axis u1 (0 to 1)")
     ax.legend(loc="best", frameon=True, framealpha=0.9)
     ax.set_title(title if title is not None else f"Axis-channel alignment ({alignment.n_tracks} tracks)")
@@ -544,26 +539,23 @@ def plot_confound(confound: ConfoundResult, *, k: int | None = None, matrix: str
     k : int, optional
         Group size (default 10 when present, else the smallest).
     matrix : str
-        ``"scores"`` or ``"residual"``.
+        Rows of ``"scores"`` or of ``"residual"``.
     title : str, optional
         Figure title.
 
     Returns
     -------
     matplotlib.figure.Figure
+        One axis (and its colour bar).
 
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=(5, 10),
-    ...                               null_groups=50, seed=0)
-    >>> res = setup.run(aria.load_scores(aria.examples.path("bach-knn")), residual=True,
-    ...                 labels=aria.examples.labels("bach-knn"))
+    >>> res = aria.examples.tiny().report_result()
     >>> from aria.report.plot import plot_confound
-    >>> fig = plot_confound(res.confound, k=10)
+    >>> fig = plot_confound(res.confound, k=3)
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    ['major', 'minor']
+    ['high', 'low']
     """
     from aria.groups.setup import pick_k
 
@@ -611,22 +603,20 @@ def plot_evidence(evidence: QueryEvidence, *, title: str | None = None) -> Figur
     evidence : aria.evaluate.evidence.QueryEvidence
         Result of :func:`aria.evaluate.evidence.query_evidence`.
     title : str, optional
-        Figure title.
+        Figure title (default: the query, K and the analysed matrix).
 
     Returns
     -------
     matplotlib.figure.Figure
+        One axis per channel.
 
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup
     >>> from aria.report.plot import plot_evidence
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", null_groups=50, seed=0)
-    >>> s = aria.load_scores(aria.examples.path("bach-knn"))
-    >>> fig = plot_evidence(aria.query_evidence(s, setup, s["query"].values[0].item(), k=5))
-    >>> len(fig.axes) >= 1
-    True
+    >>> fig = plot_evidence(aria.examples.tiny().evidence("q1"))
+    >>> len(fig.axes), fig.axes[0].get_title()
+    (1, 'a')
     """
     chans = list(evidence.channels["channel"])
     colors = channel_colors(chans)
@@ -672,13 +662,13 @@ def plot_compare(comparison: Comparison, *, title: str | None = None) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
+        One axis (a second one for LDS when known).
 
     Examples
     --------
     >>> import aria
     >>> from aria.report.plot import plot_compare
-    >>> d = {name: aria.diagnose(aria.load_scores(aria.examples.path(name)))
-    ...      for name in ("bach-knn", "bach-collapsed")}
+    >>> d = aria.examples.diagnoses()
     >>> fig = plot_compare(aria.compare_methods(d))
     >>> len(fig.axes) >= 1
     True
@@ -742,10 +732,10 @@ def figure_to_bytes(fig: Figure, fmt: str = "png", *, dpi: int = 100) -> bytes:
     Returns
     -------
     bytes
+        The encoded file.
 
     Examples
     --------
-    >>> import aria
     >>> import matplotlib.pyplot as plt
     >>> from aria.report.plot import figure_to_bytes
     >>> fig, ax = plt.subplots(figsize=(2, 1.5))
@@ -772,7 +762,7 @@ def figure_to_data_uri(fig: Figure, fmt: str = "png", *, dpi: int = 100) -> str:
     Parameters
     ----------
     fig : matplotlib.figure.Figure
-        The figure.
+        The figure to embed.
     fmt : str
         ``"png"`` or ``"svg"``.
     dpi : int
@@ -781,10 +771,10 @@ def figure_to_data_uri(fig: Figure, fmt: str = "png", *, dpi: int = 100) -> str:
     Returns
     -------
     str
+        ``data:image/png;base64,...`` or ``data:image/svg+xml;base64,...``.
 
     Examples
     --------
-    >>> import aria
     >>> import matplotlib.pyplot as plt
     >>> from aria.report.plot import figure_to_data_uri
     >>> fig, ax = plt.subplots(figsize=(2, 1.5))
@@ -813,10 +803,10 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 100) ->
     Returns
     -------
     pathlib.Path
+        ``path``, written.
 
     Examples
     --------
-    >>> import aria
     >>> import tempfile, pathlib
     >>> import matplotlib.pyplot as plt
     >>> from aria.report.plot import save_figure

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from aria.diagnostics.reliability import Diagnostics
+    from aria.evaluate.bootstrap import HomogeneityBootstrap
     from aria.evaluate.compare import Comparison
     from aria.evaluate.evidence import QueryEvidence
     from aria.groups.result import HomogeneityResult
 
 __all__ = ["fmt_number", "format_diagnostics", "format_comparison", "format_evidence", "format_homogeneity",
+           "format_homogeneity_intervals",
            "format_inspection"]
 
 
@@ -34,6 +36,7 @@ def fmt_number(x: object, digits: int = 3, missing: str = "-") -> str:
     Returns
     -------
     str
+        ``missing`` or the number with ``digits`` decimals.
 
     Examples
     --------
@@ -69,6 +72,15 @@ def _table(header: list[str], rows: list[list[str]], rule: bool = True, strip: b
     return out + [line(r) for r in rows]
 
 
+def _ci(diag: Diagnostics, name: str) -> str:
+    """``"  [low, high]"`` when the diagnostics carry a bootstrap, else ``""``."""
+    boot = getattr(diag, "bootstrap", None)
+    if boot is None:
+        return ""
+    low, high = boot.interval(name)
+    return f"  [{fmt_number(low, 3, 'undefined')}, {fmt_number(high, 3, 'undefined')}]"
+
+
 def format_diagnostics(diag: Diagnostics, source: str = "", n_tracks: int | None = None) -> str:
     """Render diagnostics as a readable table with the verdict and a one-line explanation.
 
@@ -84,6 +96,7 @@ def format_diagnostics(diag: Diagnostics, source: str = "", n_tracks: int | None
     Returns
     -------
     str
+        Lines separated by newlines (no trailing newline).
 
     Examples
     --------
@@ -102,17 +115,21 @@ def format_diagnostics(diag: Diagnostics, source: str = "", n_tracks: int | None
     pairs = f"  over {diag.n_correlation_pairs} query pairs" if diag.n_correlation_pairs else ""
     rows = [
         ("segments x queries", shape),
-        ("mean |inter-query corr|", f(diag.mean_abs_interquery_corr) + pairs),
-        ("energy ratio E1", f(diag.energy_ratio_1)),
+        ("mean |inter-query corr|", f(diag.mean_abs_interquery_corr) + _ci(diag, "rho_bar") + pairs),
+        ("energy ratio E1", f(diag.energy_ratio_1) + _ci(diag, "e1")),
         ("energy ratio E2:5", f(diag.energy_ratio_2_5)),
         ("v1 uniformity U1", f(diag.v1_uniformity)),
-        ("mean concentration C", f(diag.mean_concentration)),
+        ("mean concentration C", f(diag.mean_concentration) + _ci(diag, "c_bar")),
         ("leading spectrum E1..", spectrum),
     ]
     width = max(len(k) for k, _ in rows)
     lines = [f"Aria diagnose{': ' + source if source else ''}", ""]
     lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
     lines += ["", f"verdict: {diag.verdict.upper()}  ({diag.verdict_reason})", f"  {diag.explanation}"]
+    boot = getattr(diag, "bootstrap", None)
+    if boot is not None:
+        lines.append(f"  [..]: {boot.confidence:.0%} percentile bootstrap intervals over queries "
+                     f"(B = {boot.replicates}, seed {boot.seed}; queries resampled with replacement)")
     for key, why in diag.undefined.items():
         lines.append(f"  note: {key} undefined: {why}")
     if diag.excluded_columns:
@@ -133,12 +150,12 @@ def format_comparison(comparison: Comparison) -> str:
     Returns
     -------
     str
+        The table, the ranking and one line per excluded or noted method.
 
     Examples
     --------
     >>> import aria
-    >>> diags = {n: aria.diagnose(aria.load_scores(aria.examples.path(n)))
-    ...          for n in ("query-dependent", "collapsed")}
+    >>> diags = aria.examples.diagnoses("query-dependent", "collapsed")
     >>> text = format_comparison(aria.compare_methods(diags))
     >>> text.splitlines()[-2]
     'ranking (most reliable first: verdict, then lower rho_bar, then lower E1): query-dependent'
@@ -147,8 +164,9 @@ def format_comparison(comparison: Comparison) -> str:
     header = ["method", "verdict", "rho_bar", "E1", "E2:5", "C_bar"]
     for ch in comparison.channels:
         header += [f"{ch} z", f"{ch} Pos", f"{ch} Sig"]
+    with_ci = has_lds and any(m.lds_ci is not None for m in comparison.methods)
     if has_lds:
-        header += ["LDS", "LDS rank"]
+        header += ["LDS", "LDS rank"] + (["LDS CI"] if with_ci else [])
     header += ["rank"]
     rows = []
     for m in comparison.methods:
@@ -160,6 +178,8 @@ def format_comparison(comparison: Comparison) -> str:
             row += [fmt_number(h.get("z_bar"), 2), fmt_number(h.get("pos"), 2), fmt_number(h.get("sig"), 2)]
         if has_lds:
             row += [fmt_number(m.lds), fmt_number(m.ranks.get("lds"))]
+            if with_ci:
+                row.append(f"[{fmt_number(m.lds_ci[0])}, {fmt_number(m.lds_ci[1])}]" if m.lds_ci else "-")
         row += ["excluded" if m.excluded else fmt_number(m.ranks.get("reliability"))]
         rows.append(row)
     lines = ["Aria compare: reliability of attribution methods", ""]
@@ -175,6 +195,9 @@ def format_comparison(comparison: Comparison) -> str:
             lines.append(f"  excluded {m.name}: {m.exclusion_reason}")
         elif m.diagnostics.notes:
             lines.append(f"  note {m.name}: {'; '.join(m.diagnostics.notes)}")
+    if with_ci:
+        lines.append("LDS CI: percentile bootstrap interval over the evaluated queries "
+                     "(see --json 'bootstrap')")
     if comparison.agreement:
         lines += ["", "does each diagnostic order the methods as LDS does? (Kendall tau over ranked methods)"]
         for a in comparison.agreement:
@@ -194,17 +217,17 @@ def format_evidence(ev: QueryEvidence) -> str:
     Returns
     -------
     str
+        The tracks table, then one line per channel.
 
     Examples
     --------
     >>> import aria
-    >>> from aria.evaluate.evidence import query_evidence
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", null_groups=20)
-    >>> scores = aria.load_scores(aria.examples.path("bach-knn"))
-    >>> query = str(scores.coords["query"].values[0])
-    >>> format_evidence(query_evidence(scores, setup, query, k=5)).splitlines()[2].split()[:4]
-    ['rank', 'track', 'score', 'overall']
+    >>> for line in format_evidence(aria.examples.tiny().evidence("q1")).splitlines()[2:6]:
+    ...     print(line.rstrip())
+    rank  track  score  overall  a
+    1     t1     1.386  1        0.710
+    2     t0     0.882  2        0.630
+    3     t2     0.882  3        0.630
     """
     chans = list(ev.channels["channel"])
     lines = [f"Aria evidence: query {ev.query}, top-{ev.k} tracks ({ev.matrix}, normalization "
@@ -237,15 +260,17 @@ def format_homogeneity(result: HomogeneityResult, source: str = "") -> str:
     Returns
     -------
     str
+        A header, one table per analysed matrix, the alignment when computed.
 
     Examples
     --------
     >>> import aria
-    >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", null_groups=20, k=[5])
-    >>> result = setup.run(aria.load_scores(aria.examples.path("bach-knn")))
-    >>> format_homogeneity(result, "bach-knn").splitlines()[2].split("(")[0]
-    'diagnostics verdict: query-dependent '
+    >>> text = format_homogeneity(aria.examples.tiny().homogeneity(k=[2, 3]), "tiny")
+    >>> for line in text.splitlines()[-3:]:
+    ...     print(line)
+    [scores]  z_mean / Pos / Sig (z > 1.645) over 2 queries
+    channel                       K=2                   K=3
+    a               1.26   1.00   0.00    1.94   1.00   1.00
     """
     def f(x: object, digits: int = 2) -> str:
         return fmt_number(x, digits, "  n/a")
@@ -278,6 +303,48 @@ def format_homogeneity(result: HomogeneityResult, source: str = "") -> str:
         for row in result.alignment.channels.to_dict("records"):
             lines.append(f"{row['channel']:<12}{f(row['a_max'], 3):>8}{f(row['a_grp'], 3):>8}"
                          f"{f(row['a_grp_adjusted'], 3):>8}")
+    return "\n".join(lines)
+
+
+def format_homogeneity_intervals(boot: HomogeneityBootstrap) -> str:
+    """Bootstrap intervals of z_mean, Pos and Sig per matrix, channel and K, as text.
+
+    Parameters
+    ----------
+    boot : aria.evaluate.bootstrap.HomogeneityBootstrap
+        The intervals, from :func:`aria.evaluate.bootstrap.homogeneity_bootstrap`
+        (``aria homogeneity --bootstrap B``).
+
+    Returns
+    -------
+    str
+        A header line, then one line per matrix and per channel and K.
+
+    See Also
+    --------
+    format_homogeneity : the table these intervals accompany.
+
+    Examples
+    --------
+    >>> from aria.evaluate.bootstrap import HomogeneityBootstrap
+    >>> from aria.report.text import format_homogeneity_intervals
+    >>> boot = HomogeneityBootstrap(200, 0, 0.95, {"scores": {"harmony": {"5": {
+    ...     "z_mean_ci": [0.5, 1.5], "pos_ci": [0.6, 0.9], "sig_ci": [0.1, None]}}}})
+    >>> for line in format_homogeneity_intervals(boot).splitlines()[2:]:
+    ...     print(line)
+    [scores]
+      harmony      K=5    z_mean [0.50, 1.50]  pos [0.60, 0.90]  sig [0.10, undefined]
+    """
+    lines = ["", f"{boot.confidence:.0%} percentile bootstrap intervals over queries (B = {boot.replicates}, "
+             f"seed {boot.seed}; queries resampled with replacement, the null fixed)"]
+    for matrix, per_ch in boot.intervals.items():
+        lines.append(f"[{matrix}]")
+        for ch, per_k in per_ch.items():
+            for k, cis in per_k.items():
+                cells = "  ".join(f"{stat} [{fmt_number(cis[stat + '_ci'][0], 2, 'undefined')}, "
+                                  f"{fmt_number(cis[stat + '_ci'][1], 2, 'undefined')}]"
+                                  for stat in ("z_mean", "pos", "sig"))
+                lines.append(f"  {ch:<12} K={k:<4} {cells}")
     return "\n".join(lines)
 
 

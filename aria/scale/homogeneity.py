@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from aria.groups.null import NullDistribution, NullStore, compute_null, null_key
+from aria.groups.null import NullDistribution, NullStore, compute_null, stored_null
 from aria.groups.pool import PoolSimilarity
 from aria.groups.topk import nested_group_similarity
 
@@ -41,16 +41,11 @@ def null_distributions_cluster(psim: PoolSimilarity, ks: Sequence[int], n_groups
 
     Parameters
     ----------
-    psim : PoolSimilarity
-        Pool similarities.
-    ks : sequence of int
-        Group sizes.
-    n_groups : int
-        ``R`` per K.
+    psim, ks, n_groups, seed
+        As in :func:`~aria.groups.null.null_distributions`: the null of each K in ``ks`` is drawn
+        with ``default_rng([seed, K])``.
     client : distributed.Client
         The cluster.
-    seed : int
-        Seed of ``default_rng([seed, K])``.
     store : NullStore, optional
         Null cache, read and written on the client.
     progress : callable, optional
@@ -63,10 +58,7 @@ def null_distributions_cluster(psim: PoolSimilarity, ks: Sequence[int], n_groups
     out: dict[int, NullDistribution | Any] = {}
     psim_f = None
     for k in ks:
-        null = None
-        if store is not None:
-            null = store.load(null_key(psim, k, n_groups, seed), k, n_groups, seed, tuple(psim.features),
-                              tuple(psim.channels))
+        null = stored_null(store, psim, k, n_groups, seed)
         if null is None:
             if psim_f is None:
                 psim_f = _on_cluster(client, psim)

@@ -196,3 +196,14 @@ def test_lds_on_the_cluster_equals_single_process(tmp_path, client):
     got = lds(s, gt, client=client)
     np.testing.assert_allclose(got.per_query, ref.per_query, rtol=1e-12)
     assert got.mean == pytest.approx(ref.mean, rel=1e-12)
+
+
+def test_bootstrap_on_the_cluster_equals_single_process(tmp_path, client):
+    """diagnose(client=..., bootstrap=B) resamples the cluster's Gram statistics: the same intervals."""
+    np.save(tmp_path / "s.npy", _matrix(seed=2))
+    s = aria.load_scores(tmp_path / "s.npy")
+    local = aria.diagnose(s, bootstrap=200, bootstrap_seed=3).to_dict()
+    remote = aria.diagnose(s, client=client, bootstrap=200, bootstrap_seed=3).to_dict()
+    for key in ("rho_bar_ci", "C_bar_ci", "E1_ci"):
+        np.testing.assert_allclose(remote[key], local[key], rtol=1e-9, err_msg=key)
+    assert remote["bootstrap"]["replicates"] == 200 and remote["parameters"]["bootstrap_seed"] == 3
