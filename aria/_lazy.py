@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Mapping
+from types import ModuleType
 
 
 def attach(module_name: str, names: Mapping[str, str], modules: Mapping[str, str] | None = None,
@@ -41,3 +42,36 @@ def attach(module_name: str, names: Mapping[str, str], modules: Mapping[str, str
         return sorted(set(vars(sys.modules[module_name])) | set(names) | set(modules))
 
     return __getattr__, __dir__
+
+
+def import_optional(module: str, message: str) -> ModuleType:
+    """Import an optional dependency, or raise :class:`~aria.errors.AriaDependencyError`.
+
+    Parameters
+    ----------
+    module : str
+        Module to import.
+    message : str
+        The one-line error when it is missing; name what needs it and how to install it.
+
+    Returns
+    -------
+    module
+
+    Examples
+    --------
+    >>> from aria._lazy import import_optional
+    >>> import_optional("json", "never shown").__name__
+    'json'
+    >>> try:
+    ...     import_optional("no_such_module_xyz", "plots need xyz: pip install xyz")
+    ... except ImportError as e:
+    ...     print(type(e).__name__, e)
+    AriaDependencyError plots need xyz: pip install xyz
+    """
+    from aria.errors import AriaDependencyError
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise AriaDependencyError(message) from None

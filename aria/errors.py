@@ -41,7 +41,18 @@ __all__ = [
 
 
 class AriaError(Exception):
-    """Base class of every error Aria raises on purpose."""
+    """Base class of every error Aria raises on purpose.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.errors import AriaError
+    >>> try:
+    ...     aria.examples.path("no-such-example")
+    ... except AriaError as e:
+    ...     print(type(e).__name__)
+    AriaInputError
+    """
 
 
 class AriaInputError(AriaError, ValueError):
@@ -64,6 +75,14 @@ class AriaInputError(AriaError, ValueError):
         As given.
     function : str or None
         As given.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> from aria.errors import AriaInputError
+    >>> err = pickle.loads(pickle.dumps(AriaInputError("seed must be >= 0", parameter="seed")))
+    >>> err.parameter, str(err)
+    ('seed', 'seed must be >= 0')
     """
 
     def __init__(self, message: str = "", *, parameter: str | None = None,
@@ -82,13 +101,30 @@ def _rebuild_input_error(cls: type[AriaInputError], message: str, parameter: str
 
 
 class AriaDependencyError(AriaError, ImportError):
-    """An optional dependency is not installed; the message names the command that installs it."""
+    """An optional dependency is not installed; the message names the command that installs it.
+
+    Examples
+    --------
+    >>> from aria.errors import AriaDependencyError
+    >>> try:
+    ...     raise AriaDependencyError("plots need matplotlib: pip install 'aria-tda[notebook]'")
+    ... except ImportError as e:  # also an ImportError, for code that checks optional imports
+    ...     print(e)
+    plots need matplotlib: pip install 'aria-tda[notebook]'
+    """
 
 
 class ExtractionError(AriaError):
     """Expected failure of one item of an extraction batch (empty file, drum-only, ...).
 
     Its message is the one-line reason stored in the row's ``error`` column.
+
+    Examples
+    --------
+    >>> from aria.errors import AriaError, ExtractionError
+    >>> err = ExtractionError("drum tracks only (no pitched notes)")
+    >>> isinstance(err, AriaError), str(err)
+    (True, 'drum tracks only (no pitched notes)')
     """
 
 
@@ -96,8 +132,21 @@ class AudioDecodeError(ExtractionError):
     """A file that cannot be turned into audio (empty, corrupt, unknown format).
 
     Recorded as the file's ``error`` in the feature table; the batch goes on.
+
+    Examples
+    --------
+    >>> from aria.errors import AudioDecodeError, ExtractionError
+    >>> issubclass(AudioDecodeError, ExtractionError)  # a failed row, not a failed batch
+    True
     """
 
 
 class AudioFeatureError(ExtractionError):
-    """A file whose features cannot be computed (too short, silent, extractor failure)."""
+    """A file whose features cannot be computed (too short, silent, extractor failure).
+
+    Examples
+    --------
+    >>> from aria.errors import AudioFeatureError
+    >>> str(AudioFeatureError("too short for beat tracking (0.4 s)"))
+    'too short for beat tracking (0.4 s)'
+    """

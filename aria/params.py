@@ -102,7 +102,26 @@ def _article(noun: str) -> str:
 
 
 class Constraint(ABC):
-    """One condition on a parameter value (subclasses implement both methods)."""
+    """One condition on a parameter value (subclasses implement both methods).
+
+    Examples
+    --------
+    >>> from aria.params import Constraint, validate_params
+    >>> class Even(Constraint):
+    ...     def is_satisfied_by(self, value):
+    ...         return isinstance(value, int) and value % 2 == 0
+    ...     def describe(self, plural=False):
+    ...         return "even integers" if plural else "an even integer"
+    >>> @validate_params({"n": Even()})
+    ... def half(n):
+    ...     return n // 2
+    >>> half(4), Even()
+    (2, <Even: an even integer>)
+    >>> half(3)
+    Traceback (most recent call last):
+    ...
+    aria.errors.AriaInputError: n must be an even integer, got 3
+    """
 
     @abstractmethod
     def is_satisfied_by(self, value: object) -> bool:
@@ -603,7 +622,9 @@ def validate_params(constraints: Mapping[str, Any]) -> Callable[[F], F]:
     ----------
     constraints : mapping
         Parameter name -> constraint spec (see the module docstring). Names may
-        also be keys accepted through the function's ``**kwargs``.
+        also be keys accepted through the function's ``**kwargs``; when some are,
+        they are the only keys it accepts (any other is a ``TypeError``, as Python
+        raises for an unknown keyword).
 
     Returns
     -------
@@ -635,6 +656,8 @@ def validate_params(constraints: Mapping[str, Any]) -> Callable[[F], F]:
                 raise TypeError(f"{func.__qualname__} has no parameter {name!r}")
         table = MappingProxyType({name: _normalize(spec) for name, spec in constraints.items()})
         qualname = func.__qualname__
+        # Constraints on names outside the signature declare what ``**kwargs`` accepts: only those.
+        accepted_extra = frozenset(constraints) - frozenset(sig.parameters)
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -643,6 +666,9 @@ def validate_params(constraints: Mapping[str, Any]) -> Callable[[F], F]:
             except TypeError:  # wrong call: let Python raise its own message
                 return func(*args, **kwargs)
             extra = (arguments.get(var_kw) or {}) if var_kw is not None else {}
+            unknown = sorted(set(extra) - accepted_extra) if accepted_extra else []
+            if unknown:
+                raise TypeError(f"{qualname}() got an unexpected keyword argument {unknown[0]!r}")
             for name, cons in table.items():
                 if name in arguments:
                     _check(name, arguments[name], cons, qualname)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 import aria
 from aria.errors import AriaInputError
@@ -539,6 +540,26 @@ def test_streaming_constraints_are_shared():
         table = constraints_of(func)
         for name in STREAMING:
             assert table[name] == constraints_of(aria.diagnose)[name], (func.__name__, name)
+
+
+def test_a_misspelt_streaming_keyword_is_refused_by_the_function_called():
+    from aria.diagnostics.stats import gram_stats
+
+    scores = xr.DataArray(np.arange(12.0).reshape(6, 2) ** 2, dims=("segment", "query"))
+    diag = aria.diagnose(scores)
+    for func, args in ((aria.diagnose, ()), (aria.rank1_axis, (diag,)), (gram_stats, ())):
+        message = rf"^{func.__name__}\(\) got an unexpected keyword argument 'block_row'$"
+        with pytest.raises(TypeError, match=message):
+            func(scores, *args, block_row=2)
+    assert gram_stats(scores, block_rows=2).n == 6  # the declared keys still pass
+
+
+def test_kwargs_without_declared_keys_pass_through():
+    @validate_params({"a": Interval(int, 0, None)})
+    def f(a=0, **kwargs):
+        return kwargs
+
+    assert f(a=1, anything=2) == {"anything": 2}
 
 
 # ---------------------------------------------------------------------------------------------

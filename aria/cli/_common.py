@@ -7,8 +7,16 @@ that need them), so building any parser stays fast.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
-from aria.cli._progress import add_progress_flags, progress_bar, progress_factory  # noqa: F401 (for the commands)
+from aria.cli._progress import (  # noqa: F401 (for the commands)
+    BLOCK_ROWS,
+    add_progress_flags,
+    add_streaming_flags,
+    progress_bar,
+    progress_factory,
+    streaming_options,
+)
 from aria.errors import AriaInputError
 
 #: Last line of every command's ``--help``.
@@ -17,11 +25,10 @@ EXIT_STATUS = "exit status: 0 success, 2 bad input (one-line message on stderr),
 FORMATS = ".npy, .npz, .nc, .zarr or .pt"
 #: Defaults shown in help texts, equal to the API's (tests/cli/test_common.py checks them):
 #: ``aria.groups.engine.DEFAULT_K``, ``aria.groups.normalize.METHODS`` /
-#: ``DEFAULT_KURTOSIS_THRESHOLD`` and ``aria.io.streaming.DEFAULT_BLOCK_ROWS``.
+#: ``DEFAULT_KURTOSIS_THRESHOLD`` and (``BLOCK_ROWS``) ``aria.io.streaming.DEFAULT_BLOCK_ROWS``.
 DEFAULT_K = (5, 10, 20, 50, 100)
 NORMALIZE_METHODS = ("auto", "zscore", "rank")
 KURTOSIS_THRESHOLD = 6.0
-BLOCK_ROWS = 2048
 
 
 def add_command(sub: argparse._SubParsersAction, name: str, description: str,
@@ -99,8 +106,7 @@ def k_list(text: str) -> list[int]:
 
 def k_one(text: str) -> int:
     """``--k K`` of the commands that take one group size: :func:`k_list` with exactly one value."""
-    ks = k_list(text)
-    if len(ks) != 1:
+    if len(ks := k_list(text)) != 1:
         raise argparse.ArgumentTypeError(f"this command takes one group size, got {text!r}")
     return ks[0]
 
@@ -163,6 +169,16 @@ def add_output_options(parser: argparse.ArgumentParser, out_help: str, *, json: 
     if json:
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--out", metavar="DIR", help=out_help)
+
+
+def print_result(args: argparse.Namespace, obj: object, text: Callable[[], str], out_dir: object,
+                 files: str = "") -> None:
+    """Print ``obj`` as JSON (``--json``), else ``text()`` and where ``--out`` wrote ``files``."""
+    if args.json:
+        return print_json(obj)
+    print(text())
+    if out_dir is not None:
+        print(f"\nresults written to {out_dir}/" + (f" ({files})" if files else ""))
 
 
 def print_json(obj: object) -> None:

@@ -1,4 +1,8 @@
-"""Progress bars of the sub-commands (tqdm on stderr, only on a terminal unless asked)."""
+"""Progress bars of the sub-commands and the flags of the streaming passes they follow.
+
+Bars are tqdm on stderr, only on a terminal unless asked; ``--block-rows``/``--chunk-rows`` are
+the API's streaming keywords.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,24 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
-__all__ = ["add_progress_flags", "progress_bar", "progress_factory"]
+__all__ = ["BLOCK_ROWS", "add_progress_flags", "add_streaming_flags", "progress_bar", "progress_factory",
+           "streaming_options"]
+
+#: Default of ``--block-rows``: ``aria.io.streaming.DEFAULT_BLOCK_ROWS`` (tests/cli/test_common.py).
+BLOCK_ROWS = 2048
+
+
+def add_streaming_flags(parser: argparse.ArgumentParser) -> None:
+    """Add ``--block-rows`` and ``--chunk-rows`` (the API's ``**streaming`` keywords)."""
+    parser.add_argument("--block-rows", type=int, default=BLOCK_ROWS, metavar="N",
+                        help=f"rows per computation block (default {BLOCK_ROWS})")
+    parser.add_argument("--chunk-rows", type=int, default=None, metavar="N",
+                        help="rows read from disk at a time (default: about 128 MiB)")
+
+
+def streaming_options(args: argparse.Namespace) -> dict:
+    """The ``block_rows``/``chunk_rows`` keywords of :func:`add_streaming_flags`'s flags."""
+    return {"block_rows": args.block_rows, "chunk_rows": args.chunk_rows}
 
 
 def add_progress_flags(parser: argparse.ArgumentParser, help: str = "show a progress bar on stderr") -> None:

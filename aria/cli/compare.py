@@ -13,7 +13,7 @@ from aria.cli._common import (
     add_output_options,
     add_progress_flags,
     add_score_inputs,
-    print_json,
+    print_result,
     progress_factory,
     reader_options,
 )
@@ -77,11 +77,9 @@ def run(args: argparse.Namespace) -> int:
         bootstrap=args.bootstrap, bootstrap_seed=args.bootstrap_seed, confidence=args.confidence,
         labels=args.labels, query_group=args.query_group, reliability_score=not args.no_reliability_score,
         tau_bootstrap=args.tau_bootstrap, tau_bootstrap_seed=args.tau_bootstrap_seed)
-    if args.json:
-        print_json(result.comparison.to_dict())
-    else:
-        print(format_comparison(result.comparison) + format_comparison_reliability(result.comparison))
-        if args.out is not None:
-            print(f"\nresults written to {Path(args.out)}/ (comparison.csv, comparison.json, "
-                  "provenance.json)")
+    out_dir = None if args.out is None else Path(args.out)
+    comparison = result.comparison
+    print_result(args, comparison.to_dict(),
+                 lambda: format_comparison(comparison) + format_comparison_reliability(comparison),
+                 out_dir, "comparison.csv, comparison.json, provenance.json")
     return 0

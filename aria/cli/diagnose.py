@@ -6,16 +6,17 @@ import argparse
 from pathlib import Path
 
 from aria.cli._common import (
-    BLOCK_ROWS,
     add_command,
     add_output_options,
     add_progress_flags,
     add_scheduler_flag,
     add_score_inputs,
-    print_json,
+    add_streaming_flags,
+    print_result,
     progress_bar,
     reader_options,
     score_source,
+    streaming_options,
 )
 from aria.errors import AriaInputError
 
@@ -45,10 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="stream the rank-1 residual S - s1 u1 v1^T to this .npy (second pass)")
     p.add_argument("--spectrum-length", type=int, default=20, metavar="K",
                    help="leading energy ratios to report (default 20)")
-    p.add_argument("--block-rows", type=int, default=BLOCK_ROWS, metavar="N",
-                   help=f"rows per computation block (default {BLOCK_ROWS})")
-    p.add_argument("--chunk-rows", type=int, default=None, metavar="N",
-                   help="rows read from disk at a time (default: about 128 MiB)")
+    add_streaming_flags(p)
     t = VerdictThresholds()
     g = p.add_argument_group("verdict thresholds")
     for name in ("collapsed_corr", "collapsed_energy", "collapsed_max_concentration", "offset_concentration",
@@ -114,9 +112,9 @@ def run(args: argparse.Namespace) -> int:
     with connect(scheduler) as client:
         with progress_bar(n, "diagnose", args.progress) as update:
             diag = diagnose(scores, thresholds=thresholds, spectrum_length=args.spectrum_length,
-                            block_rows=args.block_rows, chunk_rows=args.chunk_rows, progress=update,
-                            client=client, bootstrap=args.bootstrap, bootstrap_seed=args.bootstrap_seed,
-                            confidence=args.confidence)
+                            progress=update, client=client, bootstrap=args.bootstrap,
+                            bootstrap_seed=args.bootstrap_seed, confidence=args.confidence,
+                            **streaming_options(args))
         axis = None
         if zarr_residual:
             from aria.scale.residual import rank1_cluster
@@ -124,13 +122,12 @@ def run(args: argparse.Namespace) -> int:
             axis = rank1_cluster(scores, diag, client, store=args.residual, block_rows=args.block_rows)
         elif args.residual:
             with progress_bar(n, "residual", args.progress) as update:
-                axis = write_residual(scores, diag, args.residual, block_rows=args.block_rows,
-                                      chunk_rows=args.chunk_rows, progress=update)
+                axis = write_residual(scores, diag, args.residual, progress=update, **streaming_options(args))
     rel = None
     if not args.no_reliability_score:
         with progress_bar(n, "reliability", args.progress) as update:
-            rel = reliability_score(scores, diag, query_groups=groups, block_rows=args.block_rows,
-                                    chunk_rows=args.chunk_rows, progress=update)
+            rel = reliability_score(scores, diag, query_groups=groups, progress=update,
+                                    **streaming_options(args))
     n_tracks = int(np.unique(scores.coords["track"].values).size)
     result = diag.to_dict()
     result["source"] = source
@@ -142,8 +139,8 @@ def run(args: argparse.Namespace) -> int:
     if out_dir is not None:
         parameters = {"transpose": args.transpose, "variable": args.variable, "experiment": args.experiment,
                       "orientation": args.orientation,
-                      "spectrum_length": args.spectrum_length, "block_rows": args.block_rows,
-                      "chunk_rows": args.chunk_rows, "thresholds": result["thresholds"],
+                      "spectrum_length": args.spectrum_length, **streaming_options(args),
+                      "thresholds": result["thresholds"],
                       "residual": args.residual, "query_group": args.query_group,
                       "reliability_score": not args.no_reliability_score,
                       "bootstrap": args.bootstrap, "confidence": args.confidence,
@@ -157,15 +154,9 @@ def run(args: argparse.Namespace) -> int:
                 seeds={"bootstrap": args.bootstrap_seed} if args.bootstrap else None,
                 command=args.command_line),
         })
-    if args.json:
-        print_json(result)
-    else:
-        print(format_diagnostics(diag, source=source, n_tracks=n_tracks))
-        if rel is not None:
-            print(format_reliability(rel))
-        if out_dir is not None:
-            print(f"\nresults written to {out_dir}/ (diagnostics.json, per_query.csv, "
-                  "provenance.json)")
-        if args.residual:
-            print(f"rank-1 residual written to {args.residual}")
+    print_result(args, result, lambda: format_diagnostics(diag, source=source, n_tracks=n_tracks)
+                 + (format_reliability(rel) if rel is not None else ""), out_dir,
+                 "diagnostics.json, per_query.csv, provenance.json")
+    if args.residual and not args.json:
+        print(f"rank-1 residual written to {args.residual}")
     return 0

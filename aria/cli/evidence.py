@@ -10,7 +10,7 @@ from aria.cli._common import (
     add_output_options,
     add_score_inputs,
     channel_set,
-    print_json,
+    print_result,
     reader_options,
     score_source,
 )
@@ -26,9 +26,11 @@ examples:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the ``evidence`` sub-command."""
     p = add_command(sub, "evidence", epilog=EPILOG, description=(
-        "For one query: its top-K tracks with track scores and ranks and, per channel, each track's "
-        "mean similarity to the rest of the group, the group's within-group similarity H_c, the "
-        "random-reference null it is compared with and the z-score."))
+        "For one query: its top-K tracks with track scores and ranks and, "
+        "per channel, each track's mean similarity to the rest of the group, "
+        "the group's within-group similarity H_c, "
+        "the random-reference null it is compared with "
+        "and the z-score."))
     add_score_inputs(p)
     p.add_argument("--query", required=True, help="query id")
     add_homogeneity_options(p, k="one", channels_default="symbolic", features_required=True)
@@ -63,10 +65,5 @@ def run(args: argparse.Namespace) -> int:
             "provenance.json": provenance_record(inputs, params, seeds={"null_groups": args.seed},
                                                  command=args.command_line),
         })
-    if args.json:
-        print_json(ev.to_dict())
-    else:
-        print(format_evidence(ev))
-        if out_dir is not None:
-            print(f"\nresults written to {out_dir}/")
+    print_result(args, ev.to_dict(), lambda: format_evidence(ev), out_dir)
     return 0

@@ -7,17 +7,18 @@ import sys
 import time
 
 from aria.cli._common import (
-    BLOCK_ROWS,
     KURTOSIS_THRESHOLD,
     add_command,
     add_homogeneity_options,
     add_output_options,
     add_progress_flags,
     add_score_inputs,
+    add_streaming_flags,
     channel_set,
-    print_json,
+    print_result,
     reader_options,
     score_source,
+    streaming_options,
 )
 from aria.errors import AriaInputError
 
@@ -57,10 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_output_options(p, "write tables, JSON and provenance.json here")
     p.add_argument("--table-format", choices=("parquet", "csv"), default="parquet",
                    help="format of the per-query tables in --out (default parquet)")
-    p.add_argument("--block-rows", type=int, default=BLOCK_ROWS, metavar="N",
-                   help=f"rows per computation block (default {BLOCK_ROWS})")
-    p.add_argument("--chunk-rows", type=int, default=None, metavar="N",
-                   help="rows read from disk at a time (default: about 128 MiB)")
+    add_streaming_flags(p)
     from aria.cli._bootstrap import add_bootstrap_flags
 
     add_bootstrap_flags(p, what="z_mean, Pos and Sig per channel and K")
@@ -128,8 +126,7 @@ def run(args: argparse.Namespace) -> int:
         scores, ftable, cset, k=args.k, normalize=args.normalize, null_groups=args.null_groups,
         seed=args.seed, residual=args.residual, labels=labels, mapping=args.similarity_map,
         cache_dir=cache_dir, workers=args.workers, kurtosis_threshold=args.kurtosis_threshold,
-        block_rows=args.block_rows, chunk_rows=args.chunk_rows, alignment=not args.no_alignment,
-        progress=progress,
+        alignment=not args.no_alignment, progress=progress, **streaming_options(args),
     )
     boot = None
     if args.bootstrap:
@@ -157,14 +154,14 @@ def run(args: argparse.Namespace) -> int:
         extra = {"summary_ci.csv": boot.to_frame()} if boot is not None else {}
         write_result_set(out_dir, {**homogeneity_files(result, summary, args.table_format), **extra,
                                    "provenance.json": prov})
-    if args.json:
-        print_json(summary)
-    else:
-        print(format_homogeneity(result, source=source))
+
+    def text() -> str:
+        shown = format_homogeneity(result, source=source)
         if boot is not None:
             from aria.report.text import format_homogeneity_intervals
 
-            print(format_homogeneity_intervals(boot))
-        if out_dir is not None:
-            print(f"\nresults written to {out_dir}/")
+            shown += "\n" + format_homogeneity_intervals(boot)
+        return shown
+
+    print_result(args, summary, text, out_dir)
     return 0

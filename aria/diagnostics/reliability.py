@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Unpack
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ import xarray as xr
 from aria.diagnostics.bootstrap import BOOTSTRAP_PARAMS, DiagnosticsBootstrap, bootstrap_diagnostics
 from aria.diagnostics.stats import GramStats, gram_stats
 from aria.diagnostics.verdict import _EXPLAIN, VerdictThresholds, classify
-from aria.io.streaming import DEFAULT_BLOCK_ROWS
+from aria.io.streaming import DEFAULT_BLOCK_ROWS, Streaming
 from aria.io.validate import QUERY, validate_scores
 from aria.params import STREAMING, Interval, validate_params
 
@@ -174,14 +174,12 @@ def diagnose(
     *,
     thresholds: VerdictThresholds | None = None,
     spectrum_length: int = 20,
-    block_rows: int = DEFAULT_BLOCK_ROWS,
-    chunk_rows: int | None = None,
-    progress: Callable[[int], None] | None = None,
     bootstrap: int = 0,
     bootstrap_seed: int | None = 0,
     confidence: float = 0.95,
     scheduler: str | None = None,
     client: object = None,
+    **streaming: Unpack[Streaming],
 ) -> Diagnostics:
     """Compute the reliability diagnostics of a score matrix in one streaming pass.
 
@@ -195,8 +193,6 @@ def diagnose(
     spectrum_length : int
         Number of leading energy ratios ``E_k`` to report (at least 10
         recommended; capped at ``min(N, Q)``).
-    block_rows, chunk_rows, progress
-        Streaming parameters, as in :func:`aria.io.streaming.iter_blocks`.
     bootstrap : int
         Bootstrap replicates over queries (0 = none). With ``B > 0``, ``result.bootstrap`` holds
         percentile intervals of rho_bar, C_bar and E1, computed from the Gram statistics without
@@ -212,6 +208,8 @@ def diagnose(
         equals the single-process one to about 1e-15 relative, for any number of workers.
     client : distributed.Client, optional
         An existing dask client instead of ``scheduler``.
+    **streaming
+        ``block_rows``, ``chunk_rows``, ``progress``: see :class:`aria.io.streaming.Streaming`.
 
     Returns
     -------
@@ -227,14 +225,15 @@ def diagnose(
     'query-dependent'
     """
     validate_scores(scores)
+    block_rows = streaming.get("block_rows", DEFAULT_BLOCK_ROWS)
     if scheduler is not None or client is not None:
         from aria.scale.cluster import connect
         from aria.scale.diagnose import gram_stats_cluster
 
         with connect(scheduler, client) as c:
-            stats = gram_stats_cluster(scores, c, block_rows=block_rows, progress=progress)
+            stats = gram_stats_cluster(scores, c, block_rows=block_rows, progress=streaming.get("progress"))
     else:
-        stats = gram_stats(scores, block_rows=block_rows, chunk_rows=chunk_rows, progress=progress)
+        stats = gram_stats(scores, **streaming)
     qids = np.asarray(scores.coords[QUERY].values).astype(str)
     result = diagnose_stats(stats, qids, thresholds=thresholds, spectrum_length=spectrum_length)
     result.parameters.update(block_rows=block_rows)
@@ -272,6 +271,7 @@ def diagnose_stats(
     Returns
     -------
     Diagnostics
+        The same as :func:`diagnose` gives on the matrix the statistics came from.
 
     Examples
     --------
@@ -380,29 +380,13 @@ def diagnose_stats(
     if excluded_conc:
         notes.append(f"{len(excluded_conc)} all-zero column(s) excluded from the concentration")
     return Diagnostics(
-        n_segments=n,
-        n_queries=q,
-        query_ids=qids,
-        mean_abs_interquery_corr=rho_bar,
-        n_correlation_pairs=n_pairs,
-        energy_spectrum=np.asarray(spectrum, dtype=np.float64),
-        energy_ratio_1=e1,
-        energy_ratio_2_5=e25,
-        v1_uniformity=v1_unif,
-        sigma_1=sigma1,
-        v1=v1,
-        frobenius_norm_sq=total,
-        concentration=conc,
-        mean_concentration=c_bar,
-        column_mean=m.copy(),
-        column_std=std,
-        excluded_correlation=excluded_corr,
-        excluded_concentration=excluded_conc,
-        verdict=verdict,
-        verdict_reason=reason,
-        notes=notes,
-        thresholds=thresholds,
-        undefined=undefined,
-        correlation=correlation,
-        parameters={"spectrum_length": spectrum_length},
+        n_segments=n, n_queries=q, query_ids=qids,
+        # the statistics as computed above: correlation, energy spectrum, concentration
+        mean_abs_interquery_corr=rho_bar, n_correlation_pairs=n_pairs, correlation=correlation,
+        energy_spectrum=np.asarray(spectrum, dtype=np.float64), energy_ratio_1=e1, energy_ratio_2_5=e25,
+        v1_uniformity=v1_unif, sigma_1=sigma1, v1=v1, frobenius_norm_sq=total,
+        concentration=conc, mean_concentration=c_bar, column_mean=m.copy(), column_std=std,
+        excluded_correlation=excluded_corr, excluded_concentration=excluded_conc,
+        verdict=verdict, verdict_reason=reason, notes=notes, thresholds=thresholds,
+        undefined=undefined, parameters={"spectrum_length": spectrum_length},
     )

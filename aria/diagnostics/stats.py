@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Unpack
 
 import numpy as np
 import xarray as xr
 from scipy.linalg import blas
 
-from aria.io.streaming import DEFAULT_BLOCK_ROWS, iter_blocks
+from aria.io.streaming import Streaming, iter_blocks
 from aria.io.validate import QUERY, check_finite
 from aria.params import STREAMING, validate_params
 
@@ -41,13 +41,11 @@ class GramStats:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
-    >>> from aria.diagnostics.stats import gram_stats
-    >>> x = np.array([[1.0, 2.0], [3.0, 0.0], [5.0, 4.0]])
-    >>> g = gram_stats(aria.scores_from_array(x))
-    >>> g.n, g.mean.tolist()
-    (3, [3.0, 2.0])
+    >>> from aria.diagnostics.stats import GramStats
+    >>> g = GramStats(n=2, mean=np.array([1.0, 3.0]), comoment=np.array([[2.0, 0.0], [0.0, 8.0]]))
+    >>> g.column_sums.tolist(), g.gram().tolist()  # sums n * mean; Gram = comoment + n mean mean^T
+    ([2.0, 6.0], [[4.0, 6.0], [6.0, 26.0]])
     """
 
     n: int
@@ -93,13 +91,7 @@ def scale_exponent(max_abs: float) -> int:
 
 
 @validate_params({"scores": "scores", **STREAMING})
-def gram_stats(
-    scores: xr.DataArray,
-    *,
-    block_rows: int = DEFAULT_BLOCK_ROWS,
-    chunk_rows: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> GramStats:
+def gram_stats(scores: xr.DataArray, **streaming: Unpack[Streaming]) -> GramStats:
     """One streaming pass: row count, column means and centred co-moment.
 
     Each fixed-size block is centred on its own mean; block co-moments are
@@ -121,22 +113,17 @@ def gram_stats(
     ----------
     scores : xarray.DataArray
         Score matrix (segment x query).
-    block_rows : int
-        Rows per computation block (a reproducibility parameter: results are
-        bit-identical for any ``chunk_rows`` at a fixed ``block_rows``).
-    chunk_rows : int, optional
-        Rows read from storage at a time.
-    progress : callable, optional
-        Called with the number of rows processed after each block.
+    **streaming
+        ``block_rows``, ``chunk_rows``, ``progress``: see :class:`aria.io.streaming.Streaming`.
 
     Returns
     -------
     GramStats
+        Row count, column means and centred co-moment (of ``2**-e S``, see above).
 
     Examples
     --------
-    >>> import aria
-    >>> import numpy as np
+    >>> import numpy as np, aria
     >>> from aria.diagnostics.stats import gram_stats
     >>> x = np.array([[1.0, 2.0], [3.0, 0.0], [5.0, 4.0]])
     >>> g = gram_stats(aria.scores_from_array(x), block_rows=2)
@@ -151,8 +138,7 @@ def gram_stats(
     corrections: list[np.ndarray] = []
     n = 0
     max_abs, e = 0.0, 0
-    for start, block in iter_blocks(scores, block_rows=block_rows, chunk_rows=chunk_rows,
-                                    progress=progress):
+    for start, block in iter_blocks(scores, **streaming):
         check_finite(block, start, qids, source)
         if block.size:
             block_max = max(float(block.max()), -float(block.min()))

@@ -50,7 +50,6 @@ class VerdictThresholds:
 
     Examples
     --------
-    >>> import aria
     >>> from aria.diagnostics.verdict import VerdictThresholds, classify
     >>> VerdictThresholds().collapsed_corr
     0.9
@@ -102,7 +101,6 @@ def classify(
 
     Examples
     --------
-    >>> import aria
     >>> from aria.diagnostics.verdict import classify
     >>> verdict, reason, flags = classify(0.95, 0.9, 0.2)
     >>> verdict

@@ -75,11 +75,11 @@ class QueryEvidence:
     --------
     >>> import aria
     >>> from aria.groups.setup import HomogeneitySetup
-    >>> setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", null_groups=50, seed=0)
     >>> s = aria.load_scores(aria.examples.path("bach-knn"))
-    >>> ev = aria.query_evidence(s, setup, s["query"].values[0].item(), k=5)
-    >>> ev.k, len(ev.tracks)
-    (5, 5)
+    >>> symbolic = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", null_groups=50, seed=0)
+    >>> ev = aria.query_evidence(s, symbolic, s["query"].values[0].item(), k=5)
+    >>> ev.k, len(ev.tracks), list(ev.channels.columns)
+    (5, 5, ['channel', 'H', 'null_mean', 'null_sd', 'z', 'significant'])
     """
 
     query: str
@@ -136,7 +136,7 @@ def query_evidence(
     Parameters
     ----------
     scores : xarray.DataArray
-        Score matrix (segment x query).
+        Score matrix (segment x query) holding ``query``.
     setup : aria.groups.setup.HomogeneitySetup
         Channel set, feature table, null parameters.
     query : str

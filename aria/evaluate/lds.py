@@ -29,8 +29,8 @@ tuple) are read by :func:`aria.io.groundtruth.load_ground_truth`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Unpack
 
 import numpy as np
 import xarray as xr
@@ -38,7 +38,7 @@ from scipy import stats
 
 from aria.errors import AriaInputError
 from aria.io.output import json_safe
-from aria.io.streaming import DEFAULT_BLOCK_ROWS, iter_blocks
+from aria.io.streaming import DEFAULT_BLOCK_ROWS, Streaming, iter_blocks
 from aria.io.validate import QUERY
 from aria.params import STREAMING, InstanceOf, Interval, Options, check_params, validate_params
 
@@ -66,11 +66,10 @@ class GroundTruth:
     target_kind : str
         ``"score"`` (used as is) or ``"loss"`` (negated on load).
     source : str
-        Where it was read from.
+        The file it was read from (named in messages).
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.evaluate.lds import GroundTruth
     >>> m = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 1], [0, 0, 1]], dtype=bool)
@@ -234,14 +233,7 @@ class LDSResult:
 
 
 @validate_params({"scores": "scores", "subsets": InstanceOf(np.ndarray), **STREAMING})
-def subset_scores(
-    scores: xr.DataArray,
-    subsets: np.ndarray,
-    *,
-    block_rows: int = DEFAULT_BLOCK_ROWS,
-    chunk_rows: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> np.ndarray:
+def subset_scores(scores: xr.DataArray, subsets: np.ndarray, **streaming: Unpack[Streaming]) -> np.ndarray:
     """Attribution-predicted subset scores ``P = M S`` (sum of S over each subset's rows), streamed.
 
     Parameters
@@ -250,8 +242,8 @@ def subset_scores(
         Score matrix (N x Q).
     subsets : numpy.ndarray
         Boolean mask or membership counts (n_subsets, N).
-    block_rows, chunk_rows, progress
-        Streaming parameters, as in :func:`aria.io.streaming.iter_blocks`.
+    **streaming
+        ``block_rows``, ``chunk_rows``, ``progress``: see :class:`aria.io.streaming.Streaming`.
 
     Returns
     -------
@@ -273,8 +265,7 @@ def subset_scores(
             f"ground truth subsets cover {subsets.shape[1]} training rows but the score matrix has {n}"
         )
     out = np.zeros((subsets.shape[0], q), dtype=np.float64)
-    for start, block in iter_blocks(scores, block_rows=block_rows, chunk_rows=chunk_rows,
-                                    progress=progress):
+    for start, block in iter_blocks(scores, **streaming):
         # the mask is cast one block at a time: memory stays O(n_subsets x block_rows)
         out += subsets[:, start:start + block.shape[0]].astype(np.float64) @ block
     return out
@@ -299,7 +290,6 @@ def spearman_columns(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from scipy.stats import spearmanr
     >>> from aria.evaluate.lds import spearman_columns
@@ -332,13 +322,14 @@ def lds(
     scores: xr.DataArray,
     ground_truth: GroundTruth,
     *,
-    block_rows: int = DEFAULT_BLOCK_ROWS,
-    chunk_rows: int | None = None,
-    progress: Callable[[int], None] | None = None,
     scheduler: str | None = None,
     client: object = None,
+    **streaming: Unpack[Streaming],
 ) -> LDSResult:
     """Linear datamodeling score of a score matrix against retraining ground truth.
+
+    The subset scores ``P = M S`` come from one streaming pass (:func:`subset_scores`); each
+    query's column of ``P`` is then compared with its targets by Spearman's rank correlation.
 
     Parameters
     ----------
@@ -348,17 +339,18 @@ def lds(
         Subsets and targets. With ``query_ids``, LDS is evaluated on those
         queries (each must be a query of ``scores``); without, ``targets``
         must have one column per query of ``scores``.
-    block_rows, chunk_rows, progress
-        Streaming parameters, as in :func:`aria.io.streaming.iter_blocks`.
     scheduler : str, optional
         Compute the subset scores on a dask cluster (``"local:N"`` or ``"HOST:PORT"``, see
         :mod:`aria.scale`); equal to the single process to rounding.
     client : distributed.Client, optional
-        An existing dask client instead of ``scheduler``.
+        A running dask client to compute on, instead of ``scheduler``.
+    **streaming
+        ``block_rows``, ``chunk_rows``, ``progress``: see :class:`aria.io.streaming.Streaming`.
 
     Returns
     -------
     LDSResult
+        Per-query Spearman correlations, their p-values and mean.
 
     Examples
     --------
@@ -397,10 +389,10 @@ def lds(
             raise AriaInputError(f"ground truth subsets cover {ground_truth.subsets.shape[1]} training "
                                  f"rows but the score matrix has {scores.shape[0]}")
         with connect(scheduler, client) as c:
+            block_rows = streaming.get("block_rows", DEFAULT_BLOCK_ROWS)
             predicted = subset_scores_cluster(scores, ground_truth.subsets, c, block_rows=block_rows)[:, cols]
     else:
-        predicted = subset_scores(scores, ground_truth.subsets, block_rows=block_rows,
-                                  chunk_rows=chunk_rows, progress=progress)[:, cols]
+        predicted = subset_scores(scores, ground_truth.subsets, **streaming)[:, cols]
     rho, p = spearman_columns(predicted, ground_truth.targets)
     defined = np.isfinite(rho)
     mean = float(rho[defined].mean()) if defined.any() else math.nan

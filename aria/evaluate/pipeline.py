@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from aria.errors import AriaInputError
 from aria.params import Interval, check_params
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # annotations only; imported lazily at run time
     from aria.evaluate.lds import GroundTruth, LDSResult
     from aria.groups.result import HomogeneityResult
     from aria.groups.setup import HomogeneitySetup
+    from aria.io.scores import ReaderOptions
 
 __all__ = ["ProgressFactory", "MethodEvaluation", "FileComparison", "resolve_methods", "check_lds_methods",
            "evaluate_methods", "compare_files"]
@@ -156,11 +157,6 @@ def evaluate_methods(
     sources: Sequence[PathLike],
     names: Sequence[str],
     *,
-    tracks: PathLike | None = None,
-    transpose: bool = False,
-    variable: str | None = None,
-    experiment: str | None = None,
-    orientation: str | None = None,
     lds_gt: PathLike | GroundTruth | None = None,
     gt_target_kind: str | None = None,
     setup: HomogeneitySetup | None = None,
@@ -171,6 +167,7 @@ def evaluate_methods(
     reliability: bool = False,
     query_groups: Callable[[xr.DataArray], object] | None = None,
     bootstrap: Mapping[str, object] | None = None,
+    **reader: Unpack[ReaderOptions],
 ) -> Iterator[MethodEvaluation]:
     """Load, diagnose, score (LDS) and analyse (homogeneity) each method, one matrix at a time.
 
@@ -178,15 +175,6 @@ def evaluate_methods(
     ----------
     sources, names : sequence
         Score files and method names (:func:`resolve_methods`).
-    tracks : path-like, optional
-        Segment -> track map applied to every matrix.
-    transpose : bool
-        The files hold queries x segments.
-    variable : str, optional
-        Array/variable inside ``.npz``/``.nc``/``.zarr``/``.pt`` files.
-    experiment, orientation : str, optional
-        TRAK experiment / Kronfluence scores name, and the layout of bare arrays
-        (:func:`aria.load_scores`).
     lds_gt : path-like or GroundTruth, optional
         Retraining ground truth (``GT.npz``, read once for the first matrix's row count).
     gt_target_kind : {"score", "loss"}, optional
@@ -207,6 +195,9 @@ def evaluate_methods(
     bootstrap : mapping, optional
         ``bootstrap``, ``bootstrap_seed``, ``confidence`` passed to :func:`aria.diagnose`
         (intervals over queries of rho_bar, C_bar and E1).
+    **reader
+        How to read every file (``tracks``, ``transpose``, ``variable``, ``experiment``,
+        ``orientation``): :class:`aria.io.scores.ReaderOptions`.
 
     Yields
     ------
@@ -216,7 +207,6 @@ def evaluate_methods(
 
     Examples
     --------
-    >>> import aria
     >>> sources, names = resolve_methods(examples=["query-dependent", "collapsed"])
     >>> [(m.name, m.diagnostics.verdict) for m in evaluate_methods(sources, names)]
     [('query-dependent', 'query-dependent'), ('collapsed', 'collapsed')]
@@ -229,8 +219,7 @@ def evaluate_methods(
 
     gt = lds_gt if isinstance(lds_gt, GroundTruth) else None
     for name, src in zip(names, sources, strict=True):
-        scores = load_scores(src, tracks=tracks, transpose=transpose, variable=variable,
-                             experiment=experiment, orientation=orientation)
+        scores = load_scores(src, **reader)
         n_rows = scores.sizes["segment"]
         # the query groups are read before the passes, so that bad metadata fails before any work
         groups = query_groups(scores) if reliability and query_groups is not None else None
@@ -275,7 +264,6 @@ class FileComparison:
 
     Examples
     --------
-    >>> import aria
     >>> from aria.evaluate.pipeline import compare_files
     >>> fc = compare_files(examples=["bach-knn", "bach-collapsed"])
     >>> sorted(fc.sources)
@@ -296,11 +284,6 @@ def compare_files(
     *,
     examples: Sequence[str] = (),
     names: Sequence[str] | None = None,
-    tracks: PathLike | None = None,
-    transpose: bool = False,
-    variable: str | None = None,
-    experiment: str | None = None,
-    orientation: str | None = None,
     lds: PathLike | None = None,
     lds_gt: PathLike | GroundTruth | None = None,
     gt_target_kind: str | None = None,
@@ -313,9 +296,6 @@ def compare_files(
     cache_dir: PathLike | None = None,
     out: PathLike | None = None,
     command: Sequence[str] | None = None,
-    progress: ProgressFactory | None = None,
-    log: Callable[[str], None] | None = None,
-    query_subset: bool = False,
     labels: PathLike | None = None,
     query_group: str | None = None,
     reliability_score: bool = True,
@@ -324,19 +304,21 @@ def compare_files(
     bootstrap: int = 0,
     bootstrap_seed: int = 0,
     confidence: float = 0.95,
+    progress: ProgressFactory | None = None,
+    log: Callable[[str], None] | None = None,
+    query_subset: bool = False,
+    **reader: Unpack[ReaderOptions],
 ) -> FileComparison:
     """Compare attribution methods given as score files: what ``aria compare`` runs.
 
     Parameters
     ----------
     scores : sequence of path-like
-        Score matrices, one per method.
+        Score matrix files, one per method (before the ``examples``).
     examples : sequence of str
         Shipped example matrices added as methods.
     names : sequence of str, optional
         Method names (default: file stems, example names).
-    tracks, transpose, variable, experiment, orientation
-        How to read the files (:func:`aria.load_scores`).
     lds : path-like, optional
         Precomputed LDS per method (``LDS.json``).
     lds_gt : path-like or GroundTruth, optional
@@ -360,13 +342,6 @@ def compare_files(
         ``provenance.json`` here.
     command : sequence of str, optional
         Command line recorded in the provenance.
-    progress : callable, optional
-        :data:`ProgressFactory` for the diagnostics passes.
-    log : callable, optional
-        Called with each warning line as it happens (they are also in ``notices``).
-    query_subset : bool
-        Accept methods scored on subsets of the queries (:func:`~aria.evaluate.compare.check_comparable`);
-        different segment counts are always refused.
     labels : path-like, optional
         Query metadata (``.csv``/``.parquet`` with a ``query`` column).
     query_group : str, optional
@@ -384,6 +359,16 @@ def compare_files(
         Seed of the bootstrap (the same for every method: a paired bootstrap).
     confidence : float
         Coverage of the intervals.
+    progress : callable, optional
+        :data:`ProgressFactory` for the diagnostics passes.
+    log : callable, optional
+        Called with each warning line as it happens (they are also in ``notices``).
+    query_subset : bool
+        Accept methods scored on subsets of the queries (:func:`~aria.evaluate.compare.check_comparable`);
+        different segment counts are always refused.
+    **reader
+        How to read the files (``tracks``, ``transpose``, ``variable``, ``experiment``,
+        ``orientation``): :class:`aria.io.scores.ReaderOptions`.
 
     Returns
     -------
@@ -401,6 +386,7 @@ def compare_files(
     from aria.io.groundtruth import load_lds_values
     from aria.io.output import check_out_dir, write_result_set
     from aria.io.provenance import provenance_record
+    from aria.io.scores import reader_parameters
 
     if lds is not None and lds_gt is not None:
         raise AriaInputError("give precomputed LDS values or a ground truth, not both")
@@ -411,7 +397,9 @@ def compare_files(
     groups = _query_groups(labels, query_group, reliability_score)
     sources, names = resolve_methods(scores, examples, names)
     inputs = {f"scores[{n}]": s for n, s in zip(names, sources, strict=True)}
-    inputs.update(tracks=tracks, lds=lds, lds_gt=_path_or_none(lds_gt), features=features, labels=labels)
+    read = reader_parameters(reader)
+    inputs.update(tracks=read["tracks"], lds=lds, lds_gt=_path_or_none(lds_gt), features=features,
+                  labels=labels)
     out_dir = check_out_dir(out, [v for v in inputs.values() if v])
     lds_values: dict = {}
     if lds is not None:
@@ -427,11 +415,9 @@ def compare_files(
             setup = HomogeneitySetup.load(features, resolve_channel_set(channels, features, "symbolic"),
                                           k=[k], null_groups=null_groups, seed=seed, normalize=normalize,
                                           cache_dir=cache_dir or tmp_cache)
-        for ev in evaluate_methods(sources, names, tracks=tracks, transpose=transpose, variable=variable,
-                                   experiment=experiment, orientation=orientation,
-                                   lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
+        for ev in evaluate_methods(sources, names, lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
                                    alignment=False, progress=progress, bootstrap=boot_kw,
-                                   reliability=reliability_score, query_groups=groups):
+                                   reliability=reliability_score, query_groups=groups, **reader):
             diags[ev.name] = ev.diagnostics
             check_comparable(diags, query_subset=query_subset)  # refuse at the first mismatch
             if ev.lds is not None:
@@ -456,10 +442,11 @@ def compare_files(
             _notice(notices, log, f"aria: warning: {line}")
     result = FileComparison(comparison, named_sources, notices=notices)
     if out_dir is not None:
-        params = {"names": names, "transpose": transpose, "variable": variable, "experiment": experiment,
-                  "orientation": orientation, "gt_target_kind": gt_target_kind, "bootstrap": bootstrap,
-                  "confidence": confidence, "query_group": query_group,
-                  "reliability_score": reliability_score, "tau_bootstrap": tau_bootstrap}
+        params = {"names": names, **{key: read[key] for key in ("transpose", "variable", "experiment",
+                                                                 "orientation")},
+                  "gt_target_kind": gt_target_kind, "bootstrap": bootstrap, "confidence": confidence,
+                  "query_group": query_group, "reliability_score": reliability_score,
+                  "tau_bootstrap": tau_bootstrap}
         seeds = {"bootstrap": bootstrap_seed} if bootstrap else {}
         if any(a.diagnostic == "reliability_score" for a in comparison.agreement):
             seeds["tau_bootstrap"] = tau_bootstrap_seed

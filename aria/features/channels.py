@@ -195,7 +195,6 @@ def parse_channel_set(data: dict, *, source: str = "<dict>", default_name: str =
 
     Examples
     --------
-    >>> import aria
     >>> from aria.features.channels import parse_channel_set
     >>> cs = parse_channel_set({"name": "tiny", "channels": {"pitch": {}}, "features": {
     ...     "pc": {"channel": "pitch", "kind": "vector", "dim": 12, "similarity": "seuclidean"}}})

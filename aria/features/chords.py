@@ -36,7 +36,6 @@ class Sequences:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.features.chords import Sequences
     >>> seqs = Sequences(values=np.array([5, 7, 5, 2, 9]), offsets=np.array([0, 3, 5]))
@@ -103,7 +102,6 @@ def chord_root(label: str) -> int | None:
 
     Examples
     --------
-    >>> import aria
     >>> from aria.features.chords import chord_root
     >>> chord_root("C"), chord_root("F#:min"), chord_root("Bb7"), chord_root("N")
     (0, 6, 10, None)
@@ -134,7 +132,6 @@ def roots_to_motions(roots: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.features.chords import roots_to_motions
     >>> roots_to_motions(np.array([0, 0, 7, 9, 5])).tolist()
@@ -161,7 +158,6 @@ def labels_to_root_motions(labels: list[str]) -> np.ndarray:
 
     Examples
     --------
-    >>> import aria
     >>> from aria.features.chords import labels_to_root_motions
     >>> labels_to_root_motions(["C", "C", "G", "N", "A:min", "F"]).tolist()
     [7, 2, 8]
@@ -175,7 +171,6 @@ def ragged_motions(roots: np.ndarray, offsets: np.ndarray) -> Sequences:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.features.chords import ragged_motions
     >>> m = ragged_motions(np.array([0, 7, 7, 9, 2, -1, 4]), np.array([0, 4, 7]))

@@ -69,6 +69,7 @@ from aria.errors import AriaInputError
 from aria.features.channels import ChannelSet
 from aria.features.chords import Sequences, chord_root, ragged_motions
 from aria.io.atomic import atomic_path
+from aria.io.validate import read_text_file
 from aria.params import validate_params
 
 __all__ = [
@@ -168,12 +169,8 @@ def load_channelset(source: str | os.PathLike[str] | Mapping[str, Any]) -> dict[
     else:
         path = Path(source)
         where = str(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise AriaInputError(f"{path}: channel set not found") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise AriaInputError(f"{path}: not a valid TOML channel set ({exc})") from None
+        data = read_text_file(path, tomllib.loads, (tomllib.TOMLDecodeError,),
+                              missing="channel set not found", invalid="not a valid TOML channel set")
     features = data.get("features")
     if not isinstance(features, dict) or not features:
         raise AriaInputError(f"{where}: no [features.<column>] tables")
@@ -202,7 +199,7 @@ def feature_specs(channelset: Mapping[str, Any]) -> list[FeatureSpec]:
     Parameters
     ----------
     channelset : mapping
-        Output of :func:`load_channelset`.
+        Parsed channel set (:func:`load_channelset`).
 
     Returns
     -------
@@ -243,6 +240,7 @@ def channelset_fingerprint(channelset: Mapping[str, Any], extra: Mapping[str, An
     Returns
     -------
     str
+        16 hexadecimal digits; equal for equal content, whatever the key order.
 
     Examples
     --------
@@ -363,7 +361,6 @@ def rows_to_table(rows: Iterable[Mapping[str, Any]], schema: pa.Schema,
 
     Examples
     --------
-    >>> import aria
     >>> from aria.features.table import rows_to_table, table_schema, FeatureSpec
     >>> spec = FeatureSpec("density", "rhythm", "vector", 1, "note_density", {}, "float")
     >>> rows = [{"track": "t1", "density": [2.5]}, {"track": "t2", "density": [1.0]}]
@@ -399,6 +396,7 @@ def write_feature_table(table: pa.Table, path: str | os.PathLike[str]) -> Path:
     Returns
     -------
     pathlib.Path
+        ``path``, written whole (a temporary file renamed into place).
 
     Examples
     --------
@@ -609,7 +607,7 @@ def recorded_channel_set(path: str | os.PathLike[str]) -> str | None:
     Parameters
     ----------
     path : path-like
-        A Parquet feature table.
+        A Parquet feature table, as for :func:`read_feature_table`.
 
     Returns
     -------
@@ -686,6 +684,7 @@ def feature_table_from_frame(frame: pd.DataFrame, channel_set: ChannelSet,
     Returns
     -------
     FeatureTable
+        The rows that passed (:attr:`FeatureTable.excluded` says why the others did not).
 
     Examples
     --------

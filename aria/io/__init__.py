@@ -30,18 +30,13 @@ each on first use.
 
 from __future__ import annotations
 
+from aria import _LAZY as _ARIA_LAZY
 from aria._lazy import attach
 
-#: Public name -> submodule that defines it (imported lazily, PEP 562).
-_LAZY = {
-    "load_scores": "aria.io.scores",
-    "scores_from_array": "aria.io.scores",
-    "inspect_scores": "aria.io.inspect",
-    "load_track_map": "aria.io.tables",
-    "load_query_metadata": "aria.io.tables",
-    "load_ground_truth": "aria.io.groundtruth",
-    "load_lds_values": "aria.io.groundtruth",
-}
+#: Public name -> submodule that defines it (imported lazily, PEP 562): the readers of the
+#: top-level API (``aria.load_scores``...) and the ground-truth readers.
+_LAZY = {name: module for name, module in _ARIA_LAZY.items() if module.startswith("aria.io.")}
+_LAZY.update(load_ground_truth="aria.io.groundtruth", load_lds_values="aria.io.groundtruth")
 
 
 __getattr__, __dir__ = attach(__name__, _LAZY)

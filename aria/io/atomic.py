@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO
 
 from aria.errors import AriaInputError
-from aria.params import validate_params
+from aria.params import Interval, validate_params
 
 #: Prefix of every temporary file or folder Aria writes; the writer's pid follows, so that
 #: :func:`clean_stale` can tell a killed run's leftovers from a running one's.
@@ -28,6 +28,7 @@ def temp_prefix(name: str = "") -> str:
     Returns
     -------
     str
+        ``.aria-tmp-<pid>-<name>.``, starting with :data:`TEMP_PREFIX`.
 
     Examples
     --------
@@ -38,16 +39,39 @@ def temp_prefix(name: str = "") -> str:
     return f"{TEMP_PREFIX}{os.getpid()}-{name}."
 
 
-def _pid_alive(pid: int) -> bool:
+@validate_params({"pid": Interval(int, 1, None)})
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running on this machine (a zombie, killed but not reaped, is not).
+
+    Parameters
+    ----------
+    pid : int
+        Process id (as :func:`os.getpid` gives it).
+
+    Returns
+    -------
+    bool
+        False when no such process exists or it is a zombie; True otherwise, also when it
+        belongs to another user or the platform cannot tell.
+
+    Examples
+    --------
+    >>> import os
+    >>> from aria.io.atomic import pid_alive
+    >>> pid_alive(os.getpid())
+    True
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # exists, owned by someone else
+    except OSError:  # PermissionError: exists, owned by someone else
         return True
-    except OSError:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):  # no /proc (not Linux): trust kill(0)
         return True
-    return True
 
 
 def clean_stale(folder: str | os.PathLike[str]) -> list[Path]:
@@ -86,7 +110,7 @@ def clean_stale(folder: str | os.PathLike[str]) -> list[Path]:
         if not entry.name.startswith(TEMP_PREFIX):
             continue
         pid_text = entry.name[len(TEMP_PREFIX):].split("-", 1)[0]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _pid_alive(int(pid_text)):
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or pid_alive(int(pid_text)):
             continue
         try:
             if entry.is_dir(follow_symlinks=False):
@@ -117,7 +141,6 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
     Examples
     --------
-    >>> import aria
     >>> import tempfile, pathlib
     >>> from aria.io.atomic import atomic_path
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "table.csv"
@@ -160,14 +183,12 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Iter
 
     Examples
     --------
-    >>> import aria
-    >>> import tempfile, pathlib
+    >>> import os, tempfile
     >>> from aria.io.atomic import atomic_open
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
+    >>> p = os.path.join(tempfile.mkdtemp(), "out.txt")
     >>> with atomic_open(p) as f:
     ...     _ = f.write("done")
-    ...
-    >>> p.read_text()
+    >>> open(p).read()
     'done'
     >>> try:
     ...     with atomic_open(p) as f:
@@ -175,7 +196,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Iter
     ...         raise RuntimeError("interrupted")
     ... except RuntimeError:
     ...     pass
-    >>> p.read_text()
+    >>> open(p).read()
     'done'
     """
     if "w" not in mode:

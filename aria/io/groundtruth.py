@@ -42,7 +42,7 @@ import numpy as np
 from aria.errors import AriaInputError
 from aria.evaluate.lds import GroundTruth
 from aria.io.torchfile import tensor_to_numpy, torch_load
-from aria.io.validate import check_input_path
+from aria.io.validate import check_input_path, read_text_file
 from aria.params import Interval, Options, validate_params
 
 __all__ = ["load_ground_truth", "load_lds_values"]
@@ -164,7 +164,6 @@ def load_lds_values(path: str | os.PathLike[str]) -> dict[str, float]:
 
     Examples
     --------
-    >>> import aria
     >>> import json, tempfile, pathlib
     >>> from aria.io.groundtruth import load_lds_values
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "lds.json"
@@ -174,12 +173,8 @@ def load_lds_values(path: str | os.PathLike[str]) -> dict[str, float]:
     """
     p = Path(path)
     check_input_path(p, "LDS values file")
-    try:
-        obj = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AriaInputError(f"{p}: no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise AriaInputError(f"{p}: not valid JSON ({exc})") from None
+    obj = read_text_file(p, json.loads, (json.JSONDecodeError,), missing="no such file",
+                         invalid="not valid JSON")
     if isinstance(obj, dict) and isinstance(obj.get("lds"), dict):
         obj = obj["lds"]
     if not isinstance(obj, dict) or not obj:

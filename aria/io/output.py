@@ -38,7 +38,6 @@ def json_safe(obj: object) -> object:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.io.output import json_safe
     >>> json_safe({"n": np.int64(3), "x": np.array([1.5, np.nan]), "inf": float("inf")})
@@ -73,11 +72,10 @@ def write_json(path: str | os.PathLike[str], obj: object) -> Path:
     Returns
     -------
     pathlib.Path
-        The written path.
+        ``path``, written whole or not at all.
 
     Examples
     --------
-    >>> import aria
     >>> import json, tempfile, pathlib, numpy as np
     >>> from aria.io.output import write_json
     >>> p = write_json(pathlib.Path(tempfile.mkdtemp()) / "r.json", {"rho": np.float32(0.5), "e": np.nan})
@@ -108,7 +106,6 @@ def write_table(path: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
 
     Examples
     --------
-    >>> import aria
     >>> import tempfile, pathlib, pandas as pd
     >>> from aria.io.output import write_table
     >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -206,7 +203,7 @@ def check_out_file(path: str | os.PathLike[str] | None,
     ----------
     path : path-like or None
         The output file (None: nothing is written).
-    inputs : sequence of path-like
+    inputs : sequence of path-like or None
         Input paths that must not be overwritten (None entries are ignored).
     flag : str
         Parameter name used in messages (the CLI maps it to its flag).
@@ -360,18 +357,8 @@ def groups_frame(result: Any) -> pd.DataFrame:
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> from aria.groups.engine import homogeneity
     >>> from aria.io.output import groups_frame
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> feats = pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x})
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=feats["track"].to_numpy())
-    >>> res = homogeneity(s, feats, cs, k=[3], null_groups=100, seed=0, alignment=False)
-    >>> g = groups_frame(res)
+    >>> g = groups_frame(aria.examples.tiny().homogeneity())  # K = 3
     >>> list(g.columns)
     ['matrix', 'query', 'rank', 'track']
     >>> g[g["query"] == "q2"]["track"].tolist()
@@ -408,17 +395,8 @@ def homogeneity_files(result: Any, summary: Mapping[str, object],
     Examples
     --------
     >>> import aria
-    >>> import numpy as np, pandas as pd
-    >>> from aria.features.channels import parse_channel_set
-    >>> from aria.groups.engine import homogeneity
     >>> from aria.io.output import homogeneity_files
-    >>> cs = parse_channel_set({"channels": {"a": {}}, "features": {
-    ...     "x": {"channel": "a", "kind": "vector", "dim": 1, "similarity": "seuclidean"}}})
-    >>> x = np.arange(8.0)
-    >>> feats = pd.DataFrame({"track": [f"t{i}" for i in range(8)], "x": x})
-    >>> s = aria.scores_from_array(-np.abs(x[:, None] - [[1.0, 6.0]]), query_ids=["q1", "q2"],
-    ...                            segment_track=feats["track"].to_numpy())
-    >>> res = homogeneity(s, feats, cs, k=[3], null_groups=100, seed=0, alignment=False)
+    >>> res = aria.examples.tiny().homogeneity()
     >>> sorted(homogeneity_files(res, {"verdict": res.verdict}, "csv"))
     ['excluded_tracks.csv', 'groups.csv', 'homogeneity.json', 'null.csv', 'per_query.csv',
      'per_query_features.csv', 'summary.csv']

@@ -76,7 +76,6 @@ class PeerScores:
 
     Examples
     --------
-    >>> import aria
     >>> import tempfile, pathlib, numpy as np
     >>> from safetensors.numpy import save_file
     >>> from aria.io.peers import read_peer
@@ -168,7 +167,6 @@ def read_peer(p: Path, fmt: str, *, variable: str | None = None, experiment: str
 
     Examples
     --------
-    >>> import aria
     >>> import tempfile, pathlib, numpy as np
     >>> from safetensors.numpy import save_file
     >>> from aria.io.peers import detect_peer, read_peer
@@ -210,11 +208,10 @@ def peer_runs(p: Path, fmt: str) -> list[str]:
 
     Examples
     --------
-    >>> import aria
     >>> import tempfile, pathlib, numpy as np
     >>> from safetensors.numpy import save_file
     >>> from aria.io.peers import peer_runs
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> d = pathlib.Path(tempfile.mkdtemp())  # a Kronfluence analysis folder with two runs
     >>> for name in ("ekfac", "identity"):
     ...     (d / f"scores_{name}").mkdir()
     ...     save_file({"all_modules": np.ones((2, 5), np.float32)},

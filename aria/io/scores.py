@@ -18,6 +18,7 @@ import json
 import os
 import zipfile
 from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
 import xarray as xr
@@ -41,7 +42,7 @@ from aria.io.validate import (
 from aria.params import InstanceOf, Options, validate_params
 
 __all__ = ["load_scores", "load_track_map", "scores_from_array", "ORIENTATIONS",
-           "resolve_orientation", "bare_orientation"]
+           "resolve_orientation", "bare_orientation", "ReaderOptions", "reader_parameters"]
 
 #: Values of ``orientation=`` (``--orientation``): how a bare array's rows and columns are laid out.
 ORIENTATIONS = (SEGMENTS_X_QUERIES, QUERIES_X_SEGMENTS)
@@ -220,6 +221,61 @@ def _wide_refusal(src: str, shape: tuple[int, int]) -> AriaInputError:
         "queries x segments (test x train) matrix; pass transpose=True if it is one, or "
         "orientation='segments-x-queries' to confirm the rows are segments"
     )
+
+
+class ReaderOptions(TypedDict, total=False):
+    """How to read score files: the keywords of :func:`load_scores` after ``path``.
+
+    Functions that read several score files the same way
+    (:func:`aria.evaluate.pipeline.evaluate_methods`, :func:`aria.evaluate.pipeline.compare_files`)
+    take them as ``**reader`` and pass them on; :func:`reader_parameters` fills in the defaults.
+
+    Attributes
+    ----------
+    tracks : path-like, array or None
+        Segment -> track map.
+    transpose : bool
+        The files hold queries x segments.
+    variable, experiment, orientation : str or None
+        As in :func:`load_scores`.
+
+    Examples
+    --------
+    >>> import aria
+    >>> from aria.io.scores import ReaderOptions
+    >>> opts = ReaderOptions(orientation="segments-x-queries")
+    >>> aria.load_scores(aria.examples.path("collapsed"), **opts).shape
+    (1000, 40)
+    """
+
+    tracks: str | os.PathLike[str] | np.ndarray | None
+    transpose: bool
+    variable: str | None
+    experiment: str | None
+    orientation: str | None
+
+
+def reader_parameters(reader: ReaderOptions) -> dict[str, Any]:
+    """Every :class:`ReaderOptions` keyword with its value, defaults filled in (for provenance).
+
+    Parameters
+    ----------
+    reader : ReaderOptions
+        The keywords given.
+
+    Returns
+    -------
+    dict
+        ``tracks, transpose, variable, experiment, orientation`` in that order.
+
+    Examples
+    --------
+    >>> from aria.io.scores import reader_parameters
+    >>> reader_parameters({"transpose": True})
+    {'tracks': None, 'transpose': True, 'variable': None, 'experiment': None, 'orientation': None}
+    """
+    defaults = {"tracks": None, "transpose": False, "variable": None, "experiment": None, "orientation": None}
+    return {key: reader.get(key, default) for key, default in defaults.items()}
 
 
 @validate_params({"path": "path", "tracks": [None, "path", InstanceOf(np.ndarray)], "transpose": "boolean",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mmap
 from collections.abc import Callable, Iterator
+from typing import TypedDict
 
 import numpy as np
 import xarray as xr
@@ -43,7 +44,6 @@ def chunk_rows_for(n_queries: int, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
 
     Examples
     --------
-    >>> import aria
     >>> from aria.io.streaming import chunk_rows_for
     >>> chunk_rows_for(1000), chunk_rows_for(1000) % 2048
     (16384, 0)
@@ -52,6 +52,37 @@ def chunk_rows_for(n_queries: int, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     """
     rows = max(1, chunk_bytes // (8 * max(1, n_queries)))
     return max(block_rows, (rows // block_rows) * block_rows)
+
+
+class Streaming(TypedDict, total=False):
+    """The streaming keywords of every function that reads a score matrix in row blocks.
+
+    Those functions take them as ``**streaming`` and pass them on to :func:`iter_blocks`;
+    their constraints are :data:`aria.params.STREAMING`.
+
+    Attributes
+    ----------
+    block_rows : int
+        Rows per computation block (default :data:`DEFAULT_BLOCK_ROWS`): a reproducibility
+        parameter, results are bit-identical for any ``chunk_rows`` at a fixed ``block_rows``.
+    chunk_rows : int or None
+        Rows read from storage at a time, rounded up to a multiple of ``block_rows``
+        (default: about 128 MiB of float64).
+    progress : callable or None
+        Called with the number of rows just processed, once per block.
+
+    Examples
+    --------
+    >>> import numpy as np, aria
+    >>> from aria.io.streaming import Streaming
+    >>> opts = Streaming(block_rows=2, chunk_rows=4)
+    >>> aria.diagnose(aria.scores_from_array(np.eye(6)), **opts).parameters["block_rows"]
+    2
+    """
+
+    block_rows: int
+    chunk_rows: int | None
+    progress: Callable[[int], None] | None
 
 
 def _find_mmap(arr: np.ndarray) -> mmap.mmap | None:

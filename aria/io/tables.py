@@ -24,7 +24,6 @@ def normalize_ids(ids: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.io.tables import normalize_ids
     >>> normalize_ids(np.array([3, 1])).dtype
@@ -83,7 +82,6 @@ def load_track_map(source: str | os.PathLike[str] | np.ndarray, n_segments: int)
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
     >>> from aria.io.tables import load_track_map
     >>> load_track_map(np.array(["a", "a", "b"]), 3).tolist()
@@ -170,7 +168,6 @@ def load_query_metadata(source: str | os.PathLike[str], query_ids: np.ndarray) -
 
     Examples
     --------
-    >>> import aria
     >>> import tempfile, pathlib, numpy as np, pandas as pd
     >>> from aria.io.tables import load_query_metadata
     >>> d = pathlib.Path(tempfile.mkdtemp())

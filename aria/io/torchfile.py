@@ -55,7 +55,7 @@ def torch_load_mapped(path: str | Path, *, what: str = ".pt files") -> tuple[Any
     Parameters
     ----------
     path, what
-        As in :func:`torch_load`.
+        The file, and what to call it when torch is missing (see :func:`torch_load`).
 
     Returns
     -------

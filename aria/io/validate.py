@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from aria.errors import AriaInputError
+from aria.params import validate_params
 
 #: Dimension names of a score matrix.
 SEGMENT, QUERY, TRACK = "segment", "query", "track"
@@ -34,13 +36,13 @@ def validate_dtype(dtype: np.dtype, what: str = "score matrix") -> None:
 
     Examples
     --------
-    >>> import aria
     >>> import numpy as np
+    >>> from aria.errors import AriaInputError
     >>> from aria.io.validate import validate_dtype
-    >>> validate_dtype(np.dtype("float32"))
+    >>> validate_dtype(np.dtype("float32"))  # passes silently
     >>> try:
     ...     validate_dtype(np.dtype("complex128"))
-    ... except aria.AriaInputError as e:
+    ... except AriaInputError as e:
     ...     print(e)
     score matrix: must hold real numbers (integer or float), got dtype complex128
     """
@@ -77,8 +79,7 @@ def validate_scores(scores: xr.DataArray) -> None:
 
     Examples
     --------
-    >>> import aria
-    >>> import numpy as np
+    >>> import numpy as np, aria
     >>> from aria.io.validate import validate_scores
     >>> validate_scores(aria.scores_from_array(np.ones((3, 2))))
     >>> try:
@@ -120,8 +121,9 @@ def _check_unique(ids: Sequence | np.ndarray, what: str) -> None:
         dup = uniq[counts > 1][:3]
         shown = ", ".join(repr(x.item() if hasattr(x, "item") else x) for x in dup)
         noun, sep, where = what.partition(" in ")  # "segment id in map.csv" -> "segment ids in map.csv"
+        plural = noun if noun.endswith("s") else noun + "s"  # "query ids" stays "query ids"
         raise AriaInputError(
-            f"duplicate {noun}s{sep}{where}: {shown} ({int((counts > 1).sum())} duplicated)")
+            f"duplicate {plural}{sep}{where}: {shown} ({int((counts > 1).sum())} duplicated)")
 
 
 def check_unique(ids: Sequence | np.ndarray, what: str) -> None:
@@ -132,7 +134,8 @@ def check_unique(ids: Sequence | np.ndarray, what: str) -> None:
     ids : array-like
         Identifiers.
     what : str
-        Singular noun used in the message (e.g. ``"query id"``).
+        Noun used in the message (e.g. ``"query id"`` or ``"segment id in map.csv"``); made plural
+        unless it already is.
 
     Examples
     --------
@@ -144,6 +147,11 @@ def check_unique(ids: Sequence | np.ndarray, what: str) -> None:
     ... except aria.AriaInputError as e:
     ...     print(e)
     duplicate query ids: 'q1' (1 duplicated)
+    >>> try:
+    ...     check_unique(["a", "b", "a", "b"], "track ids in map.csv")
+    ... except aria.AriaInputError as e:
+    ...     print(e)
+    duplicate track ids in map.csv: 'a', 'b' (2 duplicated)
     """
     _check_unique(ids, what)
 
@@ -365,6 +373,49 @@ def check_zarr_store(path: str | os.PathLike[str]) -> None:
                         _check_zarr_array_meta(sub, f"{f} [{key}]")
             else:
                 _check_zarr_array_meta(meta, str(f))
+
+
+@validate_params({"path": "path", "parse": "callable"})
+def read_text_file(path: str | os.PathLike[str], parse: Callable[[str], Any],
+                   errors: tuple[type[Exception], ...], *, missing: str, invalid: str) -> Any:
+    """``parse`` the UTF-8 text of a file; a missing or unparsable file gives a one-line message.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    parse : callable
+        Text -> object (``json.loads``, ``tomllib.loads``...).
+    errors : tuple of exception types
+        What ``parse`` raises on bad text (a non-UTF-8 file is refused too).
+    missing, invalid : str
+        Messages after ``"<path>: "`` for a missing file and for bad text (the parser's reason
+        follows in parentheses).
+
+    Returns
+    -------
+    object
+        The parsed content.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> from aria.errors import AriaInputError
+    >>> from aria.io.validate import read_text_file
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.json"
+    >>> _ = p.write_text('{"a": 1')
+    >>> try:
+    ...     read_text_file(p, json.loads, (json.JSONDecodeError,), missing="no such file", invalid="bad JSON")
+    ... except AriaInputError as e:
+    ...     print(str(e).split(": ", 1)[1])
+    bad JSON (Expecting ',' delimiter: line 1 column 8 (char 7))
+    """
+    try:
+        return parse(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AriaInputError(f"{path}: {missing}") from None
+    except (*errors, UnicodeDecodeError) as exc:
+        raise AriaInputError(f"{path}: {invalid} ({exc})") from None
 
 
 def check_input_path(path: str | os.PathLike[str], what: str = "input", *,

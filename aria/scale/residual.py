@@ -38,10 +38,8 @@ def rank1_cluster(scores, diag, client: Any, *, store: str | None = None, dtype:
 
     Parameters
     ----------
-    scores : xarray.DataArray
-        The matrix the diagnostics were computed on.
-    diag : Diagnostics
-        Its diagnostics.
+    scores, diag
+        As in :func:`aria.diagnostics.residual.rank1_axis`.
     client : distributed.Client
         The cluster.
     store : str, optional

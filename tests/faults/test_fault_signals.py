@@ -204,11 +204,11 @@ def test_generic_pool_dies_with_its_parent(corpus, tmp_path, method):
 
 def test_worker_whose_pool_owner_is_gone_exits_at_once():
     """The race no signal covers: the owner died before the worker's initializer ran."""
-    from aria.features.extract.batch import _exists
+    from aria.io.atomic import pid_alive
 
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     wait_for(lambda: psutil.Process(gone.pid).status() == psutil.STATUS_ZOMBIE, 60, "the child to exit")
-    assert not _exists(gone.pid)  # killed but not reaped (a zombie) counts as gone
+    assert not pid_alive(gone.pid)  # killed but not reaped (a zombie) counts as gone
     code = ("import sys; sys.path.insert(0, sys.argv[1]);"
             "from aria.features.extract.batch import _init_worker;"
             "_init_worker(None, {}, int(sys.argv[2])); print('survived')")
@@ -216,7 +216,7 @@ def test_worker_whose_pool_owner_is_gone_exits_at_once():
                          text=True, timeout=60)
     assert res.returncode == 1 and "survived" not in res.stdout
     gone.wait()
-    assert not _exists(gone.pid)
+    assert not pid_alive(gone.pid)
     # while the owner is alive the worker carries on
     alive = subprocess.run([sys.executable, "-c", code, str(ROOT), str(os.getpid())], capture_output=True,
                            text=True, timeout=60)

@@ -52,6 +52,12 @@ def librosa() -> types.ModuleType:
     -------
     module
         The ``librosa`` module.
+
+    Examples
+    --------
+    >>> from aria.features.extract import _audio_compat as compat
+    >>> compat.librosa().__name__
+    'librosa'
     """
     try:
         return importlib.import_module("librosa")
@@ -191,6 +197,13 @@ def omnizart_chord_checkpoint() -> Path | None:
     -------
     pathlib.Path or None
         The checkpoint directory, or None when omnizart or its chord weights are absent.
+
+    Examples
+    --------
+    >>> from aria.features.extract import _audio_compat as compat
+    >>> path = compat.omnizart_chord_checkpoint()
+    >>> path is None or path.name == "chord_v1"
+    True
     """
     try:
         spec = importlib.util.find_spec("omnizart")

@@ -92,6 +92,13 @@ class AudioConfig:
         Files whose RMS level is below this (dBFS) are reported as failed (silent).
     chord_backend : str
         ``"chordino"`` or ``"omnizart"``: the chord backend resolved from ``backend = "auto"``.
+
+    Examples
+    --------
+    >>> from aria.features.extract.audio import load_audio_config
+    >>> config = load_audio_config(sr=16000)
+    >>> config.sample_rate, config.parameters()["hop_length"], config.spec("onset_interval_hist").dim > 0
+    (16000, 512, True)
     """
 
     channelset: dict
@@ -153,6 +160,13 @@ def load_audio_config(channelset: str | os.PathLike[str] | Mapping[str, Any] | N
     ------
     AriaInputError
         Unknown extractor, bad parameter, or a reference to a missing column.
+
+    Examples
+    --------
+    >>> from aria.features.extract.audio import load_audio_config
+    >>> config = load_audio_config()  # the shipped features/audio.toml
+    >>> config.sample_rate, config.chord_backend in ("chordino", "omnizart")
+    (22050, True)
     """
     if channelset is None:
         from aria._resources import channelset_path
@@ -227,6 +241,12 @@ def interval_histogram(times: np.ndarray, bins: int, value_range: Sequence[float
     -------
     numpy.ndarray
         float64, shape ``(bins,)``.
+
+    Examples
+    --------
+    >>> from aria.features.extract.audio import interval_histogram
+    >>> interval_histogram([0.0, 0.5, 1.0, 2.0], bins=2, value_range=(0.0, 2.0)).tolist()  # 0.5, 0.5, 1.0
+    [0.6666666666666666, 0.3333333333333333]
     """
     lo, hi = float(value_range[0]), float(value_range[1])
     if not hi > lo or bins < 1:
@@ -261,6 +281,12 @@ def root_motions(labels: Sequence[str]) -> list[int]:
     -------
     list of int
         Values in 1..11 (repeats are merged, so 0 never occurs).
+
+    Examples
+    --------
+    >>> from aria.features.extract.audio import root_motions
+    >>> root_motions(["C", "C", "N", "F", "G7", "C"])  # C -> F -> G -> C: up 5, 2, 5
+    [5, 2, 5]
     """
     return [int(m) for m in labels_to_root_motions(list(labels))]
 
@@ -271,12 +297,18 @@ def root_motion_similarity(a: Sequence[int], b: Sequence[int]) -> float:
     Parameters
     ----------
     a, b : sequence of int
-        Root-motion sequences.
+        Root-motion sequences, as :func:`root_motions` gives them.
 
     Returns
     -------
     float
         In [0, 1].
+
+    Examples
+    --------
+    >>> from aria.features.extract.audio import root_motion_similarity
+    >>> root_motion_similarity([5, 2, 5], [5, 5])  # LCS [5, 5] over length 3
+    0.6666666666666666
     """
     return float(lcs_similarity(list(a), list(b)))
 
@@ -301,6 +333,14 @@ class AudioAnalysis:
         Frame hop of the frame-based features.
     source : path-like, optional
         The file it was decoded from (used only by backends that must read a file themselves).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aria.features.extract.audio import AudioAnalysis
+    >>> a = AudioAnalysis(np.zeros(44100), 22050, hop_length=512)  # nothing is computed yet
+    >>> a.duration, a.y.dtype, a.hop_length
+    (2.0, dtype('float32'), 512)
     """
 
     def __init__(self, y: np.ndarray, sr: int, hop_length: int,
@@ -451,10 +491,8 @@ def omnizart_chords(y: np.ndarray, sr: int, source: str | os.PathLike[str] | Non
 
     Parameters
     ----------
-    y : numpy.ndarray
-        Mono signal.
-    sr : int
-        Its sample rate.
+    y, sr
+        Mono signal and its sample rate, as in :func:`chordino_chords`.
     source : path-like or None
         The decoded file.
 
@@ -684,6 +722,14 @@ def check_audio_stack(config: AudioConfig | None = None) -> dict[str, str]:
     -------
     dict
         Backend -> version, for provenance.
+
+    Examples
+    --------
+    >>> from aria.features.extract.audio import check_audio_stack, load_audio_config
+    >>> chroma_only = load_audio_config({"features": {"chroma": {
+    ...     "kind": "vector", "dim": 12, "extractor": "chroma_cqt_mean"}}})
+    >>> sorted(check_audio_stack(chroma_only))  # no beats, no chords: librosa alone
+    ['librosa', 'soundfile']
     """
     from importlib.metadata import PackageNotFoundError, version
 

@@ -111,6 +111,16 @@ def audio_items(paths: Sequence[str | os.PathLike[str]], id_scheme: str = "stem"
     list of Item
         One per file, then one problem item per folder that could not be listed (track id: its
         path relative to the directory given, followed by ``/``): a failed row with the reason.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from aria.features.extract.audio_batch import audio_items
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("000002.mp3", "000005.mp3"):
+    ...     _ = (d / name).write_bytes(b"")
+    >>> [(it.id, pathlib.Path(it.path).name) for it in audio_items([d], id_scheme="int")]
+    [('2', '000002.mp3'), ('5', '000005.mp3')]
     """
     files, problems = scan_audio_inputs(paths)
     ids = track_ids(files, paths, id_scheme) if files else []
@@ -152,6 +162,14 @@ def select_part(items: Sequence[Item], part: str) -> list[Item]:
     Returns
     -------
     list of Item
+
+    Examples
+    --------
+    >>> from aria.features.extract.audio_batch import select_part
+    >>> from aria.features.extract.batch import Item
+    >>> items = [Item(str(i), f"{i}.wav") for i in range(5)]
+    >>> [[it.id for it in select_part(items, f"{k}/2")] for k in (1, 2)]
+    [['0', '1'], ['2', '3', '4']]
     """
     try:
         k_text, n_text = part.split("/")
@@ -298,7 +316,15 @@ def file_list_digest(items: Sequence[Item]) -> str:
     Returns
     -------
     str
-        Hex digest.
+        SHA-256 in hexadecimal (64 characters).
+
+    Examples
+    --------
+    >>> from aria.features.extract.audio_batch import file_list_digest
+    >>> from aria.features.extract.batch import Item
+    >>> a, b = Item("a", "missing/a.wav"), Item("b", "missing/b.wav")
+    >>> len(file_list_digest([a, b])), file_list_digest([a, b]) == file_list_digest([b, a])
+    (64, False)
     """
     h = hashlib.sha256()
     for it in items:

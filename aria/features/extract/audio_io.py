@@ -56,6 +56,17 @@ def scan_audio_inputs(paths: Sequence[str | os.PathLike[str]], extensions: Itera
     ------
     AriaInputError
         A path does not exist, or nothing at all was found.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from aria.features.extract.audio_io import scan_audio_inputs
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("b.wav", "a.flac", "notes.txt", ".hidden.wav"):
+    ...     _ = (d / name).write_bytes(b"")
+    >>> files, problems = scan_audio_inputs([d])
+    >>> [f.name for f in files], problems
+    (['a.flac', 'b.wav'], [])
     """
     from aria.features.extract.inputs import walk_files
 
@@ -102,6 +113,17 @@ def find_audio_files(paths: Sequence[str | os.PathLike[str]],
     ------
     AriaInputError
         A path does not exist, or nothing was found.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from aria.features.extract.audio_io import find_audio_files
+    >>> root = tempfile.mkdtemp()
+    >>> os.makedirs(os.path.join(root, "live"))
+    >>> for name in ("live/x.mp3", "y.ogg"):
+    ...     open(os.path.join(root, name), "wb").close()
+    >>> [os.path.relpath(f, root) for f in find_audio_files([root])]
+    ['live/x.mp3', 'y.ogg']
     """
     files, problems = scan_audio_inputs(paths, extensions)
     if not files:
@@ -134,6 +156,14 @@ def track_ids(files: Sequence[Path], roots: Sequence[str | os.PathLike[str]],
     ------
     AriaInputError
         Two files get the same id, or an unknown scheme.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from aria.features.extract.audio_io import track_ids
+    >>> files = [Path("fma/000/000002.mp3"), Path("fma/011/011638.mp3")]
+    >>> track_ids(files, ["fma"]), track_ids(files, ["fma"], scheme="int")
+    (['000002', '011638'], ['2', '11638'])
     """
     dirs = [Path(r).resolve() for r in roots if Path(r).is_dir()]
     ids = []
@@ -188,6 +218,21 @@ def decode_audio(path: str | os.PathLike[str], sr: int, mono: bool = True) -> np
     ------
     AudioDecodeError
         Empty, unreadable, truncated or undecodable file.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import numpy as np, soundfile as sf
+    >>> from aria.errors import AudioDecodeError
+    >>> from aria.features.extract.audio_io import decode_audio
+    >>> path = os.path.join(tempfile.mkdtemp(), "cut.wav")
+    >>> sf.write(path, np.zeros((8000, 2), dtype=np.float32), 8000, subtype="FLOAT")  # 64000 bytes
+    >>> os.truncate(path, os.path.getsize(path) - 32000)  # half the audio is gone
+    >>> try:
+    ...     decode_audio(path, sr=8000)
+    ... except AudioDecodeError as e:
+    ...     print(e)
+    truncated file: its header declares 64000 bytes of audio data, the file holds 32000 (50%)
     """
     if not mono:
         raise AriaInputError("mono must be True: Aria's audio extractors work on mono signals",

@@ -90,7 +90,7 @@ from aria.features.table import (
     rows_to_table,
     write_feature_table,
 )
-from aria.io.atomic import atomic_open, atomic_path
+from aria.io.atomic import atomic_open, atomic_path, pid_alive
 from aria.params import Interval, Options, validate_params
 
 __all__ = ["BatchResult", "ExtractionError", "Item", "extract_rows", "extract_table", "printable_name",
@@ -118,6 +118,7 @@ def printable_name(name: str) -> str:
     Returns
     -------
     str
+        The name unchanged when it is valid Unicode.
 
     Examples
     --------
@@ -179,6 +180,13 @@ class Item:
     problem : str or None
         Why this input cannot be extracted, known before extraction (e.g. an unreadable
         folder): the row is failed with this reason and the extractor is not called.
+
+    Examples
+    --------
+    >>> from aria.features.extract.batch import Item
+    >>> it = Item("bwv269/bars1-4", "bwv269.mid", 0.0, 8.0, "beats")
+    >>> it.key(), it.base_row()["track"]
+    (('bwv269/bars1-4', 'bwv269.mid', 0.0, 8.0, 'beats'), 'bwv269/bars1-4')
     """
 
     id: str
@@ -211,6 +219,18 @@ class BatchResult:
         Rows with status ``ok`` / ``failed``.
     n_reused : int
         Rows taken from a previous run (``resume=True``) rather than computed.
+
+    Examples
+    --------
+    >>> from aria.features.extract.batch import Item, extract_table
+    >>> from aria.features.table import feature_specs, table_schema
+    >>> specs = feature_specs({"features": {"n": {"kind": "vector", "dim": 1}}})
+    >>> def id_length(item, params):
+    ...     return {"n": float(len(item.id))}
+    >>> items = [Item("ab", "ab.mid"), Item("x", "x.mid", problem="unreadable")]
+    >>> res = extract_table(items, id_length, {}, specs=specs, schema=table_schema(specs))
+    >>> res.n_ok, res.n_failed, res.table.column("error").to_pylist()
+    (1, 1, [None, 'unreadable'])
     """
 
     table: pa.Table
@@ -284,29 +304,14 @@ def _die_with_parent(parent: int | None) -> None:
             os._exit(1)
         alive = functools.partial(_is_parent, parent)
     else:
-        if not _exists(parent):
+        if not pid_alive(parent):
             os._exit(1)
-        alive = functools.partial(_exists, parent)
+        alive = functools.partial(pid_alive, parent)
     threading.Thread(target=_watch, args=(alive,), name="aria-parent-watchdog", daemon=True).start()
 
 
 def _is_parent(pid: int) -> bool:
     return os.getppid() == pid
-
-
-def _exists(pid: int) -> bool:
-    """Whether process ``pid`` is running (a zombie, killed but not yet reaped, is not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
-    except (OSError, IndexError):  # no /proc (not Linux): trust kill(0)
-        return True
 
 
 def _watch(alive: Callable[[], bool]) -> None:
@@ -418,10 +423,14 @@ def _chunks(items: Sequence[Item], size: int) -> list[list[Item]]:
     return out
 
 
-@validate_params({"workers": Interval(int, 1, None), "progress": [None, "callable"],
-                  "chunk_size": [None, Interval(int, 1, None)],
-                  "task_timeout": [None, Interval(float, 0, None, closed="neither")],
-                  "mp_context": Options(("spawn", "fork", "forkserver"))})
+#: Constraints of the pool parameters of :func:`extract_rows` (also taken by :func:`extract_table`).
+_POOL_CHECKS = {"workers": Interval(int, 1, None), "progress": [None, "callable"],
+                "chunk_size": [None, Interval(int, 1, None)],
+                "task_timeout": [None, Interval(float, 0, None, closed="neither")],
+                "mp_context": Options(("spawn", "fork", "forkserver"))}
+
+
+@validate_params(_POOL_CHECKS)
 def extract_rows(
     items: Sequence[Item],
     extractor: Extractor,
@@ -463,6 +472,15 @@ def extract_rows(
     ------
     AriaError
         A worker died or a task timed out.
+
+    Examples
+    --------
+    >>> from aria.features.extract.batch import Item, extract_rows
+    >>> def upper(item, params):
+    ...     return {"name": item.id.upper() + params["suffix"]}
+    >>> rows = extract_rows([Item("a", "a.mid"), Item("b", "b.mid")], upper, {"suffix": "!"})
+    >>> [(r["track"], r["name"], r["status"]) for r in rows]
+    [('a', 'A!', 'ok'), ('b', 'B!', 'ok')]
     """
     with _sigterm_as_interrupt():
         if workers == 1 or len(items) <= 1:
@@ -483,8 +501,21 @@ def _pooled_rows(pool: ProcessPoolExecutor, chunks: list[list[Item]], workers: i
     """Rows of ``chunks`` computed by ``pool``, in order, with at most ``4 * workers`` tasks queued."""
     window: deque[tuple[list[Item], Future]] = deque()
     pending = iter(chunks)
+
+    def submit(chunk: list[Item]) -> bool:
+        # A worker may die between two results: the pool then refuses new tasks, and the task
+        # that was running on it fails below with the same error (or, if none is left, the last).
+        try:
+            window.append((chunk, pool.submit(_run_chunk, chunk)))
+        except BrokenProcessPool:
+            return False
+        return True
+
+    broken_at: list[Item] | None = None
     for chunk in pending:
-        window.append((chunk, pool.submit(_run_chunk, chunk)))
+        if not submit(chunk):
+            broken_at = chunk
+            break
         if len(window) >= 4 * workers:
             break
     while window:
@@ -492,26 +523,48 @@ def _pooled_rows(pool: ProcessPoolExecutor, chunks: list[list[Item]], workers: i
         try:
             rows = fut.result(timeout=task_timeout)
         except BrokenProcessPool:
-            raise AriaError(
-                f"a worker process died while extracting {chunk[0].path!r} (or a file near it); "
-                "finished rows are kept: resume the run, or run it with one worker to find the file"
-            ) from None
+            raise _worker_died(chunk) from None
         except FutureTimeout:
             raise AriaError(
                 f"no result after {task_timeout:g} s for the task starting at {chunk[0].path!r}; "
                 "the pool was stopped"
             ) from None
-        nxt = next(pending, None)
-        if nxt is not None:
-            window.append((nxt, pool.submit(_run_chunk, nxt)))
+        nxt = next(pending, None) if broken_at is None else None
+        if nxt is not None and not submit(nxt):
+            broken_at = nxt
         if progress is not None:
             progress(len(rows))
         yield from rows
+    if broken_at is not None:
+        raise _worker_died(broken_at)
+
+
+def _worker_died(chunk: list[Item]) -> AriaError:
+    return AriaError(
+        f"a worker process died while extracting {chunk[0].path!r} (or a file near it); "
+        "finished rows are kept: resume the run, or run it with one worker to find the file"
+    )
 
 
 # --- shards and resume ---------------------------------------------------------------------------
 def shard_dir_for(out: str | os.PathLike[str]) -> Path:
-    """Directory holding the shards of an in-progress output: ``<out>.shards``."""
+    """Directory holding the shards of an in-progress output: ``<out>.shards``.
+
+    Parameters
+    ----------
+    out : path-like
+        The Parquet output of :func:`extract_table`.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> from aria.features.extract.batch import shard_dir_for
+    >>> shard_dir_for("out/features.parquet").as_posix()
+    'out/features.parquet.shards'
+    """
     out = Path(out)
     return out.with_name(out.name + ".shards")
 
@@ -566,11 +619,8 @@ def _stored_tables(out: Path, shard_dir: Path, fingerprint: str, schema: pa.Sche
     return tables
 
 
-@validate_params({"out": [None, "path"], "resume": "boolean", "workers": Interval(int, 1, None),
-                  "progress": [None, "callable"], "shard_size": Interval(int, 1, None),
-                  "chunk_size": [None, Interval(int, 1, None)],
-                  "task_timeout": [None, Interval(float, 0, None, closed="neither")],
-                  "mp_context": Options(("spawn", "fork", "forkserver"))})
+@validate_params({"out": [None, "path"], "resume": "boolean", "shard_size": Interval(int, 1, None),
+                  **_POOL_CHECKS})
 def extract_table(
     items: Sequence[Item],
     extractor: Extractor,
@@ -625,6 +675,23 @@ def extract_table(
         Duplicate item ids, or resuming from an output built with different parameters.
     AriaError
         A worker died or hung.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from aria.features.extract.batch import Item, extract_table
+    >>> from aria.features.table import feature_specs, load_channelset, table_schema
+    >>> cs = load_channelset({"features": {"size": {"kind": "vector", "dim": 1}}})
+    >>> specs = feature_specs(cs)
+    >>> def path_length(item, params):
+    ...     return {"size": float(len(item.path))}
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "features.parquet"
+    >>> items = [Item("a", "a.mid"), Item("bb", "bb.mid")]
+    >>> schema = table_schema(specs, metadata={"aria.fingerprint": "path-length-v1"})  # guards resume
+    >>> first = extract_table(items, path_length, cs, specs=specs, schema=schema, out=out)
+    >>> again = extract_table(items, path_length, cs, specs=specs, schema=schema, out=out, resume=True)
+    >>> first.table.column("size").to_pylist(), again.n_reused, out.exists()
+    ([5.0, 6.0], 2, True)
     """
     ids = [printable_name(it.id) for it in items]
     if len(set(ids)) != len(ids):

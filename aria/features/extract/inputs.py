@@ -43,6 +43,14 @@ class Found(tuple):
     ----------
     problem : str or None
         None for a file; the one-line reason for a folder that could not be listed.
+
+    Examples
+    --------
+    >>> from aria.features.extract.inputs import Found
+    >>> f = Found("jazz/", "/data/jazz", "cannot list folder (Permission denied)")
+    >>> track_id, path = f
+    >>> track_id, f.problem
+    ('jazz/', 'cannot list folder (Permission denied)')
     """
 
     problem: str | None
@@ -128,6 +136,17 @@ def discover_files(paths: Iterable[str | os.PathLike[str]], suffixes: Sequence[s
     ------
     AriaInputError
         A path that does not exist, or two files with the same track id.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from aria.features.extract.inputs import discover_files
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "jazz").mkdir()
+    >>> for name in ("jazz/b.mid", "a.MID", "notes.txt"):
+    ...     _ = (d / name).write_bytes(b"")
+    >>> [tid for tid, path in discover_files([d], (".mid", ".midi"))]
+    ['a', 'jazz/b']
     """
     out: list[Found] = []
     suffixes = tuple(s.lower() for s in suffixes)
@@ -166,6 +185,13 @@ def file_items(files: Sequence[tuple[str, str]]) -> list[Item]:
     Returns
     -------
     list of Item
+
+    Examples
+    --------
+    >>> from aria.features.extract.inputs import Found, file_items
+    >>> items = file_items([Found("a", "a.mid"), Found("x/", "x", "cannot list folder")])
+    >>> [(it.id, it.start, it.problem) for it in items]
+    [('a', None, None), ('x/', None, 'cannot list folder')]
     """
     return [Item(f[0], f[1], problem=getattr(f, "problem", None)) for f in files]
 
@@ -192,6 +218,17 @@ def read_spans(spans: str | os.PathLike[str], files: Sequence[tuple[str, str]],
     ------
     AriaInputError
         Unreadable table, missing columns, bad or duplicate values.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import pandas as pd
+    >>> from aria.features.extract.inputs import read_spans
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "spans.csv"
+    >>> spans = pd.DataFrame({"id": ["intro", "verse"], "file": "song", "start": [0, 8], "end": [8, 24]})
+    >>> spans.to_csv(p, index=False)
+    >>> [(it.id, it.path, it.end) for it in read_spans(p, [("song", "midi/song.mid")], unit="beats")]
+    [('intro', 'midi/song.mid', 8.0), ('verse', 'midi/song.mid', 24.0)]
     """
     sp = Path(spans)
     try:

@@ -37,6 +37,7 @@ batch extractor (see :mod:`aria.features.extract.batch`) and :func:`extract_symb
 from __future__ import annotations
 
 import bisect
+import functools
 import inspect
 import io
 import math
@@ -49,7 +50,8 @@ from typing import Any
 
 import numpy as np
 
-from aria.errors import AriaDependencyError, AriaInputError
+from aria._lazy import import_optional
+from aria.errors import AriaInputError
 from aria.features.extract.batch import ExtractionError, Item, extract_table
 from aria.features.table import (
     channelset_fingerprint,
@@ -111,6 +113,14 @@ class TempoMap:
     resolution : int
         MIDI ticks per quarter note; beat positions are rounded to this grid (MIDI events sit on
         ticks, so this removes float noise and gives exact note values).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aria.features.extract.symbolic import TempoMap
+    >>> tm = TempoMap(times=np.array([0.0, 2.0]), qpm=np.array([120.0, 60.0]))  # slows down at 2 s
+    >>> tm.to_beats([1.0, 3.0]).tolist(), float(tm.to_seconds(5.0))
+    ([2.0, 5.0], 3.0)
     """
 
     times: np.ndarray
@@ -151,6 +161,14 @@ class Notes:
         MIDI pitch and velocity (int64).
     voice : numpy.ndarray
         Index of the instrument (pretty_midi track/program/channel) each note belongs to.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aria.features.extract.symbolic import Notes, TempoMap
+    >>> n = Notes.from_seconds([0.0, 1.0, 2.0], [1.0, 2.0, 3.0], [60, 62, 64])
+    >>> len(n), len(n.select(0.5, 2.5, TempoMap(np.zeros(1), np.array([120.0]))))  # onsets 1 s, 2 s
+    (3, 2)
     """
 
     start: np.ndarray
@@ -164,6 +182,70 @@ class Notes:
     def __len__(self) -> int:
         return int(self.start.size)
 
+    @classmethod
+    @validate_params({"qpm": Interval(float, 0, None, closed="neither")})
+    def from_seconds(cls, start: Sequence[float], end: Sequence[float], pitch: Sequence[int],
+                     velocity: int | Sequence[int] = 80, voice: int | Sequence[int] = 0,
+                     qpm: float = 120.0) -> Notes:
+        """Notes given in seconds at one constant tempo (small examples and tests).
+
+        Parameters
+        ----------
+        start, end : sequence of float
+            Onset and end of each note, in seconds.
+        pitch : sequence of int
+            MIDI pitch of each note.
+        velocity, voice : int or sequence of int
+            Velocity and instrument index: one for all notes or one per note.
+        qpm : float
+            Tempo in quarter notes per minute (gives the beat positions).
+
+        Returns
+        -------
+        notes : Notes
+            Sorted by onset then pitch, as :func:`notes_from_midi` sorts them.
+
+        Examples
+        --------
+        >>> from aria.features.extract.symbolic import Notes
+        >>> n = Notes.from_seconds([0.5, 0.0], [1.0, 0.5], [64, 60], velocity=[90, 70])
+        >>> n.pitch.tolist(), n.end_beat.tolist(), len(n)
+        ([60, 64], [1.0, 2.0], 2)
+        """
+        tempo = TempoMap(np.zeros(1), np.array([float(qpm)]))
+        return _sorted_notes(start, end, pitch, velocity, voice, tempo=tempo)
+
+    @validate_params({"qpm": Interval(float, 0, None, closed="neither")})
+    def to_pretty_midi(self, qpm: float = 120.0) -> Any:
+        """A ``pretty_midi.PrettyMIDI`` object holding these notes (one piano part per voice).
+
+        Parameters
+        ----------
+        qpm : float
+            Its constant tempo in quarter notes per minute.
+
+        Returns
+        -------
+        pretty_midi.PrettyMIDI
+            Write it with its ``write(path)`` method.
+
+        Examples
+        --------
+        >>> from aria.features.extract.symbolic import Notes, notes_from_midi
+        >>> pm = Notes.from_seconds([0.0, 0.5], [0.5, 1.0], [60, 67], voice=[0, 1]).to_pretty_midi()
+        >>> len(pm.instruments), notes_from_midi(pm)[0].pitch.tolist()
+        (2, [60, 67])
+        """
+        pretty_midi = _require_pretty_midi()
+        pm = pretty_midi.PrettyMIDI(initial_tempo=float(qpm))
+        for v in np.unique(self.voice):
+            part = pretty_midi.Instrument(program=0)
+            for i in np.flatnonzero(self.voice == v):
+                part.notes.append(pretty_midi.Note(velocity=int(self.velocity[i]), pitch=int(self.pitch[i]),
+                                                   start=float(self.start[i]), end=float(self.end[i])))
+            pm.instruments.append(part)
+        return pm
+
     def select(self, start: float, end: float, tempo: TempoMap) -> Notes:
         """Notes with onset in ``[start, end)`` seconds, ends clipped at ``end``."""
         m = (self.start >= start - _EPS) & (self.start < end - _EPS)
@@ -172,13 +254,9 @@ class Notes:
                      self.velocity[m], self.voice[m])
 
 
-def _require_pretty_midi():
-    try:
-        import pretty_midi
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise AriaDependencyError(
-            "symbolic features need pretty_midi: pip install 'aria-tda[symbolic]'") from None
-    return pretty_midi
+def _require_pretty_midi() -> Any:
+    return import_optional("pretty_midi",
+                           "symbolic features need pretty_midi: pip install 'aria-tda[symbolic]'")
 
 
 def tempo_map(pm: Any) -> TempoMap:
@@ -215,6 +293,17 @@ def notes_from_midi(pm: Any, exclude_drums: bool = True) -> tuple[Notes, TempoMa
     Returns
     -------
     (Notes, TempoMap)
+
+    Examples
+    --------
+    >>> import pretty_midi
+    >>> from aria.features.extract.symbolic import notes_from_midi
+    >>> pm = pretty_midi.PrettyMIDI(initial_tempo=60.0)
+    >>> pm.instruments.append(pretty_midi.Instrument(program=0))
+    >>> pm.instruments[0].notes.append(pretty_midi.Note(velocity=80, pitch=62, start=0.0, end=2.0))
+    >>> notes, tempo = notes_from_midi(pm)
+    >>> notes.pitch.tolist(), notes.end_beat.tolist(), tempo.qpm.tolist()
+    ([62], [2.0], [60.0])
     """
     tm = tempo_map(pm)
     cols: list[list] = [[], [], [], [], []]
@@ -227,18 +316,49 @@ def notes_from_midi(pm: Any, exclude_drums: bool = True) -> tuple[Notes, TempoMa
             cols[2].append(n.pitch)
             cols[3].append(n.velocity)
             cols[4].append(v)
-    start = np.asarray(cols[0], dtype=np.float64)
-    end = np.asarray(cols[1], dtype=np.float64)
-    pitch = np.asarray(cols[2], dtype=np.int64)
-    vel = np.asarray(cols[3], dtype=np.int64)
-    voice = np.asarray(cols[4], dtype=np.int64)
+    return _sorted_notes(*cols, tempo=tm), tm
+
+
+def _sorted_notes(start: Any, end: Any, pitch: Any, velocity: Any, voice: Any,
+                  tempo: TempoMap) -> Notes:
+    """Notes from parallel arrays: sorted by onset, pitch and voice, ends at least the onsets."""
+    start = np.asarray(start, dtype=np.float64)
+    end = np.asarray(end, dtype=np.float64)
+    pitch = np.asarray(pitch, dtype=np.int64)
+    vel = np.broadcast_to(np.asarray(velocity, dtype=np.int64), start.shape)
+    voice = np.broadcast_to(np.asarray(voice, dtype=np.int64), start.shape)
     order = np.lexsort((voice, pitch, start))
     start, end, pitch, vel, voice = start[order], end[order], pitch[order], vel[order], voice[order]
     end = np.maximum(end, start)
-    return Notes(start, end, tm.to_beats(start), tm.to_beats(end), pitch, vel, voice), tm
+    return Notes(start, end, tempo.to_beats(start), tempo.to_beats(end), pitch, vel, voice)
 
 
 # --- the twelve features ------------------------------------------------------------------------
+#: Extractor name (the TOML's ``extractor`` key) -> function, in the spec's order (filled by
+#: :func:`_feature`).
+EXTRACTORS: dict[str, Callable[..., Any]] = {}
+
+
+def _feature(nonempty: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a feature function in :data:`EXTRACTORS` under its name.
+
+    With ``nonempty``, a call on zero notes raises ``ExtractionError("no notes")`` before the
+    body runs (the features that are undefined without notes; the histograms count nothing).
+    """
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def checked(notes: Notes, *args: Any, **kwargs: Any) -> Any:
+            if len(notes) == 0:
+                raise ExtractionError("no notes")
+            return fn(notes, *args, **kwargs)
+
+        EXTRACTORS[fn.__name__] = checked if nonempty else fn
+        return EXTRACTORS[fn.__name__]
+
+    return register
+
+
 def _normalize(counts: np.ndarray, normalize: str | None) -> np.ndarray:
     counts = counts.astype(np.float64)
     if normalize in (None, "none"):
@@ -249,6 +369,7 @@ def _normalize(counts: np.ndarray, normalize: str | None) -> np.ndarray:
     return counts / total if total > 0 else counts
 
 
+@_feature()
 def melodic_interval_histogram(notes: Notes, max_interval: int = 24,
                                normalize: str | None = "l1") -> np.ndarray:
     """M-1: histogram of absolute melodic intervals, per instrument.
@@ -260,7 +381,7 @@ def melodic_interval_histogram(notes: Notes, max_interval: int = 24,
     Parameters
     ----------
     notes : Notes
-        Pitched notes of a file or span.
+        Pitched notes of a file or span (pitches and onsets, per instrument).
     max_interval : int
         Last bin (larger intervals are clipped into it).
     normalize : {"l1", "none"}
@@ -269,6 +390,13 @@ def melodic_interval_histogram(notes: Notes, max_interval: int = 24,
     Returns
     -------
     numpy.ndarray, shape (max_interval + 1,)
+
+    Examples
+    --------
+    >>> from aria.features.extract.symbolic import Notes, melodic_interval_histogram
+    >>> line = Notes.from_seconds([0, 1, 2], [1, 2, 3], [60, 67, 64])  # up 7, down 3
+    >>> melodic_interval_histogram(line, max_interval=7, normalize="none").tolist()
+    [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
     """
     counts = np.zeros(max_interval + 1, dtype=np.int64)
     for v in np.unique(notes.voice):
@@ -283,19 +411,28 @@ def melodic_interval_histogram(notes: Notes, max_interval: int = 24,
     return _normalize(counts, normalize)
 
 
+@_feature()
 def pitch_class_histogram(notes: Notes, normalize: str | None = "l1") -> np.ndarray:
     """P-2: note onsets per pitch class (bin 0 = C, not rotated).
 
     Parameters
     ----------
     notes : Notes
-        Pitched notes of a file or span.
+        Pitched notes of a file or span (only the pitches count).
     normalize : {"l1", "none"}
         L1-normalize the counts, or return them raw.
 
     Returns
     -------
     numpy.ndarray, shape (12,)
+        Weights of the pitch classes C, C#, ..., B.
+
+    Examples
+    --------
+    >>> from aria.features.extract.symbolic import Notes, pitch_class_histogram
+    >>> chord = Notes.from_seconds([0, 0, 0, 1], [1, 1, 1, 2], [60, 64, 67, 72])
+    >>> pitch_class_histogram(chord)[[0, 4, 7]].tolist()  # C twice, E, G
+    [0.5, 0.25, 0.25]
     """
     return _normalize(np.bincount(notes.pitch % 12, minlength=12), normalize)
 
@@ -323,7 +460,7 @@ def polyphony_counts(notes: Notes, frame_rate: float = 50) -> np.ndarray:
     Parameters
     ----------
     notes : Notes
-        Pitched notes of a file or span.
+        Pitched notes of a file or span (at least one).
     frame_rate : float
         Frames per second.
 
@@ -332,6 +469,13 @@ def polyphony_counts(notes: Notes, frame_rate: float = 50) -> np.ndarray:
     numpy.ndarray of int64
         One value per frame: its length grows with the duration, not with the number of notes
         (:func:`polyphony_runs` gives the same counts run-length encoded).
+
+    Examples
+    --------
+    >>> from aria.features.extract.symbolic import Notes, polyphony_counts
+    >>> two = Notes.from_seconds([0.0, 0.5], [1.0, 1.5], [60, 64])
+    >>> polyphony_counts(two, frame_rate=4)  # frames at 0, 0.25, ..., 1.25 s
+    array([1, 1, 2, 2, 1, 1])
     """
     a, b, n = _frame_grid(notes, frame_rate)
     diff = np.bincount(a, minlength=n + 1) - np.bincount(b, minlength=n + 1)
@@ -348,7 +492,7 @@ def polyphony_runs(notes: Notes, frame_rate: float = 50) -> tuple[np.ndarray, np
     Parameters
     ----------
     notes : Notes
-        Pitched notes of a file or span.
+        Pitched notes of a file or span (at least one, of non-zero total duration).
     frame_rate : float
         Frames per second.
 
@@ -420,6 +564,7 @@ def _pairwise_sum_runs(values: np.ndarray, lengths: np.ndarray) -> float:
     return 0.0 + stretch(0, total) if total else 0.0
 
 
+@_feature()
 def vertical_interval_histogram(notes: Notes, frame_rate: float = 50,
                                 normalize: str | None = "l1") -> np.ndarray:
     """C-2: intervals (mod 12) between every pair of distinct pitches sounding in a frame.
@@ -427,7 +572,7 @@ def vertical_interval_histogram(notes: Notes, frame_rate: float = 50,
     Parameters
     ----------
     notes : Notes
-        Pitched notes of a file or span.
+        Pitched notes of a file or span (pitches, onsets and ends).
     frame_rate : float
         Frames per second of the grid (see :func:`polyphony_counts`).
     normalize : {"l1", "none"}
@@ -436,6 +581,14 @@ def vertical_interval_histogram(notes: Notes, frame_rate: float = 50,
     Returns
     -------
     numpy.ndarray, shape (12,)
+
+    Examples
+    --------
+    >>> from aria.features.extract.symbolic import Notes, vertical_interval_histogram
+    >>> triad = Notes.from_seconds([0, 0, 0], [1, 1, 1], [60, 64, 67])
+    >>> h = vertical_interval_histogram(triad, normalize="none")  # 50 frames of 3 pairs
+    >>> {i: int(c) for i, c in enumerate(h) if c}
+    {3: 50, 4: 50, 7: 50}
     """
     a, b, n = _frame_grid(notes, frame_rate)
     # The set of sounding pitches only changes at note boundaries: work on the segments between
@@ -459,20 +612,26 @@ def vertical_interval_histogram(notes: Notes, frame_rate: float = 50,
     return _normalize(np.rint(counts), normalize)
 
 
+@_feature(nonempty=True)
 def note_density(notes: Notes) -> float:
     """R-3: note onsets per second over the sounding span (first onset to last end).
 
     Parameters
     ----------
     notes : Notes
-        Pitched notes of a file or span.
+        Pitched notes of a file or span (onset and end times, in seconds).
 
     Returns
     -------
-    float
+    density : float
+        Onsets per second.
+
+    Examples
+    --------
+    >>> from aria.features.extract.symbolic import Notes, note_density
+    >>> note_density(Notes.from_seconds([0, 0.5, 1, 1.5], [0.5, 1, 1.5, 2], [60, 62, 64, 65]))
+    2.0
     """
-    if len(notes) == 0:
-        raise ExtractionError("no notes")
     span = float(notes.end.max() - notes.start.min())
     if span <= 0:
         raise ExtractionError("the notes have zero total duration")
@@ -483,23 +642,31 @@ def _durations_beats(notes: Notes) -> np.ndarray:
     return notes.end_beat - notes.start_beat
 
 
+@_feature(nonempty=True)
 def mean_rhythmic_value(notes: Notes) -> float:
     """R-15: mean note duration in quarter notes (from the tempo map).
 
     Parameters
     ----------
     notes : Notes
-        Pitched notes of a file or span.
+        Pitched notes of a file or span (durations in beats).
 
     Returns
     -------
-    float
+    quarters : float
+        Mean duration in quarter notes.
+
+    Examples
+    --------
+    >>> from aria.features.extract.symbolic import Notes, mean_rhythmic_value
+    >>> a_quarter_and_a_whole = Notes.from_seconds([0.0, 0.5], [0.5, 2.5], [60, 62], qpm=120)
+    >>> mean_rhythmic_value(a_quarter_and_a_whole)
+    2.5
     """
-    if len(notes) == 0:
-        raise ExtractionError("no notes")
     return float(np.mean(_durations_beats(notes)))
 
 
+@_feature()
 def rhythmic_value_histogram(notes: Notes, values: Sequence[float] = RHYTHMIC_VALUES,
                              normalize: str | None = "l1") -> np.ndarray:
     """R-23: note durations (quarter notes) snapped to the nearest of ``values`` in log2.
@@ -510,7 +677,7 @@ def rhythmic_value_histogram(notes: Notes, values: Sequence[float] = RHYTHMIC_VA
     Parameters
     ----------
     notes : Notes
-        Pitched notes of a file or span.
+        Pitched notes of a file or span: their durations in quarter notes.
     values : sequence of float
         Increasing note values in quarter notes.
     normalize : {"l1", "none"}
@@ -519,6 +686,13 @@ def rhythmic_value_histogram(notes: Notes, values: Sequence[float] = RHYTHMIC_VA
     Returns
     -------
     numpy.ndarray, shape (len(values),)
+
+    Examples
+    --------
+    >>> from aria.features.extract.symbolic import Notes, rhythmic_value_histogram
+    >>> eighths = Notes.from_seconds([0.0, 0.25, 0.5], [0.25, 0.5, 1.0], [60, 62, 64])
+    >>> rhythmic_value_histogram(eighths, values=(0.5, 1.0), normalize="none").tolist()
+    [2.0, 1.0]
     """
     vals = np.asarray(values, dtype=np.float64)
     d = _durations_beats(notes)
@@ -533,6 +707,7 @@ def rhythmic_value_histogram(notes: Notes, values: Sequence[float] = RHYTHMIC_VA
     return _normalize(np.bincount(idx, minlength=vals.size), normalize)
 
 
+@_feature(nonempty=True)
 def velocity_change_mean(notes: Notes) -> float:
     """D-1: mean absolute change of velocity between consecutive onsets.
 
@@ -543,14 +718,20 @@ def velocity_change_mean(notes: Notes) -> float:
     Parameters
     ----------
     notes : Notes
-        Pitched notes of a file or span.
+        Pitched notes of a file or span; velocities are averaged per onset.
 
     Returns
     -------
-    float
+    change : float
+        In MIDI velocity units (0 to 127).
+
+    Examples
+    --------
+    >>> from aria.features.extract.symbolic import Notes, velocity_change_mean
+    >>> n = Notes.from_seconds([0, 0, 1, 2], [1, 1, 2, 3], [60, 64, 62, 60], velocity=[60, 80, 90, 70])
+    >>> velocity_change_mean(n)  # onsets of mean velocity 70, 90, 70
+    20.0
     """
-    if len(notes) == 0:
-        raise ExtractionError("no notes")
     onsets, inv = np.unique(notes.start, return_inverse=True)
     if onsets.size < 2:
         return 0.0
@@ -558,40 +739,54 @@ def velocity_change_mean(notes: Notes) -> float:
     return float(np.mean(np.abs(np.diff(mean_vel))))
 
 
+@_feature(nonempty=True)
 def velocity_std(notes: Notes) -> float:
     """D-2: population standard deviation of note velocities.
 
     Parameters
     ----------
     notes : Notes
-        Pitched notes of a file or span.
+        Pitched notes of a file or span (their velocities).
 
     Returns
     -------
-    float
+    std : float
+        Population standard deviation (``ddof=0``).
+
+    Examples
+    --------
+    >>> from aria.features.extract.symbolic import Notes, velocity_std
+    >>> velocity_std(Notes.from_seconds([0, 1], [1, 2], [60, 60], velocity=[100, 60]))
+    20.0
     """
-    if len(notes) == 0:
-        raise ExtractionError("no notes")
     return float(np.std(notes.velocity.astype(np.float64)))
 
 
+@_feature(nonempty=True)
 def velocity_range(notes: Notes) -> float:
     """D-3: maximum minus minimum note velocity.
 
     Parameters
     ----------
     notes : Notes
-        Pitched notes of a file or span.
+        Pitched notes of a file or span, at least one.
 
     Returns
     -------
-    float
+    spread : float
+        Loudest minus softest velocity.
+
+    Examples
+    --------
+    >>> from aria.features.extract.symbolic import Notes, velocity_range
+    >>> dynamics = Notes.from_seconds([0, 1, 2], [1, 2, 3], [60, 62, 64], velocity=[40, 90, 64])
+    >>> velocity_range(dynamics)
+    50.0
     """
-    if len(notes) == 0:
-        raise ExtractionError("no notes")
     return float(notes.velocity.max() - notes.velocity.min())
 
 
+@_feature()
 def polyphony_mean(notes: Notes, frame_rate: float = 50) -> float:
     """T-2: mean number of sounding notes per frame over the sounding span.
 
@@ -602,18 +797,27 @@ def polyphony_mean(notes: Notes, frame_rate: float = 50) -> float:
     Parameters
     ----------
     notes : Notes
-        Pitched notes of a file or span.
+        Pitched notes of a file or span, sounding for a non-zero time.
     frame_rate : float
         Frames per second of the grid.
 
     Returns
     -------
-    float
+    mean : float
+        Sounding notes per frame, on average (at least 1).
+
+    Examples
+    --------
+    >>> from aria.features.extract.symbolic import Notes, polyphony_mean
+    >>> overlap = Notes.from_seconds([0.0, 0.5], [1.0, 1.5], [60, 64])  # 1, then 2, then 1 note
+    >>> round(polyphony_mean(overlap, frame_rate=10), 4)
+    1.3333
     """
     counts, lengths = polyphony_runs(notes, frame_rate)
     return _exact_sum(counts, lengths) / int(lengths.sum())  # int / int: correctly rounded
 
 
+@_feature()
 def polyphony_std(notes: Notes, frame_rate: float = 50) -> float:
     """T-7: population standard deviation of the per-frame sounding-note count.
 
@@ -624,13 +828,22 @@ def polyphony_std(notes: Notes, frame_rate: float = 50) -> float:
     Parameters
     ----------
     notes : Notes
-        Pitched notes of a file or span.
+        Pitched notes of a file or span; the counts are those of :func:`polyphony_runs`.
     frame_rate : float
         Frames per second of the grid.
 
     Returns
     -------
-    float
+    std : float
+        Population standard deviation (``ddof=0``) of the counts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aria.features.extract.symbolic import Notes, polyphony_counts, polyphony_std
+    >>> n = Notes.from_seconds([0.0, 0.0, 1.0], [2.0, 1.0, 1.5], [60, 64, 67])
+    >>> bool(polyphony_std(n, frame_rate=8) == np.std(polyphony_counts(n, frame_rate=8)))
+    True
     """
     counts, lengths = polyphony_runs(notes, frame_rate)
     n = int(lengths.sum())
@@ -646,38 +859,29 @@ def _exact_sum(counts: np.ndarray, lengths: np.ndarray) -> int:
     return sum(int(c) * int(n) for c, n in zip(counts, lengths, strict=True))
 
 
+@_feature(nonempty=True)
 def pitch_range(notes: Notes) -> float:
     """P-6: highest minus lowest pitch, in semitones.
 
     Parameters
     ----------
     notes : Notes
-        Pitched notes of a file or span.
+        Pitched notes; only their pitches matter.
 
     Returns
     -------
-    float
+    semitones : float
+        From the lowest to the highest pitch (0 for a single pitch).
+
+    Examples
+    --------
+    >>> from aria.features.extract.symbolic import Notes, pitch_range
+    >>> pitch_range(Notes.from_seconds([0, 0], [2, 2], [55, 79]))  # G3 to G5
+    24.0
     """
-    if len(notes) == 0:
-        raise ExtractionError("no notes")
     return float(notes.pitch.max() - notes.pitch.min())
 
 
-#: Extractor name (the TOML's ``extractor`` key) -> function.
-EXTRACTORS: dict[str, Callable[..., Any]] = {
-    "melodic_interval_histogram": melodic_interval_histogram,
-    "pitch_class_histogram": pitch_class_histogram,
-    "vertical_interval_histogram": vertical_interval_histogram,
-    "note_density": note_density,
-    "mean_rhythmic_value": mean_rhythmic_value,
-    "rhythmic_value_histogram": rhythmic_value_histogram,
-    "velocity_change_mean": velocity_change_mean,
-    "velocity_std": velocity_std,
-    "velocity_range": velocity_range,
-    "polyphony_mean": polyphony_mean,
-    "polyphony_std": polyphony_std,
-    "pitch_range": pitch_range,
-}
 
 
 def _expected_dim(extractor: str, params: Mapping[str, Any]) -> int:
@@ -734,6 +938,16 @@ def symbolic_features(notes: Notes, channelset: Mapping[str, Any]) -> dict[str, 
     -------
     dict
         Column name -> float or numpy array.
+
+    Examples
+    --------
+    >>> from aria._resources import channelset_path
+    >>> from aria.features.extract.symbolic import Notes, symbolic_features
+    >>> from aria.features.table import load_channelset
+    >>> fifth = Notes.from_seconds([0, 1], [1, 2], [60, 67])
+    >>> cols = symbolic_features(fifth, load_channelset(channelset_path("symbolic")))
+    >>> len(cols), cols["pitch_range"], float(cols["melodic_interval_hist"][7])
+    (12, 7.0, 1.0)
     """
     if len(notes) == 0:
         raise ExtractionError("no notes")
@@ -759,6 +973,16 @@ def load_midi(path: str | os.PathLike[str], exclude_drums: bool = True) -> tuple
     ------
     ExtractionError
         Missing, empty, unreadable or truncated file; no notes; drum tracks only.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from aria.features.extract.symbolic import Notes, load_midi
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "fifth.mid"
+    >>> Notes.from_seconds([0.0, 1.0], [1.0, 2.0], [60, 67]).to_pretty_midi(qpm=60).write(str(path))
+    >>> notes, tempo = load_midi(path)
+    >>> notes.pitch.tolist(), notes.end_beat.tolist(), tempo.qpm.tolist()
+    ([60, 67], [1.0, 2.0], [60.0])
     """
     pretty_midi = _require_pretty_midi()
     p = Path(path)
@@ -866,6 +1090,20 @@ def extract_item(item: Item, params: Mapping[str, Any]) -> dict[str, Any]:
     ------
     ExtractionError
         The file or span cannot give features (reason in the message).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from aria._resources import channelset_path
+    >>> from aria.features.extract.batch import Item
+    >>> from aria.features.extract.symbolic import Notes, extract_item
+    >>> from aria.features.table import load_channelset
+    >>> midi = os.path.join(tempfile.mkdtemp(), "scale.mid")
+    >>> Notes.from_seconds([0, 1, 2, 3], [1, 2, 3, 4], [60, 62, 64, 65]).to_pretty_midi().write(midi)
+    >>> symbolic = load_channelset(channelset_path("symbolic"))
+    >>> row = extract_item(Item("scale", midi, 1.0, 3.0, "seconds"), symbolic)
+    >>> row["pitch_range"], row["note_density"]  # the span keeps D and E
+    (2.0, 1.0)
     """
     exclude = bool(params.get("extraction", {}).get("exclude_drums", True))
     notes, tm = _load_cached(item.path, exclude)
@@ -939,6 +1177,17 @@ def extract_symbolic(
     ------
     AriaInputError
         No input files, bad paths, bad spans table or channel set.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from aria.features.extract.symbolic import Notes, extract_symbolic
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for name, top in (("low", 64), ("high", 76)):
+    ...     Notes.from_seconds([0, 0], [2, 2], [60, top]).to_pretty_midi().write(str(folder / f"{name}.mid"))
+    >>> table = extract_symbolic(folder)
+    >>> table[["track", "status", "pitch_range"]].values.tolist()
+    [['high', 'ok', 16.0], ['low', 'ok', 4.0]]
     """
     from aria._resources import channelset_path
     from aria.features.extract.inputs import discover_files, file_items, read_spans

@@ -251,3 +251,36 @@ def test_hung_task_fails_loudly(tmp_path):
         extract_table(items, sleepy_extractor, {"scale": 1.0, "crash_on": "f002"}, specs=specs,
                       schema=schema, out=tmp_path / "o.parquet", workers=2, chunk_size=1, task_timeout=2)
     assert time.perf_counter() - t < 20  # the pool was stopped, not waited for
+
+
+def test_pool_broken_between_results_is_the_worker_died_error():
+    """A worker dying after one result and before the next submit: the same one-line error, not
+    concurrent.futures' BrokenProcessPool (a race seen under load)."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from aria.features.extract.batch import _pooled_rows
+
+    class PoolThatBreaks:
+        def __init__(self, accepted):
+            self.accepted = accepted
+
+        def submit(self, fn, chunk):
+            if self.accepted == 0:
+                raise BrokenProcessPool("a child process terminated abruptly")
+            self.accepted -= 1
+            fut = Future()
+            fut.set_result([{"track": it.id} for it in chunk])
+            return fut
+
+    chunks = [[Item(f"t{i}", f"f{i}.mid")] for i in range(6)]
+    rows = []
+    with pytest.raises(AriaError, match=r"worker process died while extracting 'f2\.mid'"):
+        for row in _pooled_rows(PoolThatBreaks(2), chunks, 1, None, None):
+            rows.append(row["track"])
+    assert rows == ["t0", "t1"]  # the finished rows came out first, in order
+    rows.clear()
+    with pytest.raises(AriaError, match=r"died while extracting 'f4\.mid'"):
+        for row in _pooled_rows(PoolThatBreaks(4), chunks, 1, None, None):
+            rows.append(row["track"])
+    assert rows == ["t0", "t1", "t2", "t3"]

@@ -341,3 +341,35 @@ def test_one_very_long_note_costs_no_frames():
     assert counts.tolist() == [1] and lengths.tolist() == [251_658_225]
     assert polyphony_mean(notes) == 1.0 and polyphony_std(notes) == 0.0
     assert np.array_equal(vertical_interval_histogram(notes, normalize="none"), np.zeros(12))
+
+
+def test_extractor_table_is_the_channel_sets_and_empty_notes_rules():
+    """EXTRACTORS (filled by the registering decorator) holds the twelve extractors of the shipped
+    channel set in its order; the scalar features refuse zero notes, the histograms count nothing."""
+    from aria.features.extract.symbolic import EXTRACTORS
+    from aria.features.table import feature_specs
+
+    assert list(EXTRACTORS) == [s.extractor for s in feature_specs(CS)]
+    empty = Notes.from_seconds([], [], [])
+    for name in ("note_density", "mean_rhythmic_value", "velocity_change_mean", "velocity_std",
+                 "velocity_range", "pitch_range"):
+        with pytest.raises(ExtractionError, match="^no notes$"):
+            EXTRACTORS[name](empty)
+    assert EXTRACTORS["pitch_class_histogram"](empty).tolist() == [0.0] * 12
+    assert EXTRACTORS["melodic_interval_histogram"](empty, max_interval=3).tolist() == [0.0] * 4
+
+
+def test_notes_round_trip_through_a_midi_file(tmp_path):
+    """Notes.from_seconds -> to_pretty_midi -> file -> load_midi gives the same notes back
+    (onsets, ends, pitches, velocities; beats at the written tempo)."""
+    notes = Notes.from_seconds([0.0, 0.5, 0.5, 1.25], [0.5, 1.5, 1.0, 2.0], [60, 67, 64, 72],
+                               velocity=[10, 20, 30, 40], voice=[0, 1, 0, 0])
+    path = tmp_path / "rt.mid"
+    notes.to_pretty_midi(qpm=120).write(str(path))  # every time on pretty_midi's tick grid
+    back, tempo = load_midi(path)
+    assert back.pitch.tolist() == [60, 64, 67, 72]  # sorted by onset, then pitch
+    assert back.velocity.tolist() == [10, 30, 20, 40]
+    np.testing.assert_allclose(back.start, [0.0, 0.5, 0.5, 1.25], atol=1e-3)
+    np.testing.assert_allclose(back.end, [0.5, 1.0, 1.5, 2.0], atol=1e-3)
+    np.testing.assert_allclose(back.end_beat, np.array([0.5, 1.0, 1.5, 2.0]) * 120 / 60, atol=1e-3)
+    assert tempo.qpm.tolist() == pytest.approx([120.0])
