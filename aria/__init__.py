@@ -56,6 +56,9 @@ _LAZY = {
     "rank1_axis": "aria.diagnostics.residual",
     "residual_scores": "aria.diagnostics.residual",
     "write_residual": "aria.diagnostics.residual",
+    "reliability_score": "aria.diagnostics.reliability_score",
+    "ReliabilityScore": "aria.diagnostics.reliability_score",
+    "ReliabilityParameters": "aria.diagnostics.reliability_score",
     # groups
     "normalize_columns": "aria.groups.normalize",
     "TrackScores": "aria.groups.aggregate",

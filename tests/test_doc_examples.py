@@ -21,7 +21,7 @@ MODULES = [
     "aria.io.tables", "aria.io.groundtruth", "aria.io.validate", "aria.io.streaming",
     "aria.io.atomic", "aria.io.output", "aria.io.provenance",
     "aria.diagnostics.stats", "aria.diagnostics.reliability", "aria.diagnostics.verdict",
-    "aria.diagnostics.residual",
+    "aria.diagnostics.residual", "aria.diagnostics.reliability_score",
     "aria.groups.normalize", "aria.groups.aggregate", "aria.groups.pool", "aria.groups.similarity",
     "aria.groups.topk", "aria.groups.null", "aria.groups.result", "aria.groups.engine",
     "aria.groups.alignment", "aria.groups.confound", "aria.groups.setup",
@@ -30,7 +30,8 @@ MODULES = [
     "aria.evaluate.unlearning", "aria.evaluate.counterfactual", "aria.evaluate.overlap",
     "aria.evaluate.ensemble", "aria.evaluate.bootstrap", "aria.diagnostics.bootstrap", "aria.io.vectors",
     "aria.signatures",
-    "aria.report.text", "aria.report.plot", "aria.report.html", "aria.report.pipeline",
+    "aria.report.text", "aria.report.reliability", "aria.report.plot", "aria.report.html",
+    "aria.report.pipeline",
     "aria.examples",
 ]
 OPTIONAL = {"aria.scale"}

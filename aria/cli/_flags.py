@@ -20,6 +20,8 @@ __all__ = ["PARAMETER_FLAGS", "error_message", "executed_command", "keywords_to_
 _FEATURE_FLAGS = {"load_channel_set.spec": "--channels", "load_feature_table.path": "--features",
                   "feature_table_from_frame.channel_set": "--channels"}
 _LABEL_FLAGS = {"load_query_metadata.source": "--labels"}
+#: The reliability score's query groups (diagnose, compare).
+_GROUP_FLAGS = {**_LABEL_FLAGS, "load_query_labels.column": "--query-group"}
 _LDS_FLAGS = {"load_ground_truth.path": "--lds-gt", "load_ground_truth.target_kind": "--gt-target-kind",
               "load_lds_values.path": "--lds"}
 #: The bootstrap's API names (``replicates``, ``seed``) -> the shared flags (aria/cli/_bootstrap.py).
@@ -30,11 +32,11 @@ _BOOTSTRAP_FLAGS = {f"{fn}.{param}": flag for fn in ("homogeneity_bootstrap", "l
 #: Keys are ``"function.parameter"`` (function = the qualified name in ``AriaInputError.function``)
 #: or a bare ``"parameter"``; the others map to the flag whose ``dest`` is the parameter's name.
 PARAMETER_FLAGS: dict[str, dict[str, str]] = {
-    "diagnose": {"write_residual.path": "--residual"},
+    "diagnose": {**_GROUP_FLAGS, "write_residual.path": "--residual"},
     "homogeneity": {**_FEATURE_FLAGS, **_LABEL_FLAGS, **_BOOTSTRAP_FLAGS,
                     "homogeneity.mapping": "--similarity-map", "load_query_labels.column": "--label-column"},
     "evidence": {**_FEATURE_FLAGS, "query_evidence.matrix": "--residual"},
-    "compare": {**_FEATURE_FLAGS, **_LDS_FLAGS, **_BOOTSTRAP_FLAGS},
+    "compare": {**_FEATURE_FLAGS, **_LDS_FLAGS, **_BOOTSTRAP_FLAGS, **_GROUP_FLAGS},
     "report": {**_FEATURE_FLAGS, **_LABEL_FLAGS, **_LDS_FLAGS, **_BOOTSTRAP_FLAGS, "pick_k.k": "--summary-k",
                "homogeneity_summary.k": "--summary-k", "load_query_labels.column": "--label-column",
                "make_report.queries": "--query", "make_report.features": "--features"},

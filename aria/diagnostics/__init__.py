@@ -10,4 +10,7 @@ verdict
     :class:`VerdictThresholds` and :func:`classify`: collapsed / offset-dominated / query-dependent.
 residual
     The rank-1 axis (u1, sigma1, v1) and the rank-1 residual.
+reliability_score
+    :func:`reliability_score`: the ground-truth-free reliability score (track coherence,
+    query-group contrast, gated by 1 - rho_bar) and the candidate signals of docs/reliability.md.
 """

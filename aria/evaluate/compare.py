@@ -22,6 +22,11 @@ Agreement with LDS: for each diagnostic ``d``, Kendall's tau-b between
 ``-d`` and LDS over the ranked methods with both values defined. ``tau = 1``:
 the diagnostic orders the methods exactly as LDS does; ``tau <= 0``: it does
 not. With fewer than two such methods tau is undefined (NaN).
+
+Reliability score: given each method's ground-truth-free
+:func:`~aria.diagnostics.reliability_score.reliability_score`, the included methods are also
+ranked by it (``ranks["reliability_score"]``, ``ranking_by_reliability_score``; higher score =
+rank 1) and, with LDS, its Kendall tau with LDS gets a seeded bootstrap interval over methods.
 """
 
 from __future__ import annotations
@@ -82,6 +87,8 @@ class MethodRow:
         or undefined).
     source : str
         Input file, when known.
+    reliability : dict or None
+        :meth:`ReliabilityScore.to_dict` of the method's matrix, when computed.
     lds_ci : list or None
         ``[low, high]`` bootstrap interval of the LDS over queries
         (:func:`aria.evaluate.bootstrap.lds_bootstrap`), when computed.
@@ -105,6 +112,13 @@ class MethodRow:
     ranks: dict[str, int | None] = field(default_factory=dict)
     source: str = ""
     lds_ci: list[float | None] | None = None
+    reliability: dict | None = None
+
+    @property
+    def reliability_score(self) -> float:
+        """The ground-truth-free reliability score (NaN when not computed or undefined)."""
+        v = (self.reliability or {}).get("score")
+        return math.nan if v is None else float(v)
 
     @property
     def verdict(self) -> str:
@@ -133,6 +147,8 @@ class Agreement:
     status : str
         ``"same order"`` (tau = 1), ``"partly"`` (0 < tau < 1), ``"does not"`` (tau <= 0),
         ``"undefined"``.
+    ci_low, ci_high : float
+        Bootstrap interval over methods (only for ``reliability_score``; NaN otherwise).
 
     Examples
     --------
@@ -150,6 +166,8 @@ class Agreement:
     pvalue: float
     n_methods: int
     status: str
+    ci_low: float = math.nan
+    ci_high: float = math.nan
 
 
 @dataclass
@@ -179,6 +197,17 @@ class Comparison:
         return sorted(inc, key=lambda m: m.ranks["reliability"])
 
     @property
+    def has_reliability_score(self) -> bool:
+        """True when the reliability score was computed for at least one method."""
+        return any(m.reliability is not None for m in self.methods)
+
+    @property
+    def ranked_by_reliability_score(self) -> list[MethodRow]:
+        """Included methods with a defined reliability score, highest first."""
+        inc = [m for m in self.methods if m.ranks.get("reliability_score") is not None]
+        return sorted(inc, key=lambda m: m.ranks["reliability_score"])
+
+    @property
     def has_lds(self) -> bool:
         """True when at least one method has an LDS value."""
         return any(m.lds is not None and math.isfinite(m.lds) for m in self.methods)
@@ -203,14 +232,17 @@ class Comparison:
                 h = m.homogeneity.get(ch, {})
                 for stat in ("z_bar", "pos", "sig"):
                     row[f"{ch}_{stat}"] = h.get(stat, math.nan)
+            if self.has_reliability_score:
+                row["reliability_score"] = m.reliability_score
             if self.has_lds:
                 row["lds"] = m.lds if m.lds is not None else math.nan
                 if any(r.lds_ci is not None for r in self.methods):
                     lo, hi = m.lds_ci or (None, None)
                     row["lds_ci_low"] = math.nan if lo is None else lo
                     row["lds_ci_high"] = math.nan if hi is None else hi
-            for key in ("reliability", "rho_bar", "E1", "C_bar", "lds"):
-                if key == "lds" and not self.has_lds:
+            for key in ("reliability", "rho_bar", "E1", "C_bar", "reliability_score", "lds"):
+                if (key == "lds" and not self.has_lds) or (
+                        key == "reliability_score" and not self.has_reliability_score):
                     continue
                 r = m.ranks.get(key)
                 row[f"rank_{key}"] = pd.NA if r is None else r
@@ -225,7 +257,8 @@ class Comparison:
     def agreement_frame(self) -> pd.DataFrame:
         """Agreement of each diagnostic's ordering with LDS."""
         return pd.DataFrame([a.__dict__ for a in self.agreement],
-                            columns=["diagnostic", "tau", "pvalue", "n_methods", "status"])
+                            columns=["diagnostic", "tau", "pvalue", "n_methods", "status", "ci_low",
+                                     "ci_high"])
 
     def to_dict(self) -> dict:
         """JSON-ready dict (NaN -> null)."""
@@ -249,16 +282,27 @@ class Comparison:
                 entry["lds_detail"] = m.lds_result.to_dict()
             if m.homogeneity:
                 entry["homogeneity"] = {"k": self.homogeneity_k, "channels": m.homogeneity}
+            if m.reliability is not None:
+                entry["reliability_score"] = m.reliability.get("score")
+                entry["reliability"] = m.reliability
             methods.append(entry)
         return json_safe({
             "methods": methods,
             "ranking": [m.name for m in self.ranked],
+            **({"ranking_by_reliability_score": [m.name for m in self.ranked_by_reliability_score]}
+               if self.has_reliability_score else {}),
             "excluded": {m.name: m.exclusion_reason for m in self.methods if m.excluded},
             "agreement_with_lds": [a.__dict__ for a in self.agreement],
             "homogeneity_k": self.homogeneity_k,
             "channels": list(self.channels),
             **({"bootstrap": dict(self.bootstrap)} if self.bootstrap else {}),
         })
+
+
+def _reliability_dict(value: object) -> dict | None:
+    if value is None:
+        return None
+    return dict(value) if isinstance(value, Mapping) else value.to_dict()
 
 
 def _exclusion_reason(d: Diagnostics) -> str | None:
@@ -363,7 +407,9 @@ def check_comparable(diagnostics: Mapping[str, Diagnostics], *, query_subset: bo
 
 @validate_params({"diagnostics": MappingOf(Diagnostics, min_len=1),
                   "lds": [None, MappingOf([None, "real", LDSResult])], "homogeneity": [None, MappingOf()],
-                  "homogeneity_k": [None, Interval(int, 2, None)], "sources": [None, MappingOf()]})
+                  "homogeneity_k": [None, Interval(int, 2, None)], "sources": [None, MappingOf()],
+                  "reliability": [None, MappingOf()], "tau_bootstrap": Interval(int, 1, None),
+                  "tau_bootstrap_seed": "seed"})
 def compare_methods(
     diagnostics: Mapping[str, Diagnostics],
     *,
@@ -371,6 +417,9 @@ def compare_methods(
     homogeneity: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
     homogeneity_k: int | None = None,
     sources: Mapping[str, str] | None = None,
+    reliability: Mapping[str, object] | None = None,
+    tau_bootstrap: int = 2000,
+    tau_bootstrap_seed: int = 0,
 ) -> Comparison:
     """Compare methods by their diagnostics, homogeneity and LDS.
 
@@ -388,6 +437,13 @@ def compare_methods(
         Group size the homogeneity summaries are for.
     sources : mapping, optional
         Method name -> input path, recorded in the JSON.
+    reliability : mapping, optional
+        Method name -> :class:`~aria.diagnostics.reliability_score.ReliabilityScore` (or its
+        ``to_dict()``): adds the ``reliability_score`` rank (higher score = rank 1, among the
+        included methods) and, with LDS, its Kendall tau with a bootstrap interval over methods.
+    tau_bootstrap, tau_bootstrap_seed : int
+        Resamples of the methods and their seed, for that interval
+        (:func:`~aria.diagnostics.reliability_score.kendall_tau_bootstrap`).
 
     Returns
     -------
@@ -417,6 +473,12 @@ def compare_methods(
             f"LDS given for unknown method(s): {', '.join(sorted(unknown))} "
             f"(methods: {', '.join(diagnostics)})"
         )
+    unknown = set(reliability or {}) - set(diagnostics)
+    if unknown:
+        from aria.errors import AriaInputError
+
+        raise AriaInputError(f"reliability given for unknown method(s): {', '.join(sorted(unknown))}",
+                             parameter="reliability")
     homogeneity = homogeneity or {}
     rows: list[MethodRow] = []
     for name, d in diagnostics.items():
@@ -429,6 +491,7 @@ def compare_methods(
             homogeneity={c: dict(v) for c, v in (homogeneity.get(name) or {}).items()},
             excluded=reason is not None, exclusion_reason=reason,
             source=(sources or {}).get(name, ""),
+            reliability=_reliability_dict((reliability or {}).get(name)),
         ))
     channels: list[str] = []
     for r in rows:
@@ -439,6 +502,8 @@ def compare_methods(
     included = [i for i, r in enumerate(rows) if not r.excluded]
     for r in rows:
         r.ranks = {"reliability": None, "rho_bar": None, "E1": None, "C_bar": None, "lds": None}
+        if reliability:
+            r.ranks["reliability_score"] = None
     diag_ranks: dict[str, list[int | None]] = {}
     for key, short in SHORT_NAMES.items():
         vals = np.array([rows[i].diagnostics_value(key) for i in included], dtype=float)
@@ -454,6 +519,10 @@ def compare_methods(
                       e1 if math.isfinite(e1) else math.inf, pos, i))
     for rank, (*_, i) in enumerate(sorted(keyed), start=1):
         rows[i].ranks["reliability"] = rank
+    if reliability:
+        rel_vals = np.array([rows[i].reliability_score for i in included], dtype=float)
+        for i, rk in zip(included, _min_ranks(rel_vals, ascending=False), strict=True):
+            rows[i].ranks["reliability_score"] = rk
     lds_vals = np.array([rows[i].lds if rows[i].lds is not None else math.nan for i in included],
                         dtype=float)
     for i, rk in zip(included, _min_ranks(lds_vals, ascending=False), strict=True):
@@ -477,4 +546,13 @@ def compare_methods(
             else:
                 tau = p = math.nan
             agreement.append(Agreement(short, tau, p, len(xs), _status(tau)))
+        if reliability:
+            from aria.diagnostics.reliability_score import kendall_tau_bootstrap
+
+            kt = kendall_tau_bootstrap([rows[i].reliability_score for i in included],
+                                       [math.nan if rows[i].lds is None else rows[i].lds for i in included],
+                                       n_boot=tau_bootstrap, seed=tau_bootstrap_seed)
+            agreement.append(Agreement("reliability_score", kt["tau"], kt["pvalue"], kt["n_methods"],
+                                       _status(kt["tau"]),
+                                       kt["ci_low"], kt["ci_high"]))
     return Comparison(methods=rows, agreement=agreement, homogeneity_k=homogeneity_k, channels=channels)

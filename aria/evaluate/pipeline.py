@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Unpack
 
 from aria.errors import AriaInputError
+from aria.params import Interval, check_params
 
 if TYPE_CHECKING:  # annotations only; imported lazily at run time
     import pandas as pd
     import xarray as xr
 
     from aria.diagnostics.reliability import Diagnostics
+    from aria.diagnostics.reliability_score import ReliabilityScore
     from aria.evaluate.compare import Comparison
     from aria.evaluate.lds import GroundTruth, LDSResult
     from aria.groups.result import HomogeneityResult
@@ -128,6 +130,8 @@ class MethodEvaluation:
         Homogeneity with the shared setup, when one was given and it could be computed.
     homogeneity_error : str or None
         Why homogeneity was skipped for this method (e.g. no track has features).
+    reliability : ReliabilityScore or None
+        The ground-truth-free reliability score, when asked for.
 
     Examples
     --------
@@ -146,6 +150,7 @@ class MethodEvaluation:
     lds: LDSResult | None = None
     homogeneity: HomogeneityResult | None = None
     homogeneity_error: str | None = None
+    reliability: ReliabilityScore | None = None
 
 
 def evaluate_methods(
@@ -159,6 +164,8 @@ def evaluate_methods(
     alignment: bool = True,
     labels: Callable[[xr.DataArray], pd.Series | None] | None = None,
     progress: ProgressFactory | None = None,
+    reliability: bool = False,
+    query_groups: Callable[[xr.DataArray], object] | None = None,
     bootstrap: Mapping[str, object] | None = None,
     client: object = None,
     **reader: Unpack[ReaderOptions],
@@ -180,7 +187,12 @@ def evaluate_methods(
     labels : callable, optional
         ``labels(scores)`` -> query labels for the confound analysis (or None).
     progress : callable, optional
-        :data:`ProgressFactory` for the diagnostics pass.
+        :data:`ProgressFactory` for the diagnostics pass (and the reliability pass).
+    reliability : bool
+        Also compute :func:`~aria.diagnostics.reliability_score.reliability_score` (one more
+        streaming pass per matrix).
+    query_groups : callable, optional
+        ``query_groups(scores)`` -> the group of each query, for the score's group contrast.
     bootstrap : mapping, optional
         ``bootstrap``, ``bootstrap_seed``, ``confidence`` passed to :func:`aria.diagnose`
         (intervals over queries of rho_bar, C_bar and E1).
@@ -213,9 +225,16 @@ def evaluate_methods(
     for name, src in zip(names, sources, strict=True):
         scores = load_scores(src, **reader)
         n_rows = scores.sizes["segment"]
+        # the query groups are read before the passes, so that bad metadata fails before any work
+        groups = query_groups(scores) if reliability and query_groups is not None else None
         with progress(f"diagnose {name}", n_rows) if progress else nullcontext() as update:
             diag = diagnose(scores, progress=update, client=client, **(bootstrap or {}))
         ev = MethodEvaluation(name, str(src), scores, diag, len(set(scores.coords["track"].values.tolist())))
+        if reliability:
+            from aria.diagnostics.reliability_score import reliability_score
+
+            with progress(f"reliability {name}", n_rows) if progress else nullcontext() as update:
+                ev.reliability = reliability_score(scores, diag, query_groups=groups, progress=update)
         if lds_gt is not None:
             if gt is None:
                 gt = load_ground_truth(lds_gt, n_rows, target_kind=gt_target_kind)
@@ -281,6 +300,11 @@ def compare_files(
     cache_dir: PathLike | None = None,
     out: PathLike | None = None,
     command: Sequence[str] | None = None,
+    labels: PathLike | None = None,
+    query_group: str | None = None,
+    reliability_score: bool = True,
+    tau_bootstrap: int = 2000,
+    tau_bootstrap_seed: int = 0,
     bootstrap: int = 0,
     bootstrap_seed: int = 0,
     confidence: float = 0.95,
@@ -324,6 +348,16 @@ def compare_files(
         ``provenance.json`` here.
     command : sequence of str, optional
         Command line recorded in the provenance.
+    labels : path-like, optional
+        Query metadata (``.csv``/``.parquet`` with a ``query`` column).
+    query_group : str, optional
+        Column of ``labels`` naming each query's source or group (may be omitted when it has
+        one column besides ``query``): the reliability score's group contrast.
+    reliability_score : bool
+        Compute each method's ground-truth-free reliability score (docs/reliability.md), rank
+        the methods by it and, with LDS, report its Kendall tau with LDS.
+    tau_bootstrap, tau_bootstrap_seed : int
+        Resamples over methods (and their seed) of that tau's bootstrap interval.
     bootstrap : int
         Bootstrap replicates over queries (0 = none): intervals of each method's rho_bar, C_bar,
         E1 and, when computed from ``lds_gt``, LDS (:mod:`aria.evaluate.bootstrap`).
@@ -370,17 +404,23 @@ def compare_files(
     if lds is not None and lds_gt is not None:
         raise AriaInputError("give precomputed LDS values or a ground truth, not both")
     engine = scheduler_record(scheduler, client)  # a malformed scheduler fails here, first
+    check_params({"tau_bootstrap": Interval(int, 1, None), "tau_bootstrap_seed": "seed",
+                  "reliability_score": "boolean"},
+                 {"tau_bootstrap": tau_bootstrap, "tau_bootstrap_seed": tau_bootstrap_seed,
+                  "reliability_score": reliability_score}, function="compare_files")
+    groups = _query_groups(labels, query_group, reliability_score)
     sources, names = resolve_methods(scores, examples, names)
     inputs = {f"scores[{n}]": s for n, s in zip(names, sources, strict=True)}
     read = reader_parameters(reader)
-    inputs.update(tracks=read["tracks"], lds=lds, lds_gt=_path_or_none(lds_gt), features=features)
+    inputs.update(tracks=read["tracks"], lds=lds, lds_gt=_path_or_none(lds_gt), features=features,
+                  labels=labels)
     out_dir = check_out_dir(out, [v for v in inputs.values() if v])
     lds_values: dict = {}
     if lds is not None:
         lds_values = load_lds_values(lds)
         check_lds_methods(lds_values, names, lds)
     notices: list[str] = []
-    diags, homog = {}, {}
+    diags, homog, rel = {}, {}, {}
     boot_kw = ({"bootstrap": bootstrap, "bootstrap_seed": bootstrap_seed, "confidence": confidence}
                if bootstrap else None)
     with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache, connect(scheduler, client) as dask:
@@ -390,12 +430,15 @@ def compare_files(
                                           k=[k], null_groups=null_groups, seed=seed, normalize=normalize,
                                           cache_dir=cache_dir or tmp_cache)
         for ev in evaluate_methods(sources, names, lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
-                                   alignment=False, progress=progress, bootstrap=boot_kw, client=dask,
+                                   alignment=False, progress=progress, bootstrap=boot_kw,
+                                   reliability=reliability_score, query_groups=groups, client=dask,
                                    **reader):
             diags[ev.name] = ev.diagnostics
             check_comparable(diags, query_subset=query_subset)  # refuse at the first mismatch
             if ev.lds is not None:
                 lds_values[ev.name] = ev.lds
+            if ev.reliability is not None:
+                rel[ev.name] = ev.reliability
             if ev.homogeneity is not None:
                 homog[ev.name] = homogeneity_summary(ev.homogeneity)
             elif ev.homogeneity_error is not None:
@@ -403,7 +446,9 @@ def compare_files(
                         f"aria: warning: {ev.name}: homogeneity skipped: {ev.homogeneity_error}")
     named_sources = dict(zip(names, sources, strict=True))
     comparison = compare_methods(diags, lds=lds_values, homogeneity=homog or None,
-                                 homogeneity_k=k if homog else None, sources=named_sources)
+                                 homogeneity_k=k if homog else None, sources=named_sources,
+                                 reliability=rel or None, tau_bootstrap=tau_bootstrap,
+                                 tau_bootstrap_seed=tau_bootstrap_seed)
     if bootstrap:
         from aria.evaluate.bootstrap import add_lds_intervals
 
@@ -415,8 +460,11 @@ def compare_files(
         params = {"names": names, **{key: read[key] for key in ("transpose", "variable", "experiment",
                                                                  "orientation")},
                   "gt_target_kind": gt_target_kind, "bootstrap": bootstrap, "confidence": confidence,
-                  "scheduler": engine}
+                  "query_group": query_group, "reliability_score": reliability_score,
+                  "tau_bootstrap": tau_bootstrap, "scheduler": engine}
         seeds = {"bootstrap": bootstrap_seed} if bootstrap else {}
+        if any(a.diagnostic == "reliability_score" for a in comparison.agreement):
+            seeds["tau_bootstrap"] = tau_bootstrap_seed
         if setup is not None:
             params.update(setup.parameters())
             seeds["null_groups"] = seed
@@ -428,6 +476,23 @@ def compare_files(
             "provenance.json": result.provenance,
         })
     return result
+
+
+def _query_groups(labels: PathLike | None, column: str | None,
+                  reliability: bool) -> Callable[[xr.DataArray], object] | None:
+    """``scores -> group of each query`` from the query metadata (None without ``labels``)."""
+    if labels is None:
+        if column is not None:
+            raise AriaInputError("query_group needs labels (the query metadata it is a column of)",
+                                 parameter="query_group")
+        return None
+    if not reliability:
+        raise AriaInputError("labels is used only by the reliability score, which is turned off",
+                             parameter="labels")
+    from aria.io.tables import load_query_labels
+
+    return lambda scores: load_query_labels(labels, scores.coords["query"].values,
+                                            column).to_numpy(dtype=object)
 
 
 def _path_or_none(value: object) -> PathLike | None:

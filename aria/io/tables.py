@@ -222,7 +222,7 @@ def load_query_labels(source: str | os.PathLike[str], query_ids: np.ndarray,
     if column is None:
         if meta.shape[1] != 1:
             raise AriaInputError(f"{source}: choose the label column (columns: {columns})",
-                                 parameter="column")
+                                 parameter="column", function="load_query_labels")
         column = meta.columns[0]
     if column not in meta.columns:
         raise AriaInputError(f"{source}: no column {column!r} (columns: {columns})")

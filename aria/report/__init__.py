@@ -5,6 +5,8 @@ Modules
 text
     Plain-text rendering for the terminal (diagnostics, comparison, evidence, homogeneity),
     with the one number formatter :func:`~aria.report.text.fmt_number`.
+reliability
+    Plain-text rendering of the ground-truth-free reliability score.
 plot
     matplotlib figures (needs the ``notebook`` extra).
 html

@@ -90,14 +90,15 @@ def test_compare_files_gives_the_cli_comparison(tmp_path, capsys):
     # independent: diagnostics, LDS and homogeneity by hand, then compare_methods
     setup = HomogeneitySetup.load(aria.examples.features_path(), "symbolic", k=[10], null_groups=R)
     sources, names = resolve_methods(examples=examples)
-    diags, lds, homog = {}, {}, {}
+    diags, lds, homog, rel = {}, {}, {}, {}
     for name, source in zip(names, sources, strict=True):
         scores = aria.load_scores(source)
         diags[name] = aria.diagnose(scores)
+        rel[name] = aria.reliability_score(scores, diags[name])
         lds[name] = compute_lds(scores, gt)
         homog[name] = setup.summary(scores, diags[name], k=10)
     by_hand = compare_methods(diags, lds=lds, homogeneity=homog, homogeneity_k=10,
-                              sources=dict(zip(names, sources, strict=True)))
+                              sources=dict(zip(names, sources, strict=True)), reliability=rel)
     assert json_safe(by_hand.to_dict()) == cli
     assert cli["ranking"][0] == "bach-knn" and "bach-collapsed" in cli["excluded"]
 
