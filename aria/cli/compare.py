@@ -12,6 +12,7 @@ from aria.cli._common import (
     add_lds_options,
     add_output_options,
     add_progress_flags,
+    add_scheduler_flag,
     add_score_inputs,
     print_result,
     progress_factory,
@@ -45,6 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_lds_options(p)
     add_homogeneity_options(p, k="one", channels_default="symbolic")
     add_output_options(p, "write comparison.csv, comparison.json, agreement.csv, provenance.json here")
+    add_scheduler_flag(p)
     from aria.cli._reliability import add_reliability_flags
 
     add_reliability_flags(p, tau_bootstrap=True)
@@ -76,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
         log=lambda line: print(line, file=sys.stderr), query_subset=args.query_subset,
         bootstrap=args.bootstrap, bootstrap_seed=args.bootstrap_seed, confidence=args.confidence,
         labels=args.labels, query_group=args.query_group, reliability_score=not args.no_reliability_score,
-        tau_bootstrap=args.tau_bootstrap, tau_bootstrap_seed=args.tau_bootstrap_seed)
+        tau_bootstrap=args.tau_bootstrap, tau_bootstrap_seed=args.tau_bootstrap_seed,
+        scheduler=args.scheduler)
     out_dir = None if args.out is None else Path(args.out)
     comparison = result.comparison
     print_result(args, comparison.to_dict(),

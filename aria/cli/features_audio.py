@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from aria.cli._common import add_progress_flags
+from aria.cli._common import add_progress_flags, add_scheduler_flag
 from aria.errors import AriaInputError
 
 _HELP = "audio features (BeatNet beats, librosa onsets/chroma/tonnetz/MFCC/CQT, Chordino chords)"
@@ -41,6 +41,7 @@ def add_parser(kinds: argparse._SubParsersAction) -> None:
                    help="files per checkpoint shard (default 64)")
     p.add_argument("--file-timeout", type=float, default=600.0, metavar="SECONDS",
                    help="seconds allowed per file before the worker pool is declared hung (default 600)")
+    add_scheduler_flag(p)
     add_progress_flags(p, "show a progress bar")
     p.set_defaults(func=run)
 
@@ -58,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     from aria.features.extract.audio_batch import audio_items, file_list_digest, run_audio_table, select_part
     from aria.io.output import write_json
     from aria.io.provenance import provenance_record
+    from aria.scale.cluster import scheduler_record
 
+    engine = scheduler_record(args.scheduler)  # a malformed --scheduler fails first
     out = Path(args.out)
     if out.suffix.lower() != ".parquet":
         raise AriaInputError(f"--out {out}: the feature table must be a .parquet file")
@@ -76,12 +79,13 @@ def run(args: argparse.Namespace) -> int:
         raise AriaInputError(f"--out {out}: is one of the inputs")
     with progress_bar(len(items), "audio features", args.progress) as update:
         result = run_audio_table(items, config, out=out, workers=args.workers, resume=args.resume,
-                                 shard_size=args.shard_size, progress=update, file_timeout=args.file_timeout)
+                                 shard_size=args.shard_size, progress=update, file_timeout=args.file_timeout,
+                                 scheduler=args.scheduler)
     record = provenance_record(
         inputs={"channelset": args.channelset} if args.channelset else {},
         parameters={"paths": [str(p) for p in args.paths], "n_files": len(items),
                     "file_list_sha256": file_list_digest(items), "track_ids": args.track_ids,
-                    "workers": args.workers, "resume": args.resume, "part": args.part,
+                    "workers": args.workers, "resume": args.resume, "part": args.part, "scheduler": engine,
                     **config.parameters()},
         command=args.command_line,
     )

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from aria.cli._common import add_progress_flags, progress_bar
+from aria.cli._common import add_progress_flags, add_scheduler_flag, progress_bar
 from aria.errors import AriaInputError
 
 EPILOG = """\
@@ -49,6 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="keep rows already in --out (or its .shards/ of a killed run) and extract the rest")
     p.add_argument("--shard-size", type=int, default=256, metavar="N",
                    help="rows per shard flushed to disk while running (default 256)")
+    add_scheduler_flag(p)
     add_progress_flags(p, "show a progress bar")
     p.add_argument("--quiet", action="store_true", help="do not list the failed rows")
     p.set_defaults(func=run)
@@ -61,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
     from aria.features.extract.symbolic import MIDI_SUFFIXES, extract_symbolic
     from aria.io.output import write_json
     from aria.io.provenance import provenance_record
+    from aria.scale.cluster import scheduler_record
 
+    engine = scheduler_record(args.scheduler)  # a malformed --scheduler fails first
     if not args.paths and not args.spans:
         raise AriaInputError("give MIDI files/directories, or --spans")
     out = Path(args.out)
@@ -80,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
 
     with progress_bar(len(items), "symbolic features", args.progress) as update:
         df = extract_symbolic(spans=items, channelset=args.channelset, out=out, workers=args.workers,
-                              resume=args.resume, progress=update, shard_size=args.shard_size)
+                              resume=args.resume, progress=update, shard_size=args.shard_size,
+                              scheduler=args.scheduler)
     failed = df[df["status"] != "ok"]
     n_ok = len(df) - len(failed)
     if not args.quiet:
@@ -94,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         roles,
         {"paths": list(args.paths), "spans": args.spans, "unit": args.unit if args.spans else None,
          "channelset": args.channelset or "symbolic (shipped)", "n_rows": len(df), "n_ok": n_ok,
-         "workers": args.workers, "resume": args.resume, "shard_size": args.shard_size},
+         "workers": args.workers, "resume": args.resume, "shard_size": args.shard_size,
+         "scheduler": engine},
         command=args.command_line,
     )
     write_json(out.with_name(out.name + ".provenance.json"), record)

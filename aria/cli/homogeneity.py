@@ -12,6 +12,7 @@ from aria.cli._common import (
     add_homogeneity_options,
     add_output_options,
     add_progress_flags,
+    add_scheduler_flag,
     add_score_inputs,
     add_streaming_flags,
     channel_set,
@@ -59,6 +60,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--table-format", choices=("parquet", "csv"), default="parquet",
                    help="format of the per-query tables in --out (default parquet)")
     add_streaming_flags(p)
+    add_scheduler_flag(p)
     from aria.cli._bootstrap import add_bootstrap_flags
 
     add_bootstrap_flags(p, what="z_mean, Pos and Sig per channel and K")
@@ -98,8 +100,10 @@ def run(args: argparse.Namespace) -> int:
     from aria.io.scores import load_scores
     from aria.io.tables import load_query_labels
     from aria.report.text import format_homogeneity
+    from aria.scale.cluster import scheduler_record
 
     source = score_source(args)
+    engine = scheduler_record(args.scheduler)  # a malformed --scheduler fails first
     if args.label_column and not args.labels:
         raise AriaInputError("--label-column needs --labels")
     from aria.cli._bootstrap import check_bootstrap_args
@@ -127,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed, residual=args.residual, labels=labels, mapping=args.similarity_map,
         cache_dir=cache_dir, workers=args.workers, kurtosis_threshold=args.kurtosis_threshold,
         alignment=not args.no_alignment, progress=progress, **streaming_options(args),
+        scheduler=args.scheduler,
     )
     boot = None
     if args.bootstrap:
@@ -145,7 +150,8 @@ def run(args: argparse.Namespace) -> int:
         params.update(transpose=args.transpose, variable=args.variable, experiment=args.experiment,
                       orientation=args.orientation, label_column=args.label_column,
                       chunk_rows=args.chunk_rows, workers=args.workers, table_format=args.table_format,
-                      cache=not args.no_cache, bootstrap=args.bootstrap, confidence=args.confidence)
+                      cache=not args.no_cache, bootstrap=args.bootstrap, confidence=args.confidence,
+                      scheduler=engine)
         prov = provenance_record(
             {"scores": source, "features": args.features, "tracks": args.tracks, "labels": args.labels,
              "channels": result.channel_set.source},

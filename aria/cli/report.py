@@ -10,6 +10,7 @@ from aria.cli._common import (
     add_homogeneity_options,
     add_lds_options,
     add_progress_flags,
+    add_scheduler_flag,
     add_score_inputs,
     progress_factory,
     reader_options,
@@ -50,6 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save-figures", action="store_true",
                    help="also write every figure as PNG and SVG into DIR/figures/")
     p.add_argument("--dpi", type=int, default=80, help="figure resolution (default 80)")
+    add_scheduler_flag(p)
     from aria.cli._bootstrap import add_bootstrap_flags
 
     add_bootstrap_flags(p, what="rho_bar, C_bar, E1, homogeneity and LDS")
@@ -73,6 +75,6 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir, figures=not args.no_figures, save_figures=args.save_figures, dpi=args.dpi,
         command=args.command_line, progress=progress_factory(args.progress),
         log=lambda line: print(line, file=sys.stderr), bootstrap=args.bootstrap,
-        bootstrap_seed=args.bootstrap_seed, confidence=args.confidence)
+        bootstrap_seed=args.bootstrap_seed, confidence=args.confidence, scheduler=args.scheduler)
     print(report.summary())
     return 0

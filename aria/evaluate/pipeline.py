@@ -167,6 +167,7 @@ def evaluate_methods(
     reliability: bool = False,
     query_groups: Callable[[xr.DataArray], object] | None = None,
     bootstrap: Mapping[str, object] | None = None,
+    client: object = None,
     **reader: Unpack[ReaderOptions],
 ) -> Iterator[MethodEvaluation]:
     """Load, diagnose, score (LDS) and analyse (homogeneity) each method, one matrix at a time.
@@ -195,6 +196,9 @@ def evaluate_methods(
     bootstrap : mapping, optional
         ``bootstrap``, ``bootstrap_seed``, ``confidence`` passed to :func:`aria.diagnose`
         (intervals over queries of rho_bar, C_bar and E1).
+    client : distributed.Client, optional
+        Run the diagnostics, LDS and homogeneity of every method on this dask cluster
+        (:mod:`aria.scale`; the results equal the single process's).
     **reader
         How to read every file (``tracks``, ``transpose``, ``variable``, ``experiment``,
         ``orientation``): :class:`aria.io.scores.ReaderOptions`.
@@ -224,7 +228,7 @@ def evaluate_methods(
         # the query groups are read before the passes, so that bad metadata fails before any work
         groups = query_groups(scores) if reliability and query_groups is not None else None
         with progress(f"diagnose {name}", n_rows) if progress else nullcontext() as update:
-            diag = diagnose(scores, progress=update, **(bootstrap or {}))
+            diag = diagnose(scores, progress=update, client=client, **(bootstrap or {}))
         ev = MethodEvaluation(name, str(src), scores, diag, len(set(scores.coords["track"].values.tolist())))
         if reliability:
             from aria.diagnostics.reliability_score import reliability_score
@@ -234,12 +238,12 @@ def evaluate_methods(
         if lds_gt is not None:
             if gt is None:
                 gt = load_ground_truth(lds_gt, n_rows, target_kind=gt_target_kind)
-            ev.lds = compute_lds(scores, gt)
+            ev.lds = compute_lds(scores, gt, client=client)
         if setup is not None:
             query_labels = labels(scores) if labels is not None else None
             try:
                 ev.homogeneity = setup.run(scores, diag, residual=residual, labels=query_labels,
-                                           alignment=alignment)
+                                           alignment=alignment, client=client)
             except AriaInputError as exc:  # e.g. no track of this matrix has features: report, go on
                 ev.homogeneity_error = str(exc)
         yield ev
@@ -307,6 +311,8 @@ def compare_files(
     progress: ProgressFactory | None = None,
     log: Callable[[str], None] | None = None,
     query_subset: bool = False,
+    scheduler: str | None = None,
+    client: object = None,
     **reader: Unpack[ReaderOptions],
 ) -> FileComparison:
     """Compare attribution methods given as score files: what ``aria compare`` runs.
@@ -366,6 +372,12 @@ def compare_files(
     query_subset : bool
         Accept methods scored on subsets of the queries (:func:`~aria.evaluate.compare.check_comparable`);
         different segment counts are always refused.
+    scheduler : str, optional
+        Run every method's diagnostics, LDS and homogeneity on a dask cluster: ``"local:N"``
+        (started and stopped here) or ``"HOST:PORT"`` (see :mod:`aria.scale`); recorded in the
+        provenance. The comparison equals the single process's.
+    client : distributed.Client, optional
+        An existing dask client instead of ``scheduler``.
     **reader
         How to read the files (``tracks``, ``transpose``, ``variable``, ``experiment``,
         ``orientation``): :class:`aria.io.scores.ReaderOptions`.
@@ -387,9 +399,11 @@ def compare_files(
     from aria.io.output import check_out_dir, write_result_set
     from aria.io.provenance import provenance_record
     from aria.io.scores import reader_parameters
+    from aria.scale.cluster import connect, scheduler_record
 
     if lds is not None and lds_gt is not None:
         raise AriaInputError("give precomputed LDS values or a ground truth, not both")
+    engine = scheduler_record(scheduler, client)  # a malformed scheduler fails here, first
     check_params({"tau_bootstrap": Interval(int, 1, None), "tau_bootstrap_seed": "seed",
                   "reliability_score": "boolean"},
                  {"tau_bootstrap": tau_bootstrap, "tau_bootstrap_seed": tau_bootstrap_seed,
@@ -409,7 +423,7 @@ def compare_files(
     diags, homog, rel = {}, {}, {}
     boot_kw = ({"bootstrap": bootstrap, "bootstrap_seed": bootstrap_seed, "confidence": confidence}
                if bootstrap else None)
-    with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache:
+    with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache, connect(scheduler, client) as dask:
         setup = None
         if features is not None:
             setup = HomogeneitySetup.load(features, resolve_channel_set(channels, features, "symbolic"),
@@ -417,7 +431,8 @@ def compare_files(
                                           cache_dir=cache_dir or tmp_cache)
         for ev in evaluate_methods(sources, names, lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
                                    alignment=False, progress=progress, bootstrap=boot_kw,
-                                   reliability=reliability_score, query_groups=groups, **reader):
+                                   reliability=reliability_score, query_groups=groups, client=dask,
+                                   **reader):
             diags[ev.name] = ev.diagnostics
             check_comparable(diags, query_subset=query_subset)  # refuse at the first mismatch
             if ev.lds is not None:
@@ -446,7 +461,7 @@ def compare_files(
                                                                  "orientation")},
                   "gt_target_kind": gt_target_kind, "bootstrap": bootstrap, "confidence": confidence,
                   "query_group": query_group, "reliability_score": reliability_score,
-                  "tau_bootstrap": tau_bootstrap}
+                  "tau_bootstrap": tau_bootstrap, "scheduler": engine}
         seeds = {"bootstrap": bootstrap_seed} if bootstrap else {}
         if any(a.diagnostic == "reliability_score" for a in comparison.agreement):
             seeds["tau_bootstrap"] = tau_bootstrap_seed

@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from aria.errors import AriaDependencyError
 
-__all__ = ["EXAMPLE_NAME", "build_bach_example", "chorale_names", "example_path"]
+__all__ = ["EXAMPLE_NAME", "build_bach_example", "chorale_names", "example_path", "write_chorale_midis"]
 
 EXAMPLE_NAME = "bach_chorales_symbolic.parquet"
 _EXCLUDE = {"bwv846"}  # Well-Tempered Clavier prelude, not a chorale
@@ -68,6 +68,52 @@ def chorale_names() -> list[str]:
     return sorted(names - _EXCLUDE)
 
 
+def write_chorale_midis(directory: str | os.PathLike[str], limit: int | None = None) -> dict[str, dict]:
+    """Write the first ``limit`` chorales of :func:`chorale_names` to ``directory/<name>.mid``.
+
+    The MIDI inputs of the shipped feature table (and of the scale-out tests and benchmark):
+    ``score.write("midi")`` of each corpus score; the few whose repeats music21 cannot expand
+    are skipped.
+
+    Parameters
+    ----------
+    directory : path-like
+        An existing directory.
+    limit : int, optional
+        Use only the first ``limit`` chorales (sorted by name).
+
+    Returns
+    -------
+    dict
+        Chorale name -> ``{"key", "mode", "parts"}`` (music21's key estimate, e.g. ``"G major"``),
+        for the chorales written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     meta = write_chorale_midis(d, limit=2)
+    ...     sorted(p.name for p in Path(d).iterdir()) == [f"{n}.mid" for n in sorted(meta)]
+    True
+    """
+    music21 = _music21()
+    meta_rows = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in chorale_names()[:limit]:
+            score = music21.corpus.parse(f"bach/{name}")
+            path = Path(directory) / f"{name}.mid"
+            try:
+                score.write("midi", fp=path)
+            except music21.Music21Exception:  # a few corpus files have malformed repeats: skipped
+                path.unlink(missing_ok=True)
+                continue
+            key = score.analyze("key")
+            meta_rows[name] = {"key": f"{key.tonic.name} {key.mode}", "mode": key.mode,
+                               "parts": len(score.parts)}
+    return meta_rows
+
+
 def build_bach_example(out: str | os.PathLike[str], limit: int | None = None, workers: int = 1) -> Path:
     """Write Bach chorales to MIDI and extract their symbolic feature table.
 
@@ -89,23 +135,9 @@ def build_bach_example(out: str | os.PathLike[str], limit: int | None = None, wo
     from aria.features.extract.symbolic import extract_symbolic
     from aria.features.table import read_feature_table, write_feature_table
 
-    names = chorale_names()[:limit]
-    meta_rows = {}
     with tempfile.TemporaryDirectory(prefix="aria-bach-") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name in names:
-            score = music21.corpus.parse(f"bach/{name}")
-            try:
-                score.write("midi", fp=Path(tmp) / f"{name}.mid")
-            except music21.Music21Exception:  # a few corpus files have malformed repeats: skipped
-                (Path(tmp) / f"{name}.mid").unlink(missing_ok=True)
-                continue
-            key = score.analyze("key")
-            meta_rows[name] = {
-                "key": f"{key.tonic.name} {key.mode}",
-                "mode": key.mode,
-                "parts": len(score.parts),
-            }
+        meta_rows = write_chorale_midis(tmp, limit=limit)
         tmp_out = Path(tmp) / "features.parquet"
         extract_symbolic(tmp, out=tmp_out, workers=workers)
         table, meta = read_feature_table(tmp_out)

@@ -175,7 +175,8 @@ class HomogeneitySetup:
     @validate_params({"scores": "scores", "diagnostics": [None, Diagnostics], "residual": "boolean",
                       "labels": [None, pd.Series, Mapping], "alignment": "boolean"})
     def run(self, scores: xr.DataArray, diagnostics: Diagnostics | None = None, *, residual: bool = False,
-            labels: pd.Series | None = None, alignment: bool = True) -> HomogeneityResult:
+            labels: pd.Series | None = None, alignment: bool = True, client: object = None
+            ) -> HomogeneityResult:
         """Homogeneity of one score matrix with the shared setup.
 
         Parameters
@@ -190,6 +191,8 @@ class HomogeneitySetup:
             Query id -> label, for the confound analysis.
         alignment : bool
             Compute the axis-channel alignment.
+        client : distributed.Client, optional
+            Run the nulls and group similarities on this dask cluster (same results).
 
         Returns
         -------
@@ -201,7 +204,7 @@ class HomogeneitySetup:
         return homogeneity(scores, self.features, self.channel_set, k=self.k, normalize=self.normalize,
                            null_groups=self.null_groups, seed=self.seed,
                            residual=residual and has_axis, labels=labels, diagnostics=diagnostics,
-                           cache_dir=self.cache_dir, alignment=alignment)
+                           cache_dir=self.cache_dir, alignment=alignment, client=client)
 
     @validate_params({"scores": "scores", "diagnostics": [None, Diagnostics], "k": _K})
     def summary(self, scores: xr.DataArray, diagnostics: Diagnostics | None = None,

@@ -150,6 +150,8 @@ def make_report(
     command: Sequence[str] | None = None,
     progress: ProgressFactory | None = None,
     log: Callable[[str], None] | None = None,
+    scheduler: str | None = None,
+    client: object = None,
     bootstrap: int = 0,
     bootstrap_seed: int = 0,
     confidence: float = 0.95,
@@ -211,6 +213,9 @@ def make_report(
         :data:`~aria.evaluate.pipeline.ProgressFactory` for the diagnostics passes.
     log : callable, optional
         Called with each message line as it happens (they are also in ``notices``).
+    scheduler, client : optional
+        A dask cluster for every method's diagnostics, LDS and homogeneity, as in
+        :func:`~aria.evaluate.pipeline.compare_files` (recorded in the provenance).
     bootstrap : int
         Bootstrap replicates over queries (0 = none): intervals of rho_bar, C_bar, E1, of the
         homogeneity summaries and, from ``lds_gt``, of LDS, shown in the report's tables.
@@ -255,6 +260,7 @@ def make_report(
         write_figures,
         write_report,
     )
+    from aria.scale.cluster import connect, scheduler_record
 
     if dpi < 10:
         raise AriaInputError(f"dpi must be an integer >= 10, got {dpi}", parameter="dpi")
@@ -262,6 +268,7 @@ def make_report(
         raise AriaInputError("label_column needs labels (query metadata)", parameter="label_column")
     if lds is not None and lds_gt is not None:
         raise AriaInputError("give precomputed LDS values or a ground truth, not both")
+    engine = scheduler_record(scheduler, client)  # a malformed scheduler fails here, first
     sources, names = resolve_methods(scores, examples, names)
     notices: list[str] = []
 
@@ -296,7 +303,7 @@ def make_report(
     chosen_k = None  # the K of the last method with homogeneity (each picks from its own K values)
     boot_kw = ({"bootstrap": bootstrap, "bootstrap_seed": bootstrap_seed, "confidence": confidence}
                if bootstrap else None)
-    with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache:
+    with tempfile.TemporaryDirectory(prefix="aria-nulls-") as tmp_cache, connect(scheduler, client) as dask:
         setup = None
         if features:
             setup = HomogeneitySetup.load(features, resolve_channel_set(channels, features, "symbolic"), k=k,
@@ -306,7 +313,7 @@ def make_report(
                                    experiment=experiment, orientation=orientation,
                                    lds_gt=lds_gt, gt_target_kind=gt_target_kind, setup=setup,
                                    residual=residual, labels=method_labels, progress=progress,
-                                   bootstrap=boot_kw):
+                                   bootstrap=boot_kw, client=dask):
             name, slug, result = ev.name, slugify(ev.name), ev.homogeneity
             diags[name], n_tracks[name] = ev.diagnostics, ev.n_tracks
             if ev.lds is not None:
@@ -349,7 +356,7 @@ def make_report(
                 note(f"aria: warning: {line}")
     params = {"names": names, "transpose": transpose, "variable": variable, "experiment": experiment,
               "orientation": orientation, "gt_target_kind": gt_target_kind,
-              "figures": figures, "dpi": dpi,
+              "figures": figures, "dpi": dpi, "scheduler": engine,
               "thresholds": next(iter(diags.values())).to_dict()["thresholds"]}
     seeds = {"bootstrap": bootstrap_seed} if bootstrap else {}
     params.update(bootstrap=bootstrap, confidence=confidence)

@@ -17,7 +17,7 @@ from typing import Any
 
 from aria.errors import AriaDependencyError, AriaInputError
 
-__all__ = ["SchedulerSpec", "parse_scheduler", "connect"]
+__all__ = ["SchedulerSpec", "parse_scheduler", "connect", "on_cluster", "scheduler_record"]
 
 _LOCAL = re.compile(r"^local(?::(\d+))?$")
 _ADDRESS = re.compile(r"^(?:(tcp|tls|inproc|ucx)://)?([^\s:/]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$")
@@ -140,3 +140,65 @@ def connect(scheduler: str | SchedulerSpec | None = None, client: Any = None) ->
         yield c
     finally:
         c.close()
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
+def on_cluster(client: Any, obj: Any) -> Any:
+    """A future holding ``obj`` that the scheduler can recompute if the worker holding it is lost.
+
+    ``obj`` travels once, inside the task graph (nothing is scattered: data held only by a
+    worker would be lost with it); tasks given the future share one copy per worker.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        The cluster.
+    obj : object
+        Any picklable object.
+
+    Returns
+    -------
+    distributed.Future
+
+    Examples
+    --------
+    >>> from distributed import Client
+    >>> with Client(processes=False, n_workers=1, dashboard_address=":0") as c:
+    ...     on_cluster(c, {"a": 1}).result()
+    {'a': 1}
+    """
+    return client.submit(_identity, obj, pure=False)
+
+
+def scheduler_record(scheduler: str | SchedulerSpec | None = None,
+                     client: Any = None) -> dict[str, Any] | None:
+    """What a provenance record says about the engine: the parsed ``scheduler``, or ``client``'s address.
+
+    Parameters
+    ----------
+    scheduler : str or SchedulerSpec, optional
+        ``local``, ``local:N`` or a scheduler address.
+    client : distributed.Client, optional
+        An existing client (recorded by its scheduler's address).
+
+    Returns
+    -------
+    dict or None
+        None for the single-process path.
+
+    Examples
+    --------
+    >>> scheduler_record("local:2")
+    {'kind': 'local', 'workers': 2, 'address': None}
+    >>> scheduler_record() is None
+    True
+    """
+    if scheduler is not None:
+        spec = scheduler if isinstance(scheduler, SchedulerSpec) else parse_scheduler(scheduler)
+        return spec.to_dict()
+    if client is not None:
+        return {"kind": "client", "workers": None, "address": getattr(client.scheduler, "address", None)}
+    return None

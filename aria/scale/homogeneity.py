@@ -17,20 +17,12 @@ import numpy as np
 from aria.groups.null import NullDistribution, NullStore, compute_null, stored_null
 from aria.groups.pool import PoolSimilarity
 from aria.groups.topk import nested_group_similarity
+from aria.scale.cluster import on_cluster
 
 __all__ = ["QUERY_BLOCK", "null_distributions_cluster", "group_similarity_on"]
 
 #: Queries per group-similarity task.
 QUERY_BLOCK = 256
-
-
-def _identity(x: Any) -> Any:
-    return x
-
-
-def _on_cluster(client: Any, psim: PoolSimilarity) -> Any:
-    """A future holding ``psim`` that the scheduler can recompute if its worker is lost."""
-    return client.submit(_identity, psim, pure=False)
 
 
 def null_distributions_cluster(psim: PoolSimilarity, ks: Sequence[int], n_groups: int, client: Any, *,
@@ -61,7 +53,7 @@ def null_distributions_cluster(psim: PoolSimilarity, ks: Sequence[int], n_groups
         null = stored_null(store, psim, k, n_groups, seed)
         if null is None:
             if psim_f is None:
-                psim_f = _on_cluster(client, psim)
+                psim_f = on_cluster(client, psim)
             null = client.submit(compute_null, psim_f, k, n_groups, seed=seed, pure=False, retries=2)
         out[k] = null
     done = {}
@@ -95,7 +87,7 @@ def group_similarity_on(client: Any, psim: PoolSimilarity, block: int = QUERY_BL
     callable
         ``f(psim, ranked, ks, workers=1) -> H_f`` of shape (len(ks), Q, F).
     """
-    psim_f = _on_cluster(client, psim)
+    psim_f = on_cluster(client, psim)
 
     def run(_psim: PoolSimilarity, ranked: np.ndarray, ks: Sequence[int], *, workers: int = 1) -> np.ndarray:
         futures = [client.submit(nested_group_similarity, psim_f, ranked[a:a + block], list(ks),

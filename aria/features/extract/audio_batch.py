@@ -46,6 +46,7 @@ from aria.features.extract.audio_io import (
 from aria.features.extract.batch import BatchResult, ExtractionError, Item, extract_table
 from aria.features.table import DEFAULT_META_COLUMNS, channelset_fingerprint, table_metadata, table_schema
 from aria.params import Interval, Options, SequenceOf, constraints_of, validate_params
+from aria.scale.cluster import connect
 
 __all__ = ["AUDIO_META_COLUMNS", "DEFAULT_SHARD_SIZE", "audio_items", "extract_audio", "extract_audio_item",
            "file_list_digest", "run_audio_batch", "run_audio_table", "select_part"]
@@ -207,11 +208,13 @@ _PATHS = ["path", SequenceOf("path", min_len=0)]
 
 @validate_params({"config": AudioConfig, "out": [None, "path"], "workers": Interval(int, 1, None),
                   "resume": "boolean", "shard_size": _SHARD, "progress": [None, "callable"],
-                  "file_timeout": _TIMEOUT, "mp_context": [None, Options(("spawn", "fork", "forkserver"))]})
+                  "file_timeout": _TIMEOUT, "mp_context": [None, Options(("spawn", "fork", "forkserver"))],
+                  "scheduler": [None, "str"]})
 def run_audio_table(items: Sequence[Item], config: AudioConfig, *, out: Path | None = None,
                     workers: int = 1, resume: bool = False, shard_size: int | None = None,
                     progress: Callable[[int], None] | None = None,
-                    file_timeout: float | None = 600.0, mp_context: str | None = None) -> BatchResult:
+                    file_timeout: float | None = 600.0, mp_context: str | None = None,
+                    scheduler: str | None = None, client: object = None) -> BatchResult:
     """Extract items into an audio feature table (the engine under :func:`run_audio_batch`).
 
     Parameters
@@ -236,6 +239,13 @@ def run_audio_table(items: Sequence[Item], config: AudioConfig, *, out: Path | N
         Start method of the workers. Default: ``"fork"`` on Linux, so that every worker starts
         with this process's warmed-up state (numba functions compiled, torch and BeatNet loaded:
         about 3 s saved per worker), else ``"spawn"``.
+    scheduler : str, optional
+        Extract on a dask cluster (``"local:N"`` or ``"HOST:PORT"``, see :mod:`aria.scale`) instead
+        of ``workers`` processes: one file per task, the table identical to ``workers=1``. Workers
+        of a local cluster start with one BLAS thread and find librosa's numba code compiled by the
+        warm-up here (on-disk cache); remote workers compile it on their first file.
+    client : distributed.Client, optional
+        An existing dask client instead of ``scheduler``.
 
     Returns
     -------
@@ -244,44 +254,48 @@ def run_audio_table(items: Sequence[Item], config: AudioConfig, *, out: Path | N
     if resume and out is None:
         raise AriaInputError("resume needs out (the output file to resume)", parameter="resume")
     check_audio_stack(config)
-    # Compile librosa's numba functions once, here, before any worker exists (workers compiling
-    # them concurrently can corrupt numba's on-disk cache), and load BeatNet. Forked workers
-    # inherit all of it; spawned ones find the compiled code in numba's cache. torch runs with one
-    # intra-op thread here, so no thread pool exists when the workers are forked.
-    warm_up(config)
     if mp_context is None:
         mp_context = "fork" if sys.platform.startswith("linux") else "spawn"
     fingerprint = channelset_fingerprint(config.channelset, {"extractor": "aria.features.audio",
                                                              **config.parameters()})
     schema = table_schema(config.specs, AUDIO_META_COLUMNS, table_metadata(config.channelset, fingerprint))
     chunk = _CHUNK
-    with _one_thread_per_worker(workers):
+    # a local cluster's workers start inside, with one BLAS thread; a bad address fails before the warm-up
+    with _one_thread_per_worker(max(workers, 2) if scheduler is not None else workers), \
+            connect(scheduler, client) as engine:
+        # Compile librosa's numba functions once, here, before any worker computes (workers compiling
+        # them concurrently can corrupt numba's on-disk cache), and load BeatNet. Forked workers
+        # inherit all of it; spawned ones (and a local cluster's) find the compiled code in numba's
+        # cache. torch runs with one intra-op thread here, so no thread pool exists when the workers
+        # are forked.
+        warm_up(config)
         return extract_table(
             items, extract_audio_item, config, specs=config.specs, schema=schema, out=out,
             resume=resume, workers=workers, progress=progress,
             shard_size=shard_size or DEFAULT_SHARD_SIZE, chunk_size=chunk,
             task_timeout=None if file_timeout is None else file_timeout * chunk + 120.0,
-            mp_context=mp_context,
+            mp_context=mp_context, client=engine,
         )
 
 
 @validate_params({"paths": _PATHS, "out": [None, "path"], "workers": Interval(int, 1, None),
                   "sr": [None, Interval(int, 4000, 192000)], "resume": "boolean", "channelset": _CHANNELSET,
                   "track_ids": Options(TRACK_ID_SCHEMES), "shard_size": _SHARD,
-                  "progress": [None, "callable"], "file_timeout": _TIMEOUT})
+                  "progress": [None, "callable"], "file_timeout": _TIMEOUT, "scheduler": [None, "str"]})
 def run_audio_batch(paths: Sequence[str | os.PathLike[str]], *, out: Path | None = None, workers: int = 1,
                     sr: int | None = None, resume: bool = False,
                     channelset: str | os.PathLike[str] | Mapping[str, Any] | None = None,
                     track_ids: str = "stem", shard_size: int | None = None,
                     progress: Callable[[int], None] | None = None,
-                    file_timeout: float | None = 600.0) -> pd.DataFrame:
+                    file_timeout: float | None = 600.0, scheduler: str | None = None,
+                    client: object = None) -> pd.DataFrame:
     """Find audio files, extract them and return (and optionally write) the feature table.
 
     Parameters
     ----------
     paths : sequence of path-like
         Audio files and directories.
-    out, workers, resume, shard_size, progress, file_timeout
+    out, workers, resume, shard_size, progress, file_timeout, scheduler, client
         See :func:`run_audio_table`.
     sr : int, optional
         Sample rate overriding the channel set's.
@@ -298,7 +312,7 @@ def run_audio_batch(paths: Sequence[str | os.PathLike[str]], *, out: Path | None
     config = load_audio_config(channelset, sr=sr)
     items = audio_items(paths, track_ids)
     result = run_audio_table(items, config, out=out, workers=workers, resume=resume, shard_size=shard_size,
-                             progress=progress, file_timeout=file_timeout)
+                             progress=progress, file_timeout=file_timeout, scheduler=scheduler, client=client)
     return result.table.to_pandas()
 
 
@@ -342,7 +356,8 @@ def extract_audio(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
                   out: str | os.PathLike[str] | None = None, workers: int = 1, sr: int | None = None,
                   resume: bool = False, channelset: str | os.PathLike[str] | Mapping[str, Any] | None = None,
                   track_ids: str = "stem", shard_size: int | None = None,
-                  progress: Callable[[int], None] | None = None, file_timeout: float | None = 600.0):
+                  progress: Callable[[int], None] | None = None, file_timeout: float | None = 600.0,
+                  scheduler: str | None = None, client: object = None):
     """Extract the audio feature table of files and directories (the API of ``aria features audio``).
 
     Every file is decoded once; rows come out in input order whatever the number of workers.
@@ -373,6 +388,10 @@ def extract_audio(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
         Called with the number of files just finished.
     file_timeout : float or None
         Seconds allowed per file before a worker pool is declared hung.
+    scheduler : str, optional
+        Extract on a dask cluster (``"local:N"`` or ``"HOST:PORT"``, see :mod:`aria.scale`).
+    client : distributed.Client, optional
+        An existing dask client instead of ``scheduler``.
 
     Returns
     -------
@@ -392,4 +411,5 @@ def extract_audio(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
         paths = [paths]
     return run_audio_batch(list(paths), out=Path(out) if out is not None else None, workers=workers, sr=sr,
                            resume=resume, channelset=channelset, track_ids=track_ids,
-                           shard_size=shard_size, progress=progress, file_timeout=file_timeout)
+                           shard_size=shard_size, progress=progress, file_timeout=file_timeout,
+                           scheduler=scheduler, client=client)

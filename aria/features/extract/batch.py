@@ -61,6 +61,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import itertools
 import json
 import math
 import multiprocessing
@@ -92,6 +93,7 @@ from aria.features.table import (
 )
 from aria.io.atomic import atomic_open, atomic_path, pid_alive
 from aria.params import Interval, Options, validate_params
+from aria.scale.cluster import connect
 
 __all__ = ["BatchResult", "ExtractionError", "Item", "extract_rows", "extract_table", "printable_name",
            "raw_name", "shard_dir_for"]
@@ -425,7 +427,7 @@ def _chunks(items: Sequence[Item], size: int) -> list[list[Item]]:
 
 #: Constraints of the pool parameters of :func:`extract_rows` (also taken by :func:`extract_table`).
 _POOL_CHECKS = {"workers": Interval(int, 1, None), "progress": [None, "callable"],
-                "chunk_size": [None, Interval(int, 1, None)],
+                "chunk_size": [None, Interval(int, 1, None)], "retries": Interval(int, 0, None),
                 "task_timeout": [None, Interval(float, 0, None, closed="neither")],
                 "mp_context": Options(("spawn", "fork", "forkserver"))}
 
@@ -441,6 +443,8 @@ def extract_rows(
     chunk_size: int | None = None,
     task_timeout: float | None = None,
     mp_context: str = "spawn",
+    client: object = None,
+    retries: int = 2,
 ) -> Iterator[dict[str, Any]]:
     """Extract items and yield their row dicts in item order.
 
@@ -462,6 +466,15 @@ def extract_rows(
         Seconds to wait for one task before declaring the pool hung (default: no limit).
     mp_context : str
         Multiprocessing start method (default ``"spawn"``: safe with threads and on every OS).
+    client : distributed.Client, optional
+        Run the chunks as tasks of this dask cluster instead (``workers`` and ``mp_context`` are
+        then unused): the extractor and ``params`` travel with the tasks (``params`` once, as a
+        task result the scheduler can recompute), at most 4 tasks per worker thread of the cluster
+        are queued, and rows are yielded in item order as with a pool. A worker lost mid-task has its
+        chunk rerun elsewhere by the scheduler.
+    retries : int
+        With ``client``: times a task that raised is retried (the extractor's own errors are
+        already rows; this covers a failure around it, e.g. an unpicklable result).
 
     Yields
     ------
@@ -471,7 +484,8 @@ def extract_rows(
     Raises
     ------
     AriaError
-        A worker died or a task timed out.
+        A worker died or a task timed out (with ``client``: a chunk killed every worker that ran
+        it, dask's ``distributed.scheduler.allowed-failures`` + 1 times).
 
     Examples
     --------
@@ -483,7 +497,9 @@ def extract_rows(
     [('a', 'A!', 'ok'), ('b', 'B!', 'ok')]
     """
     with _sigterm_as_interrupt():
-        if workers == 1 or len(items) <= 1:
+        if client is not None:  # the cluster's worker threads, at least one (more may join later)
+            workers = max(1, sum(client.nthreads().values()))
+        elif workers == 1 or len(items) <= 1:
             for it in items:
                 row = _extract_one(extractor, params, it)
                 if progress is not None:
@@ -492,8 +508,13 @@ def extract_rows(
             return
         if chunk_size is None:
             chunk_size = max(1, min(16, math.ceil(len(items) / (workers * 8))))
+        chunks = _chunks(items, chunk_size)
+        if client is not None:
+            yield from _cluster_rows(client, chunks, extractor, params, 4 * workers, progress, task_timeout,
+                                     retries)
+            return
         with _worker_pool(workers, mp_context, extractor, params) as pool:
-            yield from _pooled_rows(pool, _chunks(items, chunk_size), workers, progress, task_timeout)
+            yield from _pooled_rows(pool, chunks, workers, progress, task_timeout)
 
 
 def _pooled_rows(pool: ProcessPoolExecutor, chunks: list[list[Item]], workers: int,
@@ -544,6 +565,56 @@ def _worker_died(chunk: list[Item]) -> AriaError:
         f"a worker process died while extracting {chunk[0].path!r} (or a file near it); "
         "finished rows are kept: resume the run, or run it with one worker to find the file"
     )
+
+
+def _run_chunk_with(extractor: Extractor, params: Mapping[str, Any], items: Sequence[Item]
+                    ) -> list[dict[str, Any]]:
+    """A cluster task: the rows of one chunk (extractor and parameters arrive with the task)."""
+    return [_extract_one(extractor, params, it) for it in items]
+
+
+def _cluster_rows(client: Any, chunks: list[list[Item]], extractor: Extractor, params: Mapping[str, Any],
+                  window_size: int, progress: Progress | None, task_timeout: float | None,
+                  retries: int) -> Iterator[dict[str, Any]]:
+    """Rows of ``chunks`` computed as tasks of a dask cluster, in order, ``window_size`` tasks queued.
+
+    Pending tasks are cancelled on any exit (an error, an interruption, the caller closing the
+    generator), so a stopped run leaves nothing running on the cluster.
+    """
+    from aria.scale.cluster import on_cluster
+
+    params_f = on_cluster(client, params)
+    window: deque[tuple[list[Item], Any]] = deque()
+    pending = iter(chunks)
+
+    def submit(chunk: list[Item]) -> None:
+        window.append((chunk, client.submit(_run_chunk_with, extractor, params_f, chunk,
+                                            pure=False, retries=retries)))
+
+    try:
+        for chunk in itertools.islice(pending, window_size):
+            submit(chunk)
+        while window:
+            chunk, fut = window.popleft()
+            try:
+                rows = fut.result(timeout=task_timeout)
+            except TimeoutError:
+                raise AriaError(f"no result after {task_timeout:g} s for the cluster task starting at "
+                                f"{chunk[0].path!r}; finished rows are kept: resume the run") from None
+            except Exception as exc:  # KilledWorker, a cancelled task, a lost scheduler
+                raise AriaError(
+                    f"the cluster task starting at {chunk[0].path!r} failed ({type(exc).__name__}: "
+                    f"{' '.join(str(exc).split())[:200]}); finished rows are kept: resume the run"
+                ) from None
+            nxt = next(pending, None)
+            if nxt is not None:
+                submit(nxt)
+            if progress is not None:
+                progress(len(rows))
+            yield from rows
+    finally:
+        with contextlib.suppress(Exception):
+            client.cancel([f for _, f in window] + [params_f])
 
 
 # --- shards and resume ---------------------------------------------------------------------------
@@ -620,6 +691,7 @@ def _stored_tables(out: Path, shard_dir: Path, fingerprint: str, schema: pa.Sche
 
 
 @validate_params({"out": [None, "path"], "resume": "boolean", "shard_size": Interval(int, 1, None),
+                  "scheduler": [None, "str"],
                   **_POOL_CHECKS})
 def extract_table(
     items: Sequence[Item],
@@ -636,6 +708,9 @@ def extract_table(
     chunk_size: int | None = None,
     task_timeout: float | None = None,
     mp_context: str = "spawn",
+    scheduler: str | None = None,
+    client: object = None,
+    retries: int = 2,
 ) -> BatchResult:
     """Extract every item into a feature table, optionally written to Parquet with shards/resume.
 
@@ -664,6 +739,14 @@ def extract_table(
         Rows per shard file.
     chunk_size, task_timeout, mp_context
         See :func:`extract_rows`.
+    scheduler : str, optional
+        Extract on a dask cluster instead of ``workers`` processes: ``"local"``, ``"local:N"``
+        (a LocalCluster started and stopped here) or ``"HOST:PORT"`` (see :mod:`aria.scale`).
+        Rows, order and values are those of ``workers=1``; shards and ``resume`` work the same.
+    client : distributed.Client, optional
+        An existing dask client instead of ``scheduler``.
+    retries : int
+        With a cluster: times a failed task is retried (see :func:`extract_rows`).
 
     Returns
     -------
@@ -701,79 +784,81 @@ def extract_table(
     meta = schema.metadata or {}
     fingerprint = meta.get(b"aria.fingerprint", b"").decode()
 
-    out_path = Path(out) if out is not None else None
-    shard_dir = shard_dir_for(out_path) if out_path is not None else None
-    # Rows live in Arrow tables (compact), never all as Python objects: the tables of a previous
-    # run (resume), then one table per shard of this run. ``where[key]`` = (table, row) of the row
-    # kept for an item; later tables win.
-    tables: list[pa.Table] = []
-    where: dict[tuple, tuple[int, int]] = {}
-    if out_path is not None and shard_dir is not None:
-        if resume:
-            tables = _stored_tables(out_path, shard_dir, fingerprint, schema)
-            for ti, table in enumerate(tables):
-                status = table.column("status").to_pylist()
-                for ri, key in enumerate(_table_keys(table)):
-                    if status[ri] == "ok":
-                        where[key] = (ti, ri)
-        elif shard_dir.exists():
-            shutil.rmtree(shard_dir)
-    wanted = {it.key() for it in items}
-    where = {k: v for k, v in where.items() if k in wanted}
-    todo = [it for it in items if it.key() not in where]
-    n_reused = len(items) - len(todo)
-
-    buffer: list[dict[str, Any]] = []
-    next_shard = 0
-    if shard_dir is not None and todo:
-        shard_dir.mkdir(parents=True, exist_ok=True)
-        with atomic_open(shard_dir / "manifest.json", "w") as fh:
-            json.dump({"fingerprint": fingerprint, "out": out_path.name}, fh)
-        existing = sorted(shard_dir.glob("shard-*.parquet"))
-        next_shard = (int(existing[-1].stem.split("-")[1]) + 1) if existing else 0
-
-    def flush() -> None:
-        nonlocal next_shard, buffer
-        if not buffer:
-            return
-        table = rows_to_table(buffer, schema, specs)
-        if shard_dir is not None:
-            with atomic_path(shard_dir / f"shard-{next_shard:06d}.parquet") as tmp:
-                pq.write_table(table, tmp)
-            next_shard += 1
-        for ri, row in enumerate(buffer):
-            where[_row_key(row)] = (len(tables), ri)
-        tables.append(table)
-        buffer = []
-
-    rows = extract_rows(todo, extractor, params, workers=workers, progress=progress,
-                        chunk_size=chunk_size, task_timeout=task_timeout, mp_context=mp_context)
-    with _sigterm_as_interrupt():  # until the table is written: SIGTERM unwinds like Ctrl-C
-        with contextlib.closing(rows):
-            try:
-                for row in rows:
-                    buffer.append(row)
-                    if len(buffer) >= shard_size:
-                        flush()
-            except BaseException:  # interrupted, or a worker died: keep the rows finished so far
-                rows.close()  # stop the workers first
-                if shard_dir is not None:
-                    with contextlib.suppress(Exception):
-                        flush()
-                raise
-            flush()
-
-        offsets = [0]
-        for table in tables:
-            offsets.append(offsets[-1] + table.num_rows)
-        take = [offsets[ti] + ri for ti, ri in (where[it.key()] for it in items)]
-        combined = pa.concat_tables(tables) if tables else schema.empty_table()
-        table = combined.take(pa.array(take, pa.int64())).combine_chunks()
-        table = table.replace_schema_metadata(schema.metadata)
-        if out_path is not None:
-            write_feature_table(table, out_path)
-            if shard_dir is not None and shard_dir.exists():
+    with connect(scheduler, client) as engine:  # None: this machine (workers / this process)
+        out_path = Path(out) if out is not None else None
+        shard_dir = shard_dir_for(out_path) if out_path is not None else None
+        # Rows live in Arrow tables (compact), never all as Python objects: the tables of a previous
+        # run (resume), then one table per shard of this run. ``where[key]`` = (table, row) of the row
+        # kept for an item; later tables win.
+        tables: list[pa.Table] = []
+        where: dict[tuple, tuple[int, int]] = {}
+        if out_path is not None and shard_dir is not None:
+            if resume:
+                tables = _stored_tables(out_path, shard_dir, fingerprint, schema)
+                for ti, table in enumerate(tables):
+                    status = table.column("status").to_pylist()
+                    for ri, key in enumerate(_table_keys(table)):
+                        if status[ri] == "ok":
+                            where[key] = (ti, ri)
+            elif shard_dir.exists():
                 shutil.rmtree(shard_dir)
-    statuses = table.column("status").to_pylist()
-    n_ok = sum(s == "ok" for s in statuses)
-    return BatchResult(table=table, n_ok=n_ok, n_failed=len(statuses) - n_ok, n_reused=n_reused)
+        wanted = {it.key() for it in items}
+        where = {k: v for k, v in where.items() if k in wanted}
+        todo = [it for it in items if it.key() not in where]
+        n_reused = len(items) - len(todo)
+
+        buffer: list[dict[str, Any]] = []
+        next_shard = 0
+        if shard_dir is not None and todo:
+            shard_dir.mkdir(parents=True, exist_ok=True)
+            with atomic_open(shard_dir / "manifest.json", "w") as fh:
+                json.dump({"fingerprint": fingerprint, "out": out_path.name}, fh)
+            existing = sorted(shard_dir.glob("shard-*.parquet"))
+            next_shard = (int(existing[-1].stem.split("-")[1]) + 1) if existing else 0
+
+        def flush() -> None:
+            nonlocal next_shard, buffer
+            if not buffer:
+                return
+            table = rows_to_table(buffer, schema, specs)
+            if shard_dir is not None:
+                with atomic_path(shard_dir / f"shard-{next_shard:06d}.parquet") as tmp:
+                    pq.write_table(table, tmp)
+                next_shard += 1
+            for ri, row in enumerate(buffer):
+                where[_row_key(row)] = (len(tables), ri)
+            tables.append(table)
+            buffer = []
+
+        rows = extract_rows(todo, extractor, params, workers=workers, progress=progress,
+                            chunk_size=chunk_size, task_timeout=task_timeout, mp_context=mp_context,
+                            client=engine, retries=retries)
+        with _sigterm_as_interrupt():  # until the table is written: SIGTERM unwinds like Ctrl-C
+            with contextlib.closing(rows):
+                try:
+                    for row in rows:
+                        buffer.append(row)
+                        if len(buffer) >= shard_size:
+                            flush()
+                except BaseException:  # interrupted, or a worker died: keep the rows finished so far
+                    rows.close()  # stop the workers first
+                    if shard_dir is not None:
+                        with contextlib.suppress(Exception):
+                            flush()
+                    raise
+                flush()
+
+            offsets = [0]
+            for table in tables:
+                offsets.append(offsets[-1] + table.num_rows)
+            take = [offsets[ti] + ri for ti, ri in (where[it.key()] for it in items)]
+            combined = pa.concat_tables(tables) if tables else schema.empty_table()
+            table = combined.take(pa.array(take, pa.int64())).combine_chunks()
+            table = table.replace_schema_metadata(schema.metadata)
+            if out_path is not None:
+                write_feature_table(table, out_path)
+                if shard_dir is not None and shard_dir.exists():
+                    shutil.rmtree(shard_dir)
+        statuses = table.column("status").to_pylist()
+        n_ok = sum(s == "ok" for s in statuses)
+        return BatchResult(table=table, n_ok=n_ok, n_failed=len(statuses) - n_ok, n_reused=n_reused)

@@ -1127,7 +1127,7 @@ def extract_item(item: Item, params: Mapping[str, Any]) -> dict[str, Any]:
     "spans": [None, "path", SequenceOf(InstanceOf(Item), min_len=0)],
     "unit": Options(("seconds", "beats")), "channelset": [None, "path", Mapping], "out": [None, "path"],
     "workers": Interval(int, 1, None), "resume": "boolean", "progress": [None, "callable"],
-    "shard_size": Interval(int, 1, None),
+    "shard_size": Interval(int, 1, None), "scheduler": [None, "str"],
 })
 def extract_symbolic(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] = (),
@@ -1140,6 +1140,8 @@ def extract_symbolic(
     resume: bool = False,
     progress: Callable[[int], None] | None = None,
     shard_size: int = 256,
+    scheduler: str | None = None,
+    client: object = None,
 ):
     """Extract the symbolic feature table of MIDI files or spans (one row per track/span).
 
@@ -1166,6 +1168,11 @@ def extract_symbolic(
         Called with the number of rows just finished.
     shard_size : int
         Rows per shard when writing ``out``.
+    scheduler : str, optional
+        Extract on a dask cluster (``"local:N"`` or ``"HOST:PORT"``, see :mod:`aria.scale`)
+        instead of ``workers`` processes; the table is identical to ``workers=1``.
+    client : distributed.Client, optional
+        An existing dask client instead of ``scheduler``.
 
     Returns
     -------
@@ -1210,5 +1217,6 @@ def extract_symbolic(
     fp = channelset_fingerprint(cs, {"extractor": "aria.features.symbolic.extract_item"})
     schema = table_schema(specs, metadata=table_metadata(cs, fp))
     result = extract_table(items, extract_item, cs, specs=specs, schema=schema, out=out,
-                           resume=resume, workers=workers, progress=progress, shard_size=shard_size)
+                           resume=resume, workers=workers, progress=progress, shard_size=shard_size,
+                           scheduler=scheduler, client=client)
     return result.table.to_pandas()
