@@ -252,3 +252,19 @@ def test_every_scheduler_flag_refuses_a_bad_address_in_one_line(tmp_path, capsys
         assert "cannot reach the dask scheduler at tcp://127.0.0.1:9" in err, (name, err)
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, (name, err)
     assert not (tmp_path / "r").exists() and not Path(out).exists()
+
+
+def test_workers_and_a_scheduler_together_are_refused_before_any_cluster(tmp_path, capsys):
+    wav = _wav(tmp_path / "a.wav")
+    (tmp_path / "a.mid").write_bytes(b"MThd")
+    out = tmp_path / "f.parquet"
+    for argv in (["features", "symbolic", str(tmp_path / "a.mid")], ["features", "audio", str(wav)]):
+        # 127.0.0.1:9 is unreachable: the refusal must come first, naming the flag
+        code = main([*argv, "--out", str(out), "--workers", "2", "--scheduler", "127.0.0.1:9"])
+        err = capsys.readouterr().err
+        if argv[1] == "audio" and "audio stack" in err:
+            continue  # the audio stack is not installed: refused before anything else
+        assert code == 2, err
+        assert err == ("aria: error: --workers: give either a cluster or more than one worker process, "
+                       "not both\n")
+    assert not out.exists()

@@ -43,7 +43,7 @@ from aria.features.extract.audio_io import (
     scan_audio_inputs,
     track_ids,
 )
-from aria.features.extract.batch import BatchResult, ExtractionError, Item, extract_table
+from aria.features.extract.batch import BatchResult, ExtractionError, Item, check_one_engine, extract_table
 from aria.features.table import DEFAULT_META_COLUMNS, channelset_fingerprint, table_metadata, table_schema
 from aria.params import Interval, Options, SequenceOf, constraints_of, validate_params
 from aria.scale.cluster import connect
@@ -259,6 +259,7 @@ def run_audio_table(items: Sequence[Item], config: AudioConfig, *, out: Path | N
     fingerprint = channelset_fingerprint(config.channelset, {"extractor": "aria.features.audio",
                                                              **config.parameters()})
     schema = table_schema(config.specs, AUDIO_META_COLUMNS, table_metadata(config.channelset, fingerprint))
+    check_one_engine(workers, scheduler, client)
     chunk = _CHUNK
     # a local cluster's workers start inside, with one BLAS thread; a bad address fails before the warm-up
     with _one_thread_per_worker(max(workers, 2) if scheduler is not None else workers), \

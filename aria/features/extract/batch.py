@@ -567,6 +567,22 @@ def _worker_died(chunk: list[Item]) -> AriaError:
     )
 
 
+def check_one_engine(workers: int, scheduler: str | None, client: object) -> None:
+    """Refuse ``workers > 1`` together with a cluster: they are two engines, not one setting.
+
+    Examples
+    --------
+    >>> check_one_engine(2, None, None)
+    >>> check_one_engine(2, "local:2", None)
+    Traceback (most recent call last):
+    ...
+    aria.errors.AriaInputError: give either a cluster or more than one worker process, not both
+    """
+    if workers > 1 and (scheduler is not None or client is not None):
+        raise AriaInputError("give either a cluster or more than one worker process, not both",
+                             parameter="workers")
+
+
 def _run_chunk_with(extractor: Extractor, params: Mapping[str, Any], items: Sequence[Item]
                     ) -> list[dict[str, Any]]:
     """A cluster task: the rows of one chunk (extractor and parameters arrive with the task)."""
@@ -784,6 +800,7 @@ def extract_table(
     meta = schema.metadata or {}
     fingerprint = meta.get(b"aria.fingerprint", b"").decode()
 
+    check_one_engine(workers, scheduler, client)
     with connect(scheduler, client) as engine:  # None: this machine (workers / this process)
         out_path = Path(out) if out is not None else None
         shard_dir = shard_dir_for(out_path) if out_path is not None else None
