@@ -110,7 +110,10 @@ def clean_stale(folder: str | os.PathLike[str]) -> list[Path]:
         if not entry.name.startswith(TEMP_PREFIX):
             continue
         pid_text = entry.name[len(TEMP_PREFIX):].split("-", 1)[0]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid() or pid_alive(int(pid_text)):
+        # not a name Aria writes (no pid, or one no process can have): keep it
+        if not pid_text.isdigit() or not 1 <= int(pid_text) < 2**31:
+            continue
+        if int(pid_text) == os.getpid() or pid_alive(int(pid_text)):
             continue
         try:
             if entry.is_dir(follow_symlinks=False):

@@ -124,10 +124,14 @@ def test_stale_cleanup_only_removes_dead_owners(tmp_path):
     (tmp_path / f".aria-tmp-{dead.pid}-out.xyz").mkdir()
     (tmp_path / f".aria-tmp-{live}-r.npy.abc.part").write_bytes(b"x")
     (tmp_path / ".other.part").write_bytes(b"x")
+    # names no Aria process wrote (pid 0, a pid beyond any system's): kept, never an error
+    odd = [".aria-tmp-0-x.", ".aria-tmp-99999999999999999999-x."]
+    for name in odd:
+        (tmp_path / name).write_bytes(b"x")
     removed = sorted(p.name for p in clean_stale(tmp_path))
     assert removed == sorted([f".aria-tmp-{dead.pid}-r.npy.abc.part", f".aria-tmp-{dead.pid}-out.xyz"])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [f".aria-tmp-{live}-r.npy.abc.part", ".other.part"])
+        [f".aria-tmp-{live}-r.npy.abc.part", ".other.part", *odd])
 
 
 def test_sigkill_during_residual_leaves_no_result_and_is_cleaned(tmp_path):
