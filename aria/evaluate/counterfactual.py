@@ -14,9 +14,6 @@ removals change the generations more, so its similarities are lower.
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
-
 import numpy as np
 
 from aria.diagnostics.bootstrap import percentile_interval
@@ -27,47 +24,15 @@ from aria.params import Interval, Options, validate_params
 __all__ = ["counterfactual_auc", "similarity_difference", "mann_whitney_u"]
 
 
-def _rankdata(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Average ranks (1-based) and the sizes of the tie groups."""
-    order = np.argsort(x, kind="stable")
-    xs = x[order]
-    starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
-    sizes = np.diff(np.r_[starts, xs.size])
-    avg = starts + (sizes + 1) / 2.0
-    ranks = np.empty(x.size)
-    ranks[order] = np.repeat(avg, sizes)
-    return ranks, sizes
-
-
-#: Largest ``n1 * n2`` for the exact p-value (exact integer arithmetic; time grows as ``min(n1, n2) n1 n2``).
-EXACT_MAX_PAIRS = 20_000
-
-
-def _exact_sf(u: float, n1: int, n2: int) -> float:
-    """``P(U >= u)`` under the null without ties, in exact integer arithmetic.
-
-    The number of arrangements with statistic ``t`` is the coefficient of ``x^t`` in the Gaussian
-    binomial ``prod_{i=1..m} (1 - x^(n+i)) / (1 - x^i)``, ``m = min(n1, n2)``, ``n = max(n1, n2)``.
-    """
-    m, n = min(n1, n2), max(n1, n2)
-    coef = [0] * (m * n + 1)
-    coef[0] = 1
-    for i in range(1, m + 1):
-        for t in range(len(coef) - 1, n + i - 1, -1):  # multiply by (1 - x^(n+i))
-            coef[t] -= coef[t - n - i]
-        for t in range(i, len(coef)):  # divide by (1 - x^i)
-            coef[t] += coef[t - i]
-    k = max(math.ceil(u - 1e-9), 0)
-    return float(Fraction(sum(coef[k:]), sum(coef)))
-
-
 @validate_params({"method": Options(("auto", "exact", "asymptotic"))})
 def mann_whitney_u(x: np.ndarray, y: np.ndarray, method: str = "auto") -> tuple[float, float]:
     """Mann-Whitney ``U`` of ``x`` against ``y`` and the one-sided p-value of ``x > y``.
 
-    ``U = #{(i, j): x_i > y_j} + #{ties} / 2``. The p-value is exact (no ties, a sample of at most
-    8) or from the normal approximation with tie and continuity corrections, as
-    ``scipy.stats.mannwhitneyu(x, y, alternative="greater")`` chooses with ``method="auto"``.
+    ``U = #{(i, j): x_i > y_j} + #{ties} / 2``, computed by
+    ``scipy.stats.mannwhitneyu(x, y, alternative="greater", method=method)``: with ``"auto"`` the
+    p-value is exact when a sample has at most 8 values and there are no ties, else from the
+    normal approximation with tie and continuity corrections. ``"exact"`` with ties is refused
+    (the exact null distribution assumes none).
 
     Parameters
     ----------
@@ -88,28 +53,12 @@ def mann_whitney_u(x: np.ndarray, y: np.ndarray, method: str = "auto") -> tuple[
     >>> mann_whitney_u(np.array([3.0, 4.0, 5.0]), np.array([1.0, 2.0]))  # exact: 1 of C(5, 2) orderings
     (6.0, 0.1)
     """
-    n1, n2 = x.size, y.size
-    ranks, ties = _rankdata(np.concatenate([x, y]))
-    u = float(ranks[:n1].sum() - n1 * (n1 + 1) / 2.0)
-    has_ties = bool((ties > 1).any())
-    if method == "auto":
-        method = "exact" if (min(n1, n2) <= 8 and not has_ties) else "asymptotic"
-    if method == "exact":
-        if has_ties:
-            raise AriaInputError("the exact Mann-Whitney p-value needs samples without ties")
-        if n1 * n2 > EXACT_MAX_PAIRS:
-            raise AriaInputError(f"the exact p-value is limited to n1 * n2 <= {EXACT_MAX_PAIRS} "
-                                 f"(got {n1} x {n2}); use method='asymptotic'")
-        return u, _exact_sf(u, n1, n2)
-    if method != "asymptotic":
-        raise AriaInputError(f"unknown method {method!r} (auto, exact or asymptotic)")
-    n = n1 + n2
-    tie_term = float((ties.astype(np.float64) ** 3 - ties).sum())
-    sd = math.sqrt(n1 * n2 / 12.0 * ((n + 1) - tie_term / (n * (n - 1))))
-    if sd == 0:
-        return u, 1.0
-    z = (u - n1 * n2 / 2.0 - 0.5) / sd
-    return u, 0.5 * math.erfc(z / math.sqrt(2.0))
+    from scipy.stats import mannwhitneyu
+
+    if method == "exact" and np.unique(np.concatenate([x, y])).size < x.size + y.size:
+        raise AriaInputError("the exact Mann-Whitney p-value needs samples without ties")
+    res = mannwhitneyu(x, y, alternative="greater", method=method)
+    return float(res.statistic), float(res.pvalue)
 
 
 @validate_params({"method": Options(("auto", "exact", "asymptotic"))})
