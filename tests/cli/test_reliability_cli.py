@@ -153,3 +153,26 @@ def test_compare_bad_reliability_flags_exit_2(files, capsys, extra, message):
     assert main(["compare", *map(str, paths.values()), *extra]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"aria: error: {message}") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "string"])
+def test_diagnose_nullable_parquet_group_with_missing_value(files, capsys, dtype):
+    """A pd.NA group (nullable parquet column) is a missing label, not a crash."""
+    tmp, tracks, groups, paths = files
+    codes = pd.Series([int(g[1:]) for g in groups], dtype="Int64")
+    col = codes if dtype == "Int64" else codes.astype("string")
+    col[0] = pd.NA
+    pd.DataFrame({"query": [f"q{j}" for j in range(Q)], "grp": col}).to_parquet(tmp / "q.parquet")
+    code = main(["diagnose", str(paths["clean"]), "--tracks", str(tmp / "map.csv"),
+                 "--labels", str(tmp / "q.parquet"), "--query-group", "grp", "--json"])
+    obj = json.loads(capsys.readouterr().out)
+    assert code == 0
+    s = np.load(paths["clean"])
+    # reference: query q0 has no group, so only the other 11 columns' pairs count
+    r = np.corrcoef(s[:, 1:], rowvar=False)
+    g = groups[1:]
+    iu = np.triu_indices(Q - 1, 1)
+    same = g[iu[0]] == g[iu[1]]
+    want = r[iu][same].mean() - r[iu][~same].mean()
+    assert obj["reliability_components"]["group_contrast"] == pytest.approx(want, abs=1e-10)
+    assert obj["reliability"]["details"]["group_pairs_same"] == int(same.sum())
