@@ -610,6 +610,9 @@ def reliability_components(
     """
     params = parameters or ReliabilityParameters()
     d = diagnostics
+    if moments.total.shape != (d.n_queries,):
+        raise AriaInputError(f"moments are for {moments.total.size} queries, the diagnostics for "
+                             f"{d.n_queries}: compute both from the same matrix", parameter="moments")
     undefined: dict[str, str] = {}
     tc, _, chance = track_coherence_from_moments(moments.between_sumsq, moments.total, moments.sumsq,
                                                  moments.n_tracks, moments.n_segments)
@@ -714,7 +717,8 @@ def reliability_score(scores, diagnostics=None, *, query_groups: np.ndarray | No
         Score matrix (segments x queries) with its ``track`` coordinate, as returned by
         :func:`aria.load_scores` (``tracks=`` gives the segment -> track map).
     diagnostics : Diagnostics, optional
-        :func:`aria.diagnose` of the same matrix; computed when omitted.
+        :func:`aria.diagnose` of the same matrix (same segment count and query ids, else
+        :class:`~aria.errors.AriaInputError`); computed when omitted.
     query_groups : array-like, optional
         (Q,) group of each query (its source or label), in query order.
     block_rows, chunk_rows, progress
@@ -743,6 +747,14 @@ def reliability_score(scores, diagnostics=None, *, query_groups: np.ndarray | No
         from aria.diagnostics.reliability import diagnose
 
         diagnostics = diagnose(scores, block_rows=block_rows, chunk_rows=chunk_rows)
+    elif (diagnostics.n_segments != scores.shape[0]
+          or not np.array_equal(np.asarray(diagnostics.query_ids).astype(str),
+                                np.asarray(scores.coords["query"].values).astype(str))):
+        raise AriaInputError(
+            f"diagnostics are for another matrix ({diagnostics.n_segments} segments x "
+            f"{diagnostics.n_queries} queries, not these {scores.shape[0]} x {scores.shape[1]} "
+            "or not the same query ids): pass aria.diagnose() of these scores",
+            parameter="diagnostics")
     moments = track_moments(scores, shift=diagnostics.column_mean, block_rows=block_rows,
                             chunk_rows=chunk_rows, progress=progress)
     return reliability_components(diagnostics, moments, query_groups=query_groups, parameters=params)
