@@ -57,6 +57,9 @@ from aria.errors import AriaInputError
 from aria.io.streaming import DEFAULT_BLOCK_ROWS
 from aria.params import STREAMING, Array, InstanceOf, Interval, MappingOf, validate_params
 
+#: Fewest methods for which :func:`kendall_tau_bootstrap` gives an interval (else NaN).
+MIN_METHODS_FOR_INTERVAL = 4
+
 #: Constraint of ``query_groups``: one label per query (strings, numbers; None/NaN/"" = no group).
 _GROUPS = [None, InstanceOf(np.ndarray, list, tuple, "pandas.Series",
                             what="an array-like of query groups (one per query)")]
@@ -65,6 +68,7 @@ _TRACKS = InstanceOf(np.ndarray, list, tuple, "pandas.Series",
 
 __all__ = [
     "SCORE_COMPONENTS",
+    "MIN_METHODS_FOR_INTERVAL",
     "FORMULA",
     "ReliabilityParameters",
     "TrackMoments",
@@ -774,7 +778,10 @@ def kendall_tau_bootstrap(
 
     Methods (pairs ``(x_i, y_i)``) are resampled with replacement ``n_boot`` times with a seeded
     generator; the interval is the percentile interval of the resampled taus (resamples where
-    tau is undefined, e.g. all values tied, are dropped and counted).
+    tau is undefined, e.g. all values tied, are dropped and counted). With fewer than
+    :data:`MIN_METHODS_FOR_INTERVAL` (4) methods the interval is undefined (NaN, no resampling):
+    with 2 or 3 methods nearly every resample that keeps a defined tau repeats the observed
+    order, so the interval would collapse onto the estimate (1.0 .. 1.0 for 2 methods).
 
     Parameters
     ----------
@@ -790,14 +797,17 @@ def kendall_tau_bootstrap(
     Returns
     -------
     dict
-        ``tau``, ``pvalue``, ``ci_low``, ``ci_high``, ``n_methods``, ``n_boot``, ``n_boot_defined``,
-        ``seed``, ``level``.
+        ``tau``, ``pvalue``, ``ci_low``, ``ci_high``, ``n_methods``, ``n_boot``, ``n_boot_defined``
+        (resamples with a defined tau; 0 when the interval is undefined), ``seed``, ``level``.
 
     Examples
     --------
     >>> out = kendall_tau_bootstrap([1, 2, 3, 4, 5], [2, 1, 3, 5, 4], n_boot=200)
     >>> round(out["tau"], 3), out["n_methods"]
     (0.6, 5)
+    >>> two = kendall_tau_bootstrap([1, 2], [1, 2], n_boot=200)
+    >>> two["tau"], two["ci_low"], two["n_boot_defined"]
+    (1.0, nan, 0)
     """
     from scipy import stats
 
@@ -814,6 +824,8 @@ def kendall_tau_bootstrap(
         return out
     res = stats.kendalltau(xa, ya)
     out["tau"], out["pvalue"] = float(res.statistic), float(res.pvalue)
+    if n < MIN_METHODS_FOR_INTERVAL:
+        return out
     rng = np.random.default_rng(seed)
     taus = []
     for _ in range(int(n_boot)):

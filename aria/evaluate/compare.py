@@ -148,7 +148,10 @@ class Agreement:
         ``"same order"`` (tau = 1), ``"partly"`` (0 < tau < 1), ``"does not"`` (tau <= 0),
         ``"undefined"``.
     ci_low, ci_high : float
-        Bootstrap interval over methods (only for ``reliability_score``; NaN otherwise).
+        Bootstrap interval over methods (only for ``reliability_score``; NaN otherwise, and
+        NaN with fewer than 4 methods).
+    n_boot_defined : int or None
+        Resamples with a defined tau behind that interval (``reliability_score`` only).
 
     Examples
     --------
@@ -168,6 +171,7 @@ class Agreement:
     status: str
     ci_low: float = math.nan
     ci_high: float = math.nan
+    n_boot_defined: int | None = None
 
 
 @dataclass
@@ -258,7 +262,7 @@ class Comparison:
         """Agreement of each diagnostic's ordering with LDS."""
         return pd.DataFrame([a.__dict__ for a in self.agreement],
                             columns=["diagnostic", "tau", "pvalue", "n_methods", "status", "ci_low",
-                                     "ci_high"])
+                                     "ci_high", "n_boot_defined"])
 
     def to_dict(self) -> dict:
         """JSON-ready dict (NaN -> null)."""
@@ -554,5 +558,5 @@ def compare_methods(
                                        n_boot=tau_bootstrap, seed=tau_bootstrap_seed)
             agreement.append(Agreement("reliability_score", kt["tau"], kt["pvalue"], kt["n_methods"],
                                        _status(kt["tau"]),
-                                       kt["ci_low"], kt["ci_high"]))
+                                       kt["ci_low"], kt["ci_high"], kt["n_boot_defined"]))
     return Comparison(methods=rows, agreement=agreement, homogeneity_k=homogeneity_k, channels=channels)
