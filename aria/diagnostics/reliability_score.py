@@ -326,14 +326,6 @@ def spike_energy(correlation: np.ndarray, n_rows: int) -> dict[str, float]:
             "spike_energy_2": float(lam[1:][above[1:]].sum() / k), "n_spikes": int(above.sum())}
 
 
-def _top_k(values: np.ndarray, k: int) -> np.ndarray:
-    """(Q, k) each column's top-k rows, ties broken by row order (:func:`aria.groups.topk.top_k_groups`)."""
-    from aria.groups.topk import top_k_groups
-
-    v = np.asarray(values, dtype=np.float64)
-    return top_k_groups(v, np.arange(v.shape[0]), min(int(k), v.shape[0]))
-
-
 @validate_params({"values": Array(2), "k": Interval(int, 1, None)})
 def topk_signals(values: np.ndarray, k: int) -> dict[str, float]:
     """Top-k overlap across queries (excess over chance) and the global share of the top rows.
