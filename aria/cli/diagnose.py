@@ -94,8 +94,8 @@ def run(args: argparse.Namespace) -> int:
     if args.query_group and not args.labels:
         raise AriaInputError("--query-group needs --labels (the query metadata it is a column of)")
     if args.no_reliability_score and args.labels:
-        raise AriaInputError("--labels is used only by the reliability score: drop it or "
-                             "--no-reliability-score")
+        raise AriaInputError("--labels: only the reliability score uses it, and "
+                             "--no-reliability-score turns the score off: drop one of the two")
     inputs = [source, args.tracks, args.labels]
     check_out_file(args.residual, inputs, "residual")  # before the pass, not after it
     out_dir = check_out_dir(args.out, inputs)

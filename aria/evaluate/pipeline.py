@@ -487,7 +487,7 @@ def _query_groups(labels: PathLike | None, column: str | None,
                                  parameter="query_group")
         return None
     if not reliability:
-        raise AriaInputError("labels is used only by the reliability score, which is turned off",
+        raise AriaInputError("labels: only the reliability score uses them, and it is turned off",
                              parameter="labels")
     from aria.io.tables import load_query_labels
 

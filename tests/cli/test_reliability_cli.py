@@ -84,7 +84,8 @@ def test_diagnose_text_out_and_flags(files, capsys):
     (["--query-group", "source"], "--query-group needs --labels"),
     (["--labels", "Q", "--query-group", "nope"], "no column 'nope'"),
     (["--labels", "Q"], "choose the label column"),
-    (["--labels", "Q", "--no-reliability-score"], "used only by the reliability score"),
+    (["--labels", "Q", "--no-reliability-score"],
+     "--labels: only the reliability score uses it, and --no-reliability-score turns the score off"),
 ])
 def test_diagnose_bad_reliability_flags_exit_2(files, capsys, extra, message):
     tmp, _, _, paths = files
@@ -147,7 +148,8 @@ def test_compare_api_and_cli_agree(files, capsys):
 
 @pytest.mark.parametrize("extra, message", [
     (["--query-group", "source"], "--query-group: needs labels"),
-    (["--labels", "Q", "--no-reliability-score"], "--labels: is used only by the reliability score"),
+    (["--labels", "Q", "--no-reliability-score"],
+     "--labels: only the reliability score uses them, and it is turned off\n"),
     (["--labels", "Q"], "--query-group: "),
 ])
 def test_compare_bad_reliability_flags_exit_2(files, capsys, extra, message):
