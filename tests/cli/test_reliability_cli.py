@@ -123,7 +123,13 @@ def test_compare_ranks_by_score_and_reports_tau_with_ci(files, capsys):
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "ranking by reliability score: clean > noisy > noise" in text
-    assert "bootstrap interval over methods" in text
+    assert "95% bootstrap interval over methods" in text and ag["level"] == 0.95
+    # --confidence reaches the tau interval (text and JSON), as it does the --bootstrap intervals
+    assert main([*argv, "--confidence", "0.8"]) == 0
+    assert "80% bootstrap interval over methods" in capsys.readouterr().out
+    assert main([*argv, "--confidence", "0.8", "--json"]) == 0
+    ag80 = {a["diagnostic"]: a for a in json.loads(capsys.readouterr().out)["agreement_with_lds"]}
+    assert ag80["reliability_score"]["level"] == 0.8
     assert main(["compare", *map(str, paths.values()), "--tau-bootstrap", "0"]) == 2
     assert capsys.readouterr().err.startswith("aria: error: --tau-bootstrap: must be an integer >= 1")
     prov_out = tmp / "res"
