@@ -123,11 +123,11 @@ def run(args: argparse.Namespace) -> int:
         elif args.residual:
             with progress_bar(n, "residual", args.progress) as update:
                 axis = write_residual(scores, diag, args.residual, progress=update, **streaming_options(args))
-    rel = None
-    if not args.no_reliability_score:
-        with progress_bar(n, "reliability", args.progress) as update:
-            rel = reliability_score(scores, diag, query_groups=groups, progress=update,
-                                    **streaming_options(args))
+        rel = None
+        if not args.no_reliability_score:
+            with progress_bar(n, "reliability", args.progress) as update:
+                rel = reliability_score(scores, diag, query_groups=groups, progress=update, client=client,
+                                        **streaming_options(args))
     n_tracks = int(np.unique(scores.coords["track"].values).size)
     result = diag.to_dict()
     result["source"] = source

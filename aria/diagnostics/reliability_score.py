@@ -411,7 +411,7 @@ class TrackMoments:
 @validate_params({"scores": "scores", "shift": [None, Array(1)], **STREAMING})
 def track_moments(scores, *, shift: np.ndarray | None = None, block_rows: int = DEFAULT_BLOCK_ROWS,
                   chunk_rows: int | None = None,
-                  progress: Callable[[int], None] | None = None) -> TrackMoments:
+                  progress: Callable[[int], None] | None = None, client: object = None) -> TrackMoments:
     """The track-coherence moments of a score matrix, in one streaming pass over its rows.
 
     When each track's segments are consecutive rows (the usual layout), a track's sums are
@@ -424,6 +424,10 @@ def track_moments(scores, *, shift: np.ndarray | None = None, block_rows: int = 
         Score matrix with a ``track`` coordinate on ``segment``.
     block_rows, chunk_rows, progress
         Streaming parameters, as in :func:`aria.io.streaming.iter_blocks`.
+    client : distributed.Client, optional
+        Run the pass on this dask cluster, one task per fixed row range
+        (:func:`aria.scale.diagnose.track_moments_cluster`; ``chunk_rows`` is then unused): the
+        same result on any number of workers, equal to the single-process pass up to rounding.
     shift : numpy.ndarray, optional
         (Q,) values subtracted from every row (the column means from :func:`aria.diagnose` keep
         the sums of squares free of cancellation).
@@ -457,6 +461,13 @@ def track_moments(scores, *, shift: np.ndarray | None = None, block_rows: int = 
     sumsq = np.zeros(q)
     if used.size == 0:  # no track with two segments: nothing to read
         return TrackMoments(between, total, sumsq, 0, 0, bool(contiguous))
+    if client is not None:
+        from aria.scale.diagnose import track_moments_cluster
+
+        between, total, sumsq = track_moments_cluster(scores, client, rows_track, counts[used], shift,
+                                                      block_rows=block_rows, progress=progress)
+        return TrackMoments(between_sumsq=between, total=total, sumsq=sumsq, n_tracks=int(used.size),
+                            n_segments=int(counts[used].sum()), contiguous=bool(contiguous))
     sums = None if contiguous else np.zeros((used.size, q))
     open_track, open_sum = -1, np.zeros(q)
     for start, block in iter_blocks(scores, block_rows=block_rows,
@@ -704,7 +715,8 @@ def combine(
 def reliability_score(scores, diagnostics=None, *, query_groups: np.ndarray | None = None,
                       parameters: ReliabilityParameters | None = None, block_rows: int = DEFAULT_BLOCK_ROWS,
                       chunk_rows: int | None = None,
-                      progress: Callable[[int], None] | None = None) -> ReliabilityScore:
+                      progress: Callable[[int], None] | None = None,
+                      client: object = None) -> ReliabilityScore:
     """Ground-truth-free reliability score of a score matrix (one extra streaming pass).
 
     Parameters
@@ -721,6 +733,8 @@ def reliability_score(scores, diagnostics=None, *, query_groups: np.ndarray | No
         Streaming parameters of the extra pass, as in :func:`aria.io.streaming.iter_blocks`.
     parameters : ReliabilityParameters, optional
         Which components enter the score (default: both, :class:`ReliabilityParameters`).
+    client : distributed.Client, optional
+        Run the extra pass (and :func:`aria.diagnose` when computed here) on this dask cluster.
 
     Returns
     -------
@@ -742,7 +756,7 @@ def reliability_score(scores, diagnostics=None, *, query_groups: np.ndarray | No
     if diagnostics is None:
         from aria.diagnostics.reliability import diagnose
 
-        diagnostics = diagnose(scores, block_rows=block_rows, chunk_rows=chunk_rows)
+        diagnostics = diagnose(scores, block_rows=block_rows, chunk_rows=chunk_rows, client=client)
     elif (diagnostics.n_segments != scores.shape[0]
           or not np.array_equal(np.asarray(diagnostics.query_ids).astype(str),
                                 np.asarray(scores.coords["query"].values).astype(str))):
@@ -752,7 +766,7 @@ def reliability_score(scores, diagnostics=None, *, query_groups: np.ndarray | No
             "or not the same query ids): pass aria.diagnose() of these scores",
             parameter="diagnostics")
     moments = track_moments(scores, shift=diagnostics.column_mean, block_rows=block_rows,
-                            chunk_rows=chunk_rows, progress=progress)
+                            chunk_rows=chunk_rows, progress=progress, client=client)
     return reliability_components(diagnostics, moments, query_groups=query_groups, parameters=params)
 
 

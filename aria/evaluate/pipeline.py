@@ -234,7 +234,8 @@ def evaluate_methods(
             from aria.diagnostics.reliability_score import reliability_score
 
             with progress(f"reliability {name}", n_rows) if progress else nullcontext() as update:
-                ev.reliability = reliability_score(scores, diag, query_groups=groups, progress=update)
+                ev.reliability = reliability_score(scores, diag, query_groups=groups, progress=update,
+                                                   client=client)
         if lds_gt is not None:
             if gt is None:
                 gt = load_ground_truth(lds_gt, n_rows, target_kind=gt_target_kind)
