@@ -118,6 +118,19 @@ def _payloads(scores, source: RowSource, parts: list[tuple[int, int]]) -> list:
     return [source] * len(parts)
 
 
+def _report(futures: list, parts: list[tuple[int, int]], progress: Callable[[int], None] | None) -> None:
+    """Call ``progress`` with the rows of each task as it finishes (stop at the first error)."""
+    if progress is None:
+        return
+    from distributed import as_completed
+
+    sizes = {f.key: b - a for f, (a, b) in zip(futures, parts, strict=True)}
+    for f in as_completed(futures):
+        if f.status == "error":
+            break
+        progress(sizes[f.key])
+
+
 def _tree(client: Any, futures: list) -> Any:
     level = list(futures)
     while len(level) > 1:
@@ -152,8 +165,6 @@ def gram_stats_cluster(scores, client: Any, *, block_rows: int = DEFAULT_BLOCK_R
     -------
     GramStats
     """
-    from distributed import as_completed
-
     n, q = scores.shape
     source = row_source(scores)
     qids = np.asarray(scores.coords["query"].values).astype(str)
@@ -162,12 +173,7 @@ def gram_stats_cluster(scores, client: Any, *, block_rows: int = DEFAULT_BLOCK_R
     futures = [client.submit(partial_stats, payload, a, b, block_rows, qids, task_bytes, pure=False,
                              retries=2)
                for payload, (a, b) in zip(payloads, parts, strict=True)]
-    if progress is not None:
-        sizes = {f.key: b - a for f, (a, b) in zip(futures, parts, strict=True)}
-        for f in as_completed(futures):
-            if f.status == "error":
-                break
-            progress(sizes[f.key])
+    _report(futures, parts, progress)
     merged = _tree(client, futures).result()
     upper = np.triu(merged.comoment)
     merged.comoment = np.ascontiguousarray(upper + np.triu(upper, 1).T)
@@ -282,8 +288,6 @@ def track_moments_cluster(scores, client: Any, rows_track: np.ndarray, counts: n
     between_sumsq, total, sumsq : numpy.ndarray
         (Q,) each.
     """
-    from distributed import as_completed
-
     n, q = scores.shape
     source = row_source(scores)
     parts = partitions(n, q, block_rows=block_rows, task_bytes=task_bytes)
@@ -292,12 +296,7 @@ def track_moments_cluster(scores, client: Any, rows_track: np.ndarray, counts: n
     futures = [client.submit(_moments_task, payload, a, b, rows_track[a:b], counts, shift, step,
                              pure=False, retries=2)
                for payload, (a, b) in zip(_payloads(scores, source, parts), parts, strict=True)]
-    if progress is not None:
-        sizes = {f.key: b - a for f, (a, b) in zip(futures, parts, strict=True)}
-        for f in as_completed(futures):
-            if f.status == "error":
-                break
-            progress(sizes[f.key])
+    _report(futures, parts, progress)
     total, sumsq, between = np.zeros(q), np.zeros(q), np.zeros(q)
     open_sums: dict[int, np.ndarray] = {}
     for f in futures:  # partition order, whatever order the tasks finished in
