@@ -148,7 +148,7 @@ def test_topk_overlap_queries_hand_worked_and_brute_force():
         got = topk_overlap_queries(big, k)
         assert got["overlap"] == pytest.approx(ref)
         assert got["cardinality"] == pytest.approx(len(set().union(*sets)) / (9 * k))
-    with pytest.raises(AriaInputError, match="out of range"):
+    with pytest.raises(AriaInputError, match="must be between 1 and the"):
         topk_overlap_queries(big, 31)
     with pytest.raises(AriaInputError, match="at least 2 queries"):
         topk_overlap_queries(big[:, :1], 2)
