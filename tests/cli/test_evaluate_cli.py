@@ -54,6 +54,16 @@ def files(tmp_path):
     return d, {k: str(v) for k, v in paths.items()}
 
 
+def test_unlearning_reads_npz(files, capsys, tmp_path):
+    d, _ = files
+    for k in ("l1", "l2"):
+        np.savez(tmp_path / f"{k}.npz", scores=d[k])
+    out = _json(capsys, "evaluate", "unlearning", str(tmp_path / "l1.npz"), str(tmp_path / "l2.npz"))
+    tau = d["l2"] - d["l1"]
+    assert out["summary"]["max"] == pytest.approx(tau.max())
+    assert out["summary"]["min"] == pytest.approx(tau.min())
+
+
 def test_verbs_match_the_api(files, capsys, tmp_path):
     d, p = files
     out = _json(capsys, "evaluate", "skew", p["l1"], p["l2"])
