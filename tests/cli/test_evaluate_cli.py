@@ -111,6 +111,12 @@ def test_simdiff_seeded_and_recorded(files, capsys, tmp_path):
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["seeds"] == {"bootstrap": 9} and set(prov["inputs"]) == {"sim_method", "sim_random"}
     assert json.loads((out / "simdiff.json").read_text())["replicates"] == 100
+    np.save(tmp_path / "m0.npy", np.array([0.5, 0.6, 0.7]))
+    np.save(tmp_path / "r0.npy", np.array([0.0, 0.0, 1.0, 1.0, 1.0]))
+    c = _json(capsys, "evaluate", "simdiff", str(tmp_path / "m0.npy"), str(tmp_path / "r0.npy"))
+    assert c["undefined_replicates"] > 0 and c["ci_low"] is None and c["ci_high"] is None
+    code, text, _ = _run(capsys, "evaluate", "simdiff", str(tmp_path / "m0.npy"), str(tmp_path / "r0.npy"))
+    assert code == 0 and f"CI undefined ({c['undefined_replicates']} of 2000" in text
 
 
 def test_bad_inputs_one_line_exit_2(files, capsys, tmp_path):
