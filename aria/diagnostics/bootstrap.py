@@ -64,7 +64,7 @@ RESAMPLED = "queries (columns of S), with replacement; training rows fixed"
 
 #: Constraints of the bootstrap keywords of :func:`aria.diagnose`, ``compare_files`` and
 #: ``make_report`` (``bootstrap = 0``: no bootstrap), shared with the command line.
-BOOTSTRAP_PARAMS = {"bootstrap": Interval(int, 0, None), "bootstrap_seed": [None, "seed"],
+BOOTSTRAP_PARAMS = {"bootstrap": Interval(int, 0, None), "bootstrap_seed": "seed",
                     "confidence": Interval(float, 0, 1, closed="neither")}
 
 
@@ -306,7 +306,7 @@ def _num(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
-@validate_params({"replicates": Interval(int, 1, None), "seed": [None, "seed"],
+@validate_params({"replicates": Interval(int, 1, None), "seed": "seed",
                   "confidence": Interval(float, 0, 1, closed="neither"), "rng": [None, np.random.Generator],
                   "duplicate_pairs": Options(("exclude", "include")), "batch": Interval(int, 1, None),
                   "tol": Interval(float, 0, None, closed="neither"), "max_iter": Interval(int, 1, None)})
@@ -315,7 +315,7 @@ def bootstrap_diagnostics(
     diagnostics,
     *,
     replicates: int = 1000,
-    seed: int | None = 0,
+    seed: int = 0,
     confidence: float = 0.95,
     rng: np.random.Generator | None = None,
     duplicate_pairs: str = "exclude",
@@ -334,8 +334,9 @@ def bootstrap_diagnostics(
         per-query concentrations, ``v1`` and the exclusions).
     replicates : int
         Number of replicates ``B``.
-    seed : int or None
-        Seed of ``numpy.random.default_rng`` (recorded in the result).
+    seed : int
+        Seed of ``numpy.random.default_rng`` (recorded in the result; required: every random
+        draw is seeded and recorded).
     confidence : float
         Coverage of the percentile intervals.
     rng : numpy.random.Generator, optional
