@@ -14,9 +14,10 @@ again: with ``c`` the resampling counts (``c_q`` = how often query ``q`` was dra
   so the pair of a query with its own copy is left out the same way. Counting those pairs as
   ordinary pairs of columns (``duplicate_pairs="include"``: exactly ``diagnose(S[:, idx])``,
   ``(c^T |R| c - k*) / (k* (k* - 1))``) shifts every replicate up by about
-  ``(1 - rho_bar) / (Q - 1)``: on the shipped query-dependent example (Q = 40) the replicates'
-  mean is 0.303 for an estimate of 0.285 and the interval [0.283, 0.326] barely contains it,
-  while without the copies the mean is 0.285 and the interval [0.264, 0.306] is centred on it.
+  ``(1 - rho_bar) / (Q - 1)``: on the shipped query-dependent example (Q = 40; B = 1000,
+  seed 0) the replicates' mean is 0.303 for an estimate of 0.285 and the interval [0.283, 0.329]
+  barely contains it, while without the copies the mean is 0.285 and the interval
+  [0.265, 0.309] is centred on it.
 - ``C_bar* = sum_q c_q C_q / sum_q c_q`` over the non-zero columns;
 - ``E1* = lambda_1(G*) / trace(G*)`` with ``G* = G[idx][:, idx]``. The non-zero eigenvalues of
   ``G*`` are those of ``D^(1/2) G D^(1/2)``, ``D = diag(c)``; its largest eigenvalue is found by
@@ -28,7 +29,7 @@ again: with ``c`` the resampling counts (``c_q`` = how often query ``q`` was dra
 
 ``E1`` is a largest eigenvalue: copies of a query add coherent energy to ``G*``, so ``E1*`` is
 biased upward when Q is small (shipped query-dependent example, Q = 40: estimate 0.214, 95%
-interval [0.212, 0.321]). Read its interval as the spread of E1 over query sets, not as a
+interval [0.215, 0.322] with B = 1000, seed 0). Read its interval as the spread of E1 over query sets, not as a
 symmetric error bar; rho_bar and C_bar (means over queries and pairs) have no such bias.
 
 The interval is the percentile interval: the ``(1 - confidence)/2`` and ``(1 + confidence)/2``
