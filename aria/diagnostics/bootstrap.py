@@ -29,8 +29,8 @@ again: with ``c`` the resampling counts (``c_q`` = how often query ``q`` was dra
 
 ``E1`` is a largest eigenvalue: copies of a query add coherent energy to ``G*``, so ``E1*`` is
 biased upward when Q is small (shipped query-dependent example, Q = 40: estimate 0.214, 95%
-interval [0.215, 0.322] with B = 1000, seed 0). Read its interval as the spread of E1 over query sets, not as a
-symmetric error bar; rho_bar and C_bar (means over queries and pairs) have no such bias.
+interval [0.215, 0.322] with B = 1000, seed 0). Read its interval as the spread of E1 over
+query sets, not as a symmetric error bar; rho_bar and C_bar (means over queries and pairs) have no such bias.
 
 The interval is the percentile interval: the ``(1 - confidence)/2`` and ``(1 + confidence)/2``
 quantiles (numpy's default linear interpolation) of the defined replicate values.
