@@ -47,6 +47,8 @@ def test_mucs_skew_rejects_bad_input():
         mucs_skew([[1.0]], [[1.0]], eps=-1)
     with pytest.raises(AriaInputError, match="undefined"):
         mucs_skew([[0.0]], [[0.0]], eps=0.0)
+    # eps = 0 is accepted otherwise (the documented "non-negative" stabilizer): a term can reach +-1
+    np.testing.assert_array_equal(mucs_skew([[0.0], [1.0]], [[2.0], [0.0]], eps=0), [1.0, -1.0])
 
 
 def test_unlearning_difference():
@@ -54,6 +56,8 @@ def test_unlearning_difference():
                                atol=1e-15)
     with pytest.raises(AriaInputError, match="shape"):
         unlearning_difference([1.0, 2.0], [1.0])
+    with pytest.raises(AriaInputError):
+        unlearning_difference(np.zeros((2, 2, 2)), np.zeros((2, 2, 2)))  # 1-D or 2-D only
 
 
 def test_self_influence_rank_hand_worked():
