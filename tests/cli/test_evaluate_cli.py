@@ -96,6 +96,9 @@ def test_verbs_match_the_api(files, capsys, tmp_path):
     assert code == 0, err
     np.testing.assert_allclose(np.load(save), rank_ensemble([d["s"], d["s2"]], [2, 1]))
     assert aria.diagnose(aria.load_scores(save)).n_queries == 6  # a score matrix Aria reads
+    # weights: one entry per input, in input order (the same file twice keeps both entries)
+    out = _json(capsys, "evaluate", "ensemble", p["s"], p["s"], "--weights", "2", "1", "--save", str(save))
+    assert out["weights"] == [{"input": p["s"], "weight": 2.0}, {"input": p["s"], "weight": 1.0}]
 
 
 def test_simdiff_seeded_and_recorded(files, capsys, tmp_path):
