@@ -254,7 +254,8 @@ def group_contrast(correlation: np.ndarray, groups: np.ndarray) -> tuple[float, 
     correlation : numpy.ndarray
         (k, k) Pearson correlation matrix of the columns (e.g. ``Diagnostics.correlation``).
     groups : numpy.ndarray
-        (k,) group label of each of those columns; missing labels (None/NaN/"") are left out.
+        (k,) group label of each of those columns; missing labels (None/NaN/pd.NA/NaT/"") are
+        left out.
 
     Returns
     -------
@@ -270,9 +271,11 @@ def group_contrast(correlation: np.ndarray, groups: np.ndarray) -> tuple[float, 
     >>> round(group_contrast(r, np.array(["a", "a", "b"]))[0], 6)
     0.7
     """
+    import pandas as pd
+
     r = np.asarray(correlation, dtype=np.float64)
     g = np.asarray(groups, dtype=object)
-    valid = np.array([x is not None and x == x and str(x) != "" for x in g], dtype=bool)
+    valid = np.array([not pd.isna(x) and str(x) != "" for x in g], dtype=bool)
     r = r[np.ix_(valid, valid)]
     g = np.asarray([str(x) for x in g[valid]])
     iu = np.triu_indices(g.size, 1)
