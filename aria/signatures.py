@@ -40,6 +40,9 @@ JL_SEED = 422024
 JL_DIM = 512
 #: Input dimensions generated per independent random stream.
 BLOCK_ROWS = 4096
+#: Rows of ``X`` per projection product in :func:`jl_signatures`, aligned to absolute row indices
+#: (fixed, so that the result does not depend on ``chunk_rows``).
+SIG_ROW_BLOCK = 256
 #: The two rights channels of the notes: composition (publishing) and recording (master).
 RIGHTS_CHANNELS = ("composition", "recording")
 
@@ -116,7 +119,11 @@ def jl_signatures(x: object, k: int = JL_DIM, seed: int = JL_SEED, *, chunk_rows
     """L2-normalized JL signatures ``normalize(X P)`` of the rows of ``X``.
 
     The projection is generated ``dim_block`` input dimensions at a time (never whole), and the
-    rows of ``X`` are read ``chunk_rows`` at a time (``X`` may be a memory map).
+    rows of ``X`` are read ``chunk_rows`` at a time (``X`` may be a memory map). Both are memory
+    and I/O settings only: the products are always computed on the same blocks, rows
+    ``[256 b, 256 (b + 1))`` (:data:`SIG_ROW_BLOCK`, aligned to absolute row indices) times input
+    dimensions ``[4096 c, 4096 (c + 1))``, accumulated in increasing ``c``, so the signatures are
+    bit-identical for any ``chunk_rows`` and ``dim_block``.
 
     Parameters
     ----------
@@ -127,10 +134,11 @@ def jl_signatures(x: object, k: int = JL_DIM, seed: int = JL_SEED, *, chunk_rows
     seed : int
         Projection seed.
     chunk_rows : int, optional
-        Rows of ``X`` per chunk (default: about 64 MiB of float64).
+        Rows of ``X`` read per chunk (default: about 64 MiB of float64); rounded up to a multiple
+        of 256.
     dim_block : int
-        Input dimensions per projection block (a multiple of 4096 keeps the generated blocks
-        aligned; any value gives the same projection).
+        Input dimensions of the projection held in memory at a time; rounded up to a multiple of
+        4096 (the size of the projection's independent random streams).
 
     Returns
     -------
@@ -152,20 +160,23 @@ def jl_signatures(x: object, k: int = JL_DIM, seed: int = JL_SEED, *, chunk_rows
     arr = _as_matrix(x, "X")
     n, d = arr.shape
     k = int(k)
-    dim_block = int(dim_block)
+    dim_block = -(-int(dim_block) // BLOCK_ROWS) * BLOCK_ROWS
     if chunk_rows is None:
         chunk_rows = max(1, (64 * 2**20) // (8 * min(d, dim_block)))
-    chunk_rows = int(chunk_rows)
+    chunk_rows = -(-int(chunk_rows) // SIG_ROW_BLOCK) * SIG_ROW_BLOCK
     out = np.zeros((n, k), dtype=np.float64)
     for c0 in range(0, d, dim_block):
         c1 = min(d, c0 + dim_block)
         p = jl_projection(d, k, seed, start=c0, stop=c1)
         for r0 in range(0, n, chunk_rows):
-            block = np.asarray(arr[r0:r0 + chunk_rows, c0:c1], dtype=np.float64)
-            if not np.isfinite(block).all():
-                i, j = np.argwhere(~np.isfinite(block))[0]
+            chunk = np.array(arr[r0:r0 + chunk_rows, c0:c1], dtype=np.float64, order="C")
+            if not np.isfinite(chunk).all():
+                i, j = np.argwhere(~np.isfinite(chunk))[0]
                 raise AriaInputError(f"X: NaN or infinite value at row {r0 + i}, column {c0 + j}")
-            out[r0:r0 + chunk_rows] += block @ p
+            for b in range(0, chunk.shape[0], SIG_ROW_BLOCK):
+                rows = out[r0 + b:r0 + b + SIG_ROW_BLOCK]
+                for j in range(0, c1 - c0, BLOCK_ROWS):
+                    rows += chunk[b:b + SIG_ROW_BLOCK, j:j + BLOCK_ROWS] @ p[j:j + BLOCK_ROWS]
     return _normalize_rows(out, "X projected")
 
 

@@ -83,9 +83,10 @@ def run_simdiff(args: argparse.Namespace) -> int:
         replicates=args.bootstrap,
         seed=args.bootstrap_seed,
     )
+    ci = (f"CI [{res['ci_low']:+.2f}%, {res['ci_high']:+.2f}%]" if res["undefined_replicates"] == 0 else
+          f"CI undefined ({res['undefined_replicates']} of {res['replicates']} replicates have median 0)")
     text = [
-        f"normalized similarity difference = {res['mean']:+.2f}%  "
-        f"{args.confidence:.0%} CI [{res['ci_low']:+.2f}%, {res['ci_high']:+.2f}%]",
+        f"normalized similarity difference = {res['mean']:+.2f}%  {args.confidence:.0%} {ci}",
         f"  median random-removal similarity {res['median_random']:.4g}; {res['n_method']} method and "
         f"{res['n_random']} random similarities; bootstrap B = {res['replicates']}, seed {res['seed']}",
     ]

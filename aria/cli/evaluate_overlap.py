@@ -102,7 +102,7 @@ def run_ensemble(args: argparse.Namespace) -> int:
     weights = args.weights or [1.0] * len(args.scores)
     res = {
         "shape": list(ens.shape),
-        "weights": dict(zip(args.scores, weights, strict=True)),
+        "weights": [{"input": s, "weight": w} for s, w in zip(args.scores, weights, strict=True)],
         "saved": str(save),
     }
     text = [

@@ -88,9 +88,13 @@ def run_skew(args: argparse.Namespace) -> int:
 
 
 def _read_any(path: str, column: str | None):
+    """Losses from ``path``: a CSV/``.npy`` vector, or a 2-D ``.npy``/``.npz`` matrix (items x queries)."""
     from aria.cli._evaluate_common import read_matrix, read_vector
 
-    if column is None and path.lower().endswith((".npy", ".npz")):
+    low = path.lower()
+    if column is None and low.endswith(".npz"):
+        return read_matrix(path, items_by_rows=True)
+    if column is None and low.endswith(".npy"):
         from aria.io.vectors import load_vector
 
         try:

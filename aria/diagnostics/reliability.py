@@ -175,7 +175,7 @@ def diagnose(
     thresholds: VerdictThresholds | None = None,
     spectrum_length: int = 20,
     bootstrap: int = 0,
-    bootstrap_seed: int | None = 0,
+    bootstrap_seed: int = 0,
     confidence: float = 0.95,
     scheduler: str | None = None,
     client: object = None,
@@ -198,8 +198,9 @@ def diagnose(
         percentile intervals of rho_bar, C_bar and E1, computed from the Gram statistics without
         a second pass (:func:`aria.diagnostics.bootstrap.bootstrap_diagnostics`), and
         ``to_dict()`` gains ``<key>_ci: [low, high]`` keys.
-    bootstrap_seed : int or None
-        Seed of the bootstrap's ``numpy.random.default_rng``.
+    bootstrap_seed : int
+        Seed of the bootstrap's ``numpy.random.default_rng`` (an integer >= 0: recorded in
+        ``parameters``).
     confidence : float
         Coverage of the bootstrap intervals.
     scheduler : str, optional

@@ -53,7 +53,7 @@ def as_score_matrix(scores: object, name: str = "scores") -> np.ndarray:
 def check_k(k: object, n: int, name: str = "k") -> int:
     """``k`` as an int in ``[1, n]``."""
     if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        raise AriaInputError(f"{name} must be an integer, got {k!r}")
+        raise AriaInputError(f"{name} must be an integer, got {k!r}", parameter=name)
     if not 1 <= int(k) <= n:
-        raise AriaInputError(f"{name} = {k} is out of range: need 1 <= {name} <= {n} (training rows)")
+        raise AriaInputError(f"{name} must be between 1 and the {n} training rows, got {k}", parameter=name)
     return int(k)

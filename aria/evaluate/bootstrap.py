@@ -23,13 +23,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aria.diagnostics.bootstrap import bootstrap_counts, percentile_interval
+from aria.groups.result import SIG_THRESHOLD
 from aria.params import Interval, validate_params
 
 __all__ = ["HomogeneityBootstrap", "homogeneity_bootstrap", "lds_bootstrap", "mean_bootstrap",
            "add_lds_intervals"]
 
-#: One-sided 5% threshold of the standard normal (as :data:`aria.groups.result.SIG_THRESHOLD`).
-_SIG = 1.645
 _STATS = ("z_mean", "pos", "sig")
 
 
@@ -207,7 +206,7 @@ def homogeneity_bootstrap(result, *, replicates: int = 1000, seed: int | None = 
                 z = np.asarray(m.z_channel[ki, :, ci], dtype=np.float64)
                 d = (m.included & np.isfinite(z)).astype(np.float64)
                 zz = np.where(d > 0, z, 0.0)
-                series = (zz, (zz > 0).astype(float), (zz > _SIG).astype(float))
+                series = (zz, (zz > 0).astype(float), (zz > SIG_THRESHOLD).astype(float))
                 for stat, v in zip(_STATS, series, strict=True):
                     cols.append((m.matrix, ch, str(k), stat))
                     vals.append(v)

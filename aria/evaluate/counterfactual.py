@@ -112,6 +112,10 @@ def similarity_difference(sim_method: object, sim_random: object, *, confidence:
     The interval resamples both samples independently with replacement (replicate ``b`` draws
     ``sim_method`` then ``sim_random`` indices from ``numpy.random.default_rng(seed)``) and takes
     the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles of the replicated ``D``.
+    A replicate whose resampled ``sim_random`` has median 0 has no ``D`` (it would be +-inf);
+    such replicates are counted in ``undefined_replicates`` and, when there is at least one, the
+    interval is undefined (``ci_low = ci_high = None``) rather than computed from the remaining
+    replicates (dropping them would bias one tail and narrow the interval).
 
     Parameters
     ----------
@@ -131,7 +135,8 @@ def similarity_difference(sim_method: object, sim_random: object, *, confidence:
     Returns
     -------
     dict
-        ``mean``, ``ci_low``, ``ci_high``, ``median_random``, ``n_method``, ``n_random``,
+        ``mean``, ``ci_low``, ``ci_high`` (None when ``undefined_replicates > 0``),
+        ``undefined_replicates``, ``median_random``, ``n_method``, ``n_random``,
         ``confidence``, ``replicates``, ``seed``.
 
     Examples
@@ -140,6 +145,9 @@ def similarity_difference(sim_method: object, sim_random: object, *, confidence:
     >>> d = similarity_difference([0.6, 0.8], [1.0, 0.8, 0.9], replicates=200)
     >>> round(d["mean"], 6), d["ci_low"] <= d["mean"] <= d["ci_high"]
     (-22.222222, True)
+    >>> d = similarity_difference([0.5, 0.6, 0.7], [0, 0, 1, 1, 1])
+    >>> d["undefined_replicates"] > 0, d["ci_low"], d["ci_high"]
+    (True, None, None)
     """
     s = as_real_array(sim_method, "sim_method", 1)
     r = as_real_array(sim_random, "sim_random", 1)
@@ -154,8 +162,10 @@ def similarity_difference(sim_method: object, sim_random: object, *, confidence:
             i_s = gen.integers(0, s.size, size=s.size)
             i_r = gen.integers(0, r.size, size=r.size)
             reps[b] = 100.0 * (s[i_s].mean() / np.median(r[i_r]) - 1.0)
-    low, high = percentile_interval(reps, confidence)
-    return {"mean": mean, "ci_low": low, "ci_high": high, "median_random": med,
+    undefined = int(np.count_nonzero(~np.isfinite(reps)))
+    low, high = percentile_interval(reps, confidence) if undefined == 0 else (None, None)
+    return {"mean": mean, "ci_low": low, "ci_high": high, "undefined_replicates": undefined,
+            "median_random": med,
             "n_method": int(s.size), "n_random": int(r.size), "confidence": confidence,
             "replicates": replicates, "seed": seed if rng is None else None}
 

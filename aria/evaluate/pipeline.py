@@ -393,6 +393,10 @@ def compare_files(
     >>> [m.name for m in run.comparison.ranked], list(run.comparison.to_dict()["excluded"])
     (['query-dependent', 'offset-dominated'], ['collapsed'])
     """
+    import hashlib
+
+    import numpy as np
+
     from aria.evaluate.compare import check_comparable, compare_methods
     from aria.features.table import resolve_channel_set
     from aria.groups.setup import HomogeneitySetup, homogeneity_summary
@@ -414,9 +418,10 @@ def compare_files(
     sources, names = resolve_methods(scores, examples, names)
     inputs = {f"scores[{n}]": s for n, s in zip(names, sources, strict=True)}
     read = reader_parameters(reader)
-    inputs.update(tracks=read["tracks"], lds=lds, lds_gt=_path_or_none(lds_gt), features=features,
-                  labels=labels)
-    out_dir = check_out_dir(out, [v for v in inputs.values() if v])
+    tracks_array = read["tracks"] if isinstance(read["tracks"], np.ndarray) else None
+    inputs.update(tracks=None if tracks_array is not None else read["tracks"], lds=lds,
+                  lds_gt=_path_or_none(lds_gt), features=features, labels=labels)
+    out_dir = check_out_dir(out, [v for v in inputs.values() if v is not None])
     lds_values: dict = {}
     if lds is not None:
         lds_values = load_lds_values(lds)
@@ -464,6 +469,9 @@ def compare_files(
                   "gt_target_kind": gt_target_kind, "bootstrap": bootstrap, "confidence": confidence,
                   "query_group": query_group, "reliability_score": reliability_score,
                   "tau_bootstrap": tau_bootstrap, "scheduler": engine}
+        if tracks_array is not None:  # an in-memory segment -> track map: recorded by its content
+            digest = hashlib.sha256(np.ascontiguousarray(tracks_array).tobytes()).hexdigest()
+            params["tracks_array_sha256"] = digest
         seeds = {"bootstrap": bootstrap_seed} if bootstrap else {}
         if any(a.diagnostic == "reliability_score" for a in comparison.agreement):
             seeds["tau_bootstrap"] = tau_bootstrap_seed

@@ -35,7 +35,8 @@ def mucs_skew(loss_original: object, loss_unlearned: object, eps: float = 1e-3) 
 
     ``a_i = (1/J) sum_j (L2[i, j] - L1[i, j]) / (|L2[i, j]| + |L1[i, j]| + eps)``, where ``L1`` is
     the original model's loss and ``L2`` the unlearned model's loss on item ``i`` under noise pair
-    ``j`` (the same pairs for every item). Each term lies in ``(-1, 1)``; higher = the item's loss
+    ``j`` (the same pairs for every item). Each term lies in ``(-1, 1)`` (``[-1, 1]`` when
+    ``eps = 0``); higher = the item's loss
     rose more when the generated sample was unlearned = more influential.
 
     Parameters
@@ -43,7 +44,9 @@ def mucs_skew(loss_original: object, loss_unlearned: object, eps: float = 1e-3) 
     loss_original, loss_unlearned : array-like
         Losses, items x noise pairs (2-D) or one value per item (1-D = one pair).
     eps : float
-        Positive stabilizer (the paper's ``1e-3``).
+        Non-negative stabilizer (the paper's ``1e-3``). ``eps = 0`` is accepted (the plain
+        normalized difference) as long as no entry has both losses 0, where the skew would be
+        ``0/0``: that is refused with an error.
 
     Returns
     -------
@@ -75,13 +78,14 @@ def unlearning_difference(loss_original: object, loss_unlearned: object) -> np.n
     Parameters
     ----------
     loss_original, loss_unlearned : array-like
-        Losses of the original and the unlearned model on the same training items (any shape,
-        e.g. items, or items x queries when one model was unlearned per query).
+        Losses of the original and the unlearned model on the same training items, of the same
+        shape: 1-D (items) or 2-D (items x queries, when one model was unlearned per query);
+        other dimensions are refused.
 
     Returns
     -------
     numpy.ndarray
-        float64 array of the inputs' shape.
+        float64 array of the inputs' shape (1-D or 2-D).
 
     Examples
     --------

@@ -199,6 +199,11 @@ def tiny():
 
     Eight tracks with one feature ``x = 0..7``, two queries scoring ``-|x - 1|`` and ``-|x - 6|``.
 
+    Returns
+    -------
+    aria.examples.fixture.TinyExample
+        Channel set, feature table, scores and labels, built afresh (identically) on every call.
+
     Examples
     --------
     >>> import aria

@@ -342,7 +342,7 @@ def diagnostics_block(slug: str, diag: Diagnostics, *, figures: bool = True, dpi
     boot = getattr(diag, "bootstrap", None)
     if boot is not None:
         block.paragraphs.append(
-            f"Brackets: {boot.confidence:.0%} percentile bootstrap intervals over queries "
+            f"Brackets: {boot.confidence * 100:g}% percentile bootstrap intervals over queries "
             f"(B = {boot.replicates}, seed {boot.seed}): the queries are resampled with replacement and the "
             "diagnostics recomputed from the Gram statistics; a query's pair with its own copy is left out "
             "of ρ̄. E1's interval describes its spread over query sets and sits above the estimate when Q "
@@ -504,7 +504,7 @@ def homogeneity_blocks(slug: str, result: HomogeneityResult, *, k: int | None = 
     if caveat:
         intro.insert(0, caveat)
     if bootstrap is not None:
-        intro.append(f"Brackets: {bootstrap.confidence:.0%} percentile bootstrap intervals over queries "
+        intro.append(f"Brackets: {bootstrap.confidence * 100:g}% percentile bootstrap intervals over queries "
                      f"(B = {bootstrap.replicates}, seed {bootstrap.seed}; the queries' z values are "
                      "resampled with replacement, the null is fixed).")
     header = _hdr("channel", ("K", "K"), ("z̄", "z_bar"), ("Pos", "Pos"), ("Sig", "Sig"), "queries",

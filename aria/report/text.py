@@ -128,7 +128,7 @@ def format_diagnostics(diag: Diagnostics, source: str = "", n_tracks: int | None
     lines += ["", f"verdict: {diag.verdict.upper()}  ({diag.verdict_reason})", f"  {diag.explanation}"]
     boot = getattr(diag, "bootstrap", None)
     if boot is not None:
-        lines.append(f"  [..]: {boot.confidence:.0%} percentile bootstrap intervals over queries "
+        lines.append(f"  [..]: {boot.confidence * 100:g}% percentile bootstrap intervals over queries "
                      f"(B = {boot.replicates}, seed {boot.seed}; queries resampled with replacement)")
     for key, why in diag.undefined.items():
         lines.append(f"  note: {key} undefined: {why}")
@@ -335,8 +335,8 @@ def format_homogeneity_intervals(boot: HomogeneityBootstrap) -> str:
     [scores]
       harmony      K=5    z_mean [0.50, 1.50]  pos [0.60, 0.90]  sig [0.10, undefined]
     """
-    lines = ["", f"{boot.confidence:.0%} percentile bootstrap intervals over queries (B = {boot.replicates}, "
-             f"seed {boot.seed}; queries resampled with replacement, the null fixed)"]
+    lines = ["", f"{boot.confidence * 100:g}% percentile bootstrap intervals over queries "
+             f"(B = {boot.replicates}, seed {boot.seed}; queries resampled with replacement, the null fixed)"]
     for matrix, per_ch in boot.intervals.items():
         lines.append(f"[{matrix}]")
         for ch, per_k in per_ch.items():

@@ -54,6 +54,16 @@ def files(tmp_path):
     return d, {k: str(v) for k, v in paths.items()}
 
 
+def test_unlearning_reads_npz(files, capsys, tmp_path):
+    d, _ = files
+    for k in ("l1", "l2"):
+        np.savez(tmp_path / f"{k}.npz", scores=d[k])
+    out = _json(capsys, "evaluate", "unlearning", str(tmp_path / "l1.npz"), str(tmp_path / "l2.npz"))
+    tau = d["l2"] - d["l1"]
+    assert out["summary"]["max"] == pytest.approx(tau.max())
+    assert out["summary"]["min"] == pytest.approx(tau.min())
+
+
 def test_verbs_match_the_api(files, capsys, tmp_path):
     d, p = files
     out = _json(capsys, "evaluate", "skew", p["l1"], p["l2"])
@@ -86,6 +96,9 @@ def test_verbs_match_the_api(files, capsys, tmp_path):
     assert code == 0, err
     np.testing.assert_allclose(np.load(save), rank_ensemble([d["s"], d["s2"]], [2, 1]))
     assert aria.diagnose(aria.load_scores(save)).n_queries == 6  # a score matrix Aria reads
+    # weights: one entry per input, in input order (the same file twice keeps both entries)
+    out = _json(capsys, "evaluate", "ensemble", p["s"], p["s"], "--weights", "2", "1", "--save", str(save))
+    assert out["weights"] == [{"input": p["s"], "weight": 2.0}, {"input": p["s"], "weight": 1.0}]
 
 
 def test_simdiff_seeded_and_recorded(files, capsys, tmp_path):
@@ -101,6 +114,12 @@ def test_simdiff_seeded_and_recorded(files, capsys, tmp_path):
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["seeds"] == {"bootstrap": 9} and set(prov["inputs"]) == {"sim_method", "sim_random"}
     assert json.loads((out / "simdiff.json").read_text())["replicates"] == 100
+    np.save(tmp_path / "m0.npy", np.array([0.5, 0.6, 0.7]))
+    np.save(tmp_path / "r0.npy", np.array([0.0, 0.0, 1.0, 1.0, 1.0]))
+    c = _json(capsys, "evaluate", "simdiff", str(tmp_path / "m0.npy"), str(tmp_path / "r0.npy"))
+    assert c["undefined_replicates"] > 0 and c["ci_low"] is None and c["ci_high"] is None
+    code, text, _ = _run(capsys, "evaluate", "simdiff", str(tmp_path / "m0.npy"), str(tmp_path / "r0.npy"))
+    assert code == 0 and f"CI undefined ({c['undefined_replicates']} of 2000" in text
 
 
 def test_bad_inputs_one_line_exit_2(files, capsys, tmp_path):

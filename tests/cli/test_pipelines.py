@@ -121,3 +121,16 @@ def test_resolve_methods_names():
         resolve_methods(["x/a.npy", "y/b.npy"], names=["p", "p"])
     with pytest.raises(aria.AriaInputError, match="at least one"):
         resolve_methods()
+
+
+def test_compare_files_takes_an_in_memory_track_map_and_records_its_content(tmp_path):
+    import hashlib
+
+    tracks = np.asarray(aria.load_scores(aria.examples.path("bach-knn")).coords["track"].values)
+    out = tmp_path / "o"
+    result = compare_files(examples=["bach-knn", "bach-random"], tracks=tracks, out=out,
+                           reliability_score=False)
+    params = json.loads((out / "provenance.json").read_text())["parameters"]
+    assert params["tracks_array_sha256"] == hashlib.sha256(tracks.tobytes()).hexdigest()
+    assert "tracks" not in json.loads((out / "provenance.json").read_text())["inputs"]
+    assert result.written

@@ -143,6 +143,12 @@ def test_diagnose_with_bootstrap_adds_ci_keys():
         aria.diagnose(s, bootstrap=-3)
     with pytest.raises(AriaInputError, match="confidence"):
         aria.diagnose(s, bootstrap=10, confidence=1.5)
+    # every random draw is seeded and recorded: no unseeded (None) bootstrap
+    with pytest.raises(AriaInputError, match="bootstrap_seed"):
+        aria.diagnose(s, bootstrap=10, bootstrap_seed=None)
+    st, d = _stats(s.values)
+    with pytest.raises(AriaInputError, match="seed"):
+        bootstrap_diagnostics(st, d, replicates=10, seed=None)
 
 
 def test_undefined_replicates_are_reported():

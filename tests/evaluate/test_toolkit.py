@@ -47,6 +47,8 @@ def test_mucs_skew_rejects_bad_input():
         mucs_skew([[1.0]], [[1.0]], eps=-1)
     with pytest.raises(AriaInputError, match="undefined"):
         mucs_skew([[0.0]], [[0.0]], eps=0.0)
+    # eps = 0 is accepted otherwise (the documented "non-negative" stabilizer): a term can reach +-1
+    np.testing.assert_array_equal(mucs_skew([[0.0], [1.0]], [[2.0], [0.0]], eps=0), [1.0, -1.0])
 
 
 def test_unlearning_difference():
@@ -54,6 +56,8 @@ def test_unlearning_difference():
                                atol=1e-15)
     with pytest.raises(AriaInputError, match="shape"):
         unlearning_difference([1.0, 2.0], [1.0])
+    with pytest.raises(AriaInputError):
+        unlearning_difference(np.zeros((2, 2, 2)), np.zeros((2, 2, 2)))  # 1-D or 2-D only
 
 
 def test_self_influence_rank_hand_worked():
@@ -127,8 +131,23 @@ def test_similarity_difference():
     lo, hi = np.quantile(reps, [0.025, 0.975])
     assert (d["ci_low"], d["ci_high"]) == pytest.approx((lo, hi), abs=1e-12)
     assert similarity_difference(s, r, replicates=500, seed=3) == d
+    assert d["undefined_replicates"] == 0
     with pytest.raises(AriaInputError, match="median is 0"):
         similarity_difference(s, [0.0, 0.0, 1.0])
+
+
+def test_similarity_difference_counts_undefined_replicates():
+    # median(sim_random) = 1, but a resample with three or more zeros has median 0 (D = +-inf)
+    s, r = np.array([0.5, 0.6, 0.7]), np.array([0.0, 0.0, 1.0, 1.0, 1.0])
+    d = similarity_difference(s, r, replicates=2000, seed=0)
+    rng = np.random.default_rng(0)
+    zero = 0
+    for _ in range(2000):
+        rng.integers(0, 3, size=3)
+        zero += np.median(r[rng.integers(0, 5, size=5)]) == 0
+    assert zero > 0 and d["undefined_replicates"] == zero
+    assert d["ci_low"] is None and d["ci_high"] is None
+    assert d["mean"] == pytest.approx(100 * (0.6 - 1))
 
 
 def _top(col, k):
@@ -148,7 +167,7 @@ def test_topk_overlap_queries_hand_worked_and_brute_force():
         got = topk_overlap_queries(big, k)
         assert got["overlap"] == pytest.approx(ref)
         assert got["cardinality"] == pytest.approx(len(set().union(*sets)) / (9 * k))
-    with pytest.raises(AriaInputError, match="out of range"):
+    with pytest.raises(AriaInputError, match="must be between 1 and the"):
         topk_overlap_queries(big, 31)
     with pytest.raises(AriaInputError, match="at least 2 queries"):
         topk_overlap_queries(big[:, :1], 2)

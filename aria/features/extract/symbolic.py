@@ -212,6 +212,17 @@ class Notes:
         >>> n.pitch.tolist(), n.end_beat.tolist(), len(n)
         ([60, 64], [1.0, 2.0], 2)
         """
+        columns = {"start": start, "end": end, "pitch": pitch, "velocity": velocity, "voice": voice}
+        arrays = {name: np.asarray(v, dtype=np.float64) for name, v in columns.items()}
+        n = arrays["start"].size
+        for name, a in arrays.items():
+            one_each = a.ndim == 1 and a.size == n
+            if not (one_each or (name in ("velocity", "voice") and a.ndim == 0)):
+                raise AriaInputError(f"{name} must give one value per note ({n} start times), got shape "
+                                     f"{a.shape}", parameter=name)
+            if not np.isfinite(a).all() or (name not in ("start", "end") and (a != np.round(a)).any()):
+                kind = "finite numbers" if name in ("start", "end") else "whole numbers"
+                raise AriaInputError(f"{name} must be {kind}", parameter=name)
         tempo = TempoMap(np.zeros(1), np.array([float(qpm)]))
         return _sorted_notes(start, end, pitch, velocity, voice, tempo=tempo)
 

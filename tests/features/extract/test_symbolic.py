@@ -8,6 +8,7 @@ import pretty_midi
 import pytest
 
 from aria._resources import channelset_path
+from aria.errors import AriaInputError
 from aria.features.extract.batch import ExtractionError
 from aria.features.extract.symbolic import (
     Notes,
@@ -373,3 +374,15 @@ def test_notes_round_trip_through_a_midi_file(tmp_path):
     np.testing.assert_allclose(back.end, [0.5, 1.0, 1.5, 2.0], atol=1e-3)
     np.testing.assert_allclose(back.end_beat, np.array([0.5, 1.0, 1.5, 2.0]) * 120 / 60, atol=1e-3)
     assert tempo.qpm.tolist() == pytest.approx([120.0])
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"start": [0.0, 1.0], "end": [1.0], "pitch": [60, 62]}, r"end must give one value per note \(2 start"),
+    ({"start": [0.0], "end": [1.0], "pitch": [60.7]}, "pitch must be whole numbers"),
+    ({"start": [0.0, 1.0], "end": [1.0, 2.0], "pitch": [60, 62], "velocity": [1, 2, 3]},
+     "velocity must give one value per note"),
+    ({"start": [0.0], "end": [float("nan")], "pitch": [60]}, "end must be finite numbers"),
+])
+def test_notes_from_seconds_refuses_ragged_or_fractional_input(kwargs, message):
+    with pytest.raises(AriaInputError, match=message):
+        Notes.from_seconds(**kwargs)
