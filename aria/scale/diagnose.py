@@ -287,6 +287,16 @@ def track_moments_cluster(scores, client: Any, rows_track: np.ndarray, counts: n
     -------
     between_sumsq, total, sumsq : numpy.ndarray
         (Q,) each.
+
+    Examples
+    --------
+    >>> import aria, distributed
+    >>> s = aria.scores_from_array(np.array([[1.0], [3.0], [0.0], [2.0]]), segment_track=[0, 0, 1, 1])
+    >>> with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as c:
+    ...     with distributed.Client(c) as client:
+    ...         out = track_moments_cluster(s, client, np.array([0, 0, 1, 1]), np.array([2, 2]), np.zeros(1))
+    >>> [v.tolist() for v in out]  # between = 4^2/2 + 2^2/2, total = 6, sumsq = 14
+    [[10.0], [6.0], [14.0]]
     """
     n, q = scores.shape
     source = row_source(scores)
