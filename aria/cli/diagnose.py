@@ -94,8 +94,8 @@ def run(args: argparse.Namespace) -> int:
     if args.query_group and not args.labels:
         raise AriaInputError("--query-group needs --labels (the query metadata it is a column of)")
     if args.no_reliability_score and args.labels:
-        raise AriaInputError("--labels is used only by the reliability score: drop it or "
-                             "--no-reliability-score")
+        raise AriaInputError("--labels: only the reliability score uses it, and "
+                             "--no-reliability-score turns the score off: drop one of the two")
     inputs = [source, args.tracks, args.labels]
     check_out_file(args.residual, inputs, "residual")  # before the pass, not after it
     out_dir = check_out_dir(args.out, inputs)
@@ -123,11 +123,11 @@ def run(args: argparse.Namespace) -> int:
         elif args.residual:
             with progress_bar(n, "residual", args.progress) as update:
                 axis = write_residual(scores, diag, args.residual, progress=update, **streaming_options(args))
-    rel = None
-    if not args.no_reliability_score:
-        with progress_bar(n, "reliability", args.progress) as update:
-            rel = reliability_score(scores, diag, query_groups=groups, progress=update,
-                                    **streaming_options(args))
+        rel = None
+        if not args.no_reliability_score:
+            with progress_bar(n, "reliability", args.progress) as update:
+                rel = reliability_score(scores, diag, query_groups=groups, progress=update, client=client,
+                                        **streaming_options(args))
     n_tracks = int(np.unique(scores.coords["track"].values).size)
     result = diag.to_dict()
     result["source"] = source

@@ -57,6 +57,9 @@ from aria.errors import AriaInputError
 from aria.io.streaming import DEFAULT_BLOCK_ROWS
 from aria.params import STREAMING, Array, InstanceOf, Interval, MappingOf, validate_params
 
+#: Fewest methods for which :func:`kendall_tau_bootstrap` gives an interval (else NaN).
+MIN_METHODS_FOR_INTERVAL = 4
+
 #: Constraint of ``query_groups``: one label per query (strings, numbers; None/NaN/"" = no group).
 _GROUPS = [None, InstanceOf(np.ndarray, list, tuple, "pandas.Series",
                             what="an array-like of query groups (one per query)")]
@@ -65,6 +68,7 @@ _TRACKS = InstanceOf(np.ndarray, list, tuple, "pandas.Series",
 
 __all__ = [
     "SCORE_COMPONENTS",
+    "MIN_METHODS_FOR_INTERVAL",
     "FORMULA",
     "ReliabilityParameters",
     "TrackMoments",
@@ -322,14 +326,6 @@ def spike_energy(correlation: np.ndarray, n_rows: int) -> dict[str, float]:
             "spike_energy_2": float(lam[1:][above[1:]].sum() / k), "n_spikes": int(above.sum())}
 
 
-def _top_k(values: np.ndarray, k: int) -> np.ndarray:
-    """(Q, k) each column's top-k rows, ties broken by row order (:func:`aria.groups.topk.top_k_groups`)."""
-    from aria.groups.topk import top_k_groups
-
-    v = np.asarray(values, dtype=np.float64)
-    return top_k_groups(v, np.arange(v.shape[0]), min(int(k), v.shape[0]))
-
-
 @validate_params({"values": Array(2), "k": Interval(int, 1, None)})
 def topk_signals(values: np.ndarray, k: int) -> dict[str, float]:
     """Top-k overlap across queries (excess over chance) and the global share of the top rows.
@@ -415,7 +411,7 @@ class TrackMoments:
 @validate_params({"scores": "scores", "shift": [None, Array(1)], **STREAMING})
 def track_moments(scores, *, shift: np.ndarray | None = None, block_rows: int = DEFAULT_BLOCK_ROWS,
                   chunk_rows: int | None = None,
-                  progress: Callable[[int], None] | None = None) -> TrackMoments:
+                  progress: Callable[[int], None] | None = None, client: object = None) -> TrackMoments:
     """The track-coherence moments of a score matrix, in one streaming pass over its rows.
 
     When each track's segments are consecutive rows (the usual layout), a track's sums are
@@ -428,6 +424,10 @@ def track_moments(scores, *, shift: np.ndarray | None = None, block_rows: int = 
         Score matrix with a ``track`` coordinate on ``segment``.
     block_rows, chunk_rows, progress
         Streaming parameters, as in :func:`aria.io.streaming.iter_blocks`.
+    client : distributed.Client, optional
+        Run the pass on this dask cluster, one task per fixed row range
+        (:func:`aria.scale.diagnose.track_moments_cluster`; ``chunk_rows`` is then unused): the
+        same result on any number of workers, equal to the single-process pass up to rounding.
     shift : numpy.ndarray, optional
         (Q,) values subtracted from every row (the column means from :func:`aria.diagnose` keep
         the sums of squares free of cancellation).
@@ -461,6 +461,13 @@ def track_moments(scores, *, shift: np.ndarray | None = None, block_rows: int = 
     sumsq = np.zeros(q)
     if used.size == 0:  # no track with two segments: nothing to read
         return TrackMoments(between, total, sumsq, 0, 0, bool(contiguous))
+    if client is not None:
+        from aria.scale.diagnose import track_moments_cluster
+
+        between, total, sumsq = track_moments_cluster(scores, client, rows_track, counts[used], shift,
+                                                      block_rows=block_rows, progress=progress)
+        return TrackMoments(between_sumsq=between, total=total, sumsq=sumsq, n_tracks=int(used.size),
+                            n_segments=int(counts[used].sum()), contiguous=bool(contiguous))
     sums = None if contiguous else np.zeros((used.size, q))
     open_track, open_sum = -1, np.zeros(q)
     for start, block in iter_blocks(scores, block_rows=block_rows,
@@ -610,6 +617,9 @@ def reliability_components(
     """
     params = parameters or ReliabilityParameters()
     d = diagnostics
+    if moments.total.shape != (d.n_queries,):
+        raise AriaInputError(f"moments are for {moments.total.size} queries, the diagnostics for "
+                             f"{d.n_queries}: compute both from the same matrix", parameter="moments")
     undefined: dict[str, str] = {}
     tc, _, chance = track_coherence_from_moments(moments.between_sumsq, moments.total, moments.sumsq,
                                                  moments.n_tracks, moments.n_segments)
@@ -705,7 +715,8 @@ def combine(
 def reliability_score(scores, diagnostics=None, *, query_groups: np.ndarray | None = None,
                       parameters: ReliabilityParameters | None = None, block_rows: int = DEFAULT_BLOCK_ROWS,
                       chunk_rows: int | None = None,
-                      progress: Callable[[int], None] | None = None) -> ReliabilityScore:
+                      progress: Callable[[int], None] | None = None,
+                      client: object = None) -> ReliabilityScore:
     """Ground-truth-free reliability score of a score matrix (one extra streaming pass).
 
     Parameters
@@ -714,13 +725,16 @@ def reliability_score(scores, diagnostics=None, *, query_groups: np.ndarray | No
         Score matrix (segments x queries) with its ``track`` coordinate, as returned by
         :func:`aria.load_scores` (``tracks=`` gives the segment -> track map).
     diagnostics : Diagnostics, optional
-        :func:`aria.diagnose` of the same matrix; computed when omitted.
+        :func:`aria.diagnose` of the same matrix (same segment count and query ids, else
+        :class:`~aria.errors.AriaInputError`); computed when omitted.
     query_groups : array-like, optional
         (Q,) group of each query (its source or label), in query order.
     block_rows, chunk_rows, progress
         Streaming parameters of the extra pass, as in :func:`aria.io.streaming.iter_blocks`.
     parameters : ReliabilityParameters, optional
         Which components enter the score (default: both, :class:`ReliabilityParameters`).
+    client : distributed.Client, optional
+        Run the extra pass (and :func:`aria.diagnose` when computed here) on this dask cluster.
 
     Returns
     -------
@@ -742,9 +756,17 @@ def reliability_score(scores, diagnostics=None, *, query_groups: np.ndarray | No
     if diagnostics is None:
         from aria.diagnostics.reliability import diagnose
 
-        diagnostics = diagnose(scores, block_rows=block_rows, chunk_rows=chunk_rows)
+        diagnostics = diagnose(scores, block_rows=block_rows, chunk_rows=chunk_rows, client=client)
+    elif (diagnostics.n_segments != scores.shape[0]
+          or not np.array_equal(np.asarray(diagnostics.query_ids).astype(str),
+                                np.asarray(scores.coords["query"].values).astype(str))):
+        raise AriaInputError(
+            f"diagnostics are for another matrix ({diagnostics.n_segments} segments x "
+            f"{diagnostics.n_queries} queries, not these {scores.shape[0]} x {scores.shape[1]} "
+            "or not the same query ids): pass aria.diagnose() of these scores",
+            parameter="diagnostics")
     moments = track_moments(scores, shift=diagnostics.column_mean, block_rows=block_rows,
-                            chunk_rows=chunk_rows, progress=progress)
+                            chunk_rows=chunk_rows, progress=progress, client=client)
     return reliability_components(diagnostics, moments, query_groups=query_groups, parameters=params)
 
 
@@ -762,7 +784,10 @@ def kendall_tau_bootstrap(
 
     Methods (pairs ``(x_i, y_i)``) are resampled with replacement ``n_boot`` times with a seeded
     generator; the interval is the percentile interval of the resampled taus (resamples where
-    tau is undefined, e.g. all values tied, are dropped and counted).
+    tau is undefined, e.g. all values tied, are dropped and counted). With fewer than
+    :data:`MIN_METHODS_FOR_INTERVAL` (4) methods the interval is undefined (NaN, no resampling):
+    with 2 or 3 methods nearly every resample that keeps a defined tau repeats the observed
+    order, so the interval would collapse onto the estimate (1.0 .. 1.0 for 2 methods).
 
     Parameters
     ----------
@@ -778,14 +803,17 @@ def kendall_tau_bootstrap(
     Returns
     -------
     dict
-        ``tau``, ``pvalue``, ``ci_low``, ``ci_high``, ``n_methods``, ``n_boot``, ``n_boot_defined``,
-        ``seed``, ``level``.
+        ``tau``, ``pvalue``, ``ci_low``, ``ci_high``, ``n_methods``, ``n_boot``, ``n_boot_defined``
+        (resamples with a defined tau; 0 when the interval is undefined), ``seed``, ``level``.
 
     Examples
     --------
     >>> out = kendall_tau_bootstrap([1, 2, 3, 4, 5], [2, 1, 3, 5, 4], n_boot=200)
     >>> round(out["tau"], 3), out["n_methods"]
     (0.6, 5)
+    >>> two = kendall_tau_bootstrap([1, 2], [1, 2], n_boot=200)
+    >>> two["tau"], two["ci_low"], two["n_boot_defined"]
+    (1.0, nan, 0)
     """
     from scipy import stats
 
@@ -802,6 +830,8 @@ def kendall_tau_bootstrap(
         return out
     res = stats.kendalltau(xa, ya)
     out["tau"], out["pvalue"] = float(res.statistic), float(res.pvalue)
+    if n < MIN_METHODS_FOR_INTERVAL:
+        return out
     rng = np.random.default_rng(seed)
     taus = []
     for _ in range(int(n_boot)):

@@ -148,7 +148,13 @@ class Agreement:
         ``"same order"`` (tau = 1), ``"partly"`` (0 < tau < 1), ``"does not"`` (tau <= 0),
         ``"undefined"``.
     ci_low, ci_high : float
-        Bootstrap interval over methods (only for ``reliability_score``; NaN otherwise).
+        Bootstrap interval over methods (only for ``reliability_score``; NaN otherwise, and
+        NaN with fewer than 4 methods).
+    n_boot_defined : int or None
+        Resamples with a defined tau behind that interval (``reliability_score`` only).
+    level : float or None
+        Coverage of that interval (``reliability_score`` only; ``confidence`` of
+        :func:`compare_methods`).
 
     Examples
     --------
@@ -168,6 +174,8 @@ class Agreement:
     status: str
     ci_low: float = math.nan
     ci_high: float = math.nan
+    n_boot_defined: int | None = None
+    level: float | None = None
 
 
 @dataclass
@@ -258,7 +266,7 @@ class Comparison:
         """Agreement of each diagnostic's ordering with LDS."""
         return pd.DataFrame([a.__dict__ for a in self.agreement],
                             columns=["diagnostic", "tau", "pvalue", "n_methods", "status", "ci_low",
-                                     "ci_high"])
+                                     "ci_high", "n_boot_defined", "level"])
 
     def to_dict(self) -> dict:
         """JSON-ready dict (NaN -> null)."""
@@ -409,7 +417,7 @@ def check_comparable(diagnostics: Mapping[str, Diagnostics], *, query_subset: bo
                   "lds": [None, MappingOf([None, "real", LDSResult])], "homogeneity": [None, MappingOf()],
                   "homogeneity_k": [None, Interval(int, 2, None)], "sources": [None, MappingOf()],
                   "reliability": [None, MappingOf()], "tau_bootstrap": Interval(int, 1, None),
-                  "tau_bootstrap_seed": "seed"})
+                  "tau_bootstrap_seed": "seed", "confidence": Interval(float, 0, 1, closed="neither")})
 def compare_methods(
     diagnostics: Mapping[str, Diagnostics],
     *,
@@ -420,6 +428,7 @@ def compare_methods(
     reliability: Mapping[str, object] | None = None,
     tau_bootstrap: int = 2000,
     tau_bootstrap_seed: int = 0,
+    confidence: float = 0.95,
 ) -> Comparison:
     """Compare methods by their diagnostics, homogeneity and LDS.
 
@@ -444,6 +453,8 @@ def compare_methods(
     tau_bootstrap, tau_bootstrap_seed : int
         Resamples of the methods and their seed, for that interval
         (:func:`~aria.diagnostics.reliability_score.kendall_tau_bootstrap`).
+    confidence : float
+        Coverage of that interval (``aria compare --confidence``, default 0.95).
 
     Returns
     -------
@@ -551,8 +562,8 @@ def compare_methods(
 
             kt = kendall_tau_bootstrap([rows[i].reliability_score for i in included],
                                        [math.nan if rows[i].lds is None else rows[i].lds for i in included],
-                                       n_boot=tau_bootstrap, seed=tau_bootstrap_seed)
+                                       n_boot=tau_bootstrap, seed=tau_bootstrap_seed, level=confidence)
             agreement.append(Agreement("reliability_score", kt["tau"], kt["pvalue"], kt["n_methods"],
                                        _status(kt["tau"]),
-                                       kt["ci_low"], kt["ci_high"]))
+                                       kt["ci_low"], kt["ci_high"], kt["n_boot_defined"], kt["level"]))
     return Comparison(methods=rows, agreement=agreement, homogeneity_k=homogeneity_k, channels=channels)

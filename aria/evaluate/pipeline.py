@@ -234,7 +234,8 @@ def evaluate_methods(
             from aria.diagnostics.reliability_score import reliability_score
 
             with progress(f"reliability {name}", n_rows) if progress else nullcontext() as update:
-                ev.reliability = reliability_score(scores, diag, query_groups=groups, progress=update)
+                ev.reliability = reliability_score(scores, diag, query_groups=groups, progress=update,
+                                                   client=client)
         if lds_gt is not None:
             if gt is None:
                 gt = load_ground_truth(lds_gt, n_rows, target_kind=gt_target_kind)
@@ -364,7 +365,7 @@ def compare_files(
     bootstrap_seed : int
         Seed of the bootstrap (the same for every method: a paired bootstrap).
     confidence : float
-        Coverage of the intervals.
+        Coverage of the intervals (also of the reliability score's tau interval).
     progress : callable, optional
         :data:`ProgressFactory` for the diagnostics passes.
     log : callable, optional
@@ -409,9 +410,10 @@ def compare_files(
         raise AriaInputError("give precomputed LDS values or a ground truth, not both")
     engine = scheduler_record(scheduler, client)  # a malformed scheduler fails here, first
     check_params({"tau_bootstrap": Interval(int, 1, None), "tau_bootstrap_seed": "seed",
-                  "reliability_score": "boolean"},
+                  "reliability_score": "boolean", "confidence": Interval(float, 0, 1, closed="neither")},
                  {"tau_bootstrap": tau_bootstrap, "tau_bootstrap_seed": tau_bootstrap_seed,
-                  "reliability_score": reliability_score}, function="compare_files")
+                  "reliability_score": reliability_score, "confidence": confidence},
+                 function="compare_files")
     groups = _query_groups(labels, query_group, reliability_score)
     sources, names = resolve_methods(scores, examples, names)
     inputs = {f"scores[{n}]": s for n, s in zip(names, sources, strict=True)}
@@ -453,7 +455,7 @@ def compare_files(
     comparison = compare_methods(diags, lds=lds_values, homogeneity=homog or None,
                                  homogeneity_k=k if homog else None, sources=named_sources,
                                  reliability=rel or None, tau_bootstrap=tau_bootstrap,
-                                 tau_bootstrap_seed=tau_bootstrap_seed)
+                                 tau_bootstrap_seed=tau_bootstrap_seed, confidence=confidence)
     if bootstrap:
         from aria.evaluate.bootstrap import add_lds_intervals
 
@@ -495,7 +497,7 @@ def _query_groups(labels: PathLike | None, column: str | None,
                                  parameter="query_group")
         return None
     if not reliability:
-        raise AriaInputError("labels is used only by the reliability score, which is turned off",
+        raise AriaInputError("labels: only the reliability score uses them, and it is turned off",
                              parameter="labels")
     from aria.io.tables import load_query_labels
 

@@ -95,6 +95,7 @@ def format_comparison_reliability(comparison: Comparison) -> str:
                  + (" > ".join(m.name for m in ranked) if ranked else "no method can be ranked"))
     for a in comparison.agreement:
         if a.diagnostic == "reliability_score":
-            lines.append(f"  Kendall tau with LDS = {_f(a.tau)}  (95% bootstrap interval over methods "
+            level = f"{a.level * 100:g}%" if a.level is not None else "95%"
+            lines.append(f"  Kendall tau with LDS = {_f(a.tau)}  ({level} bootstrap interval over methods "
                          f"{_f(a.ci_low)} .. {_f(a.ci_high)}, n = {a.n_methods})  {a.status}")
     return "\n".join(lines)

@@ -1,6 +1,7 @@
 """The reliability score on the command line: ``aria diagnose`` and ``aria compare``."""
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -83,7 +84,8 @@ def test_diagnose_text_out_and_flags(files, capsys):
     (["--query-group", "source"], "--query-group needs --labels"),
     (["--labels", "Q", "--query-group", "nope"], "no column 'nope'"),
     (["--labels", "Q"], "choose the label column"),
-    (["--labels", "Q", "--no-reliability-score"], "used only by the reliability score"),
+    (["--labels", "Q", "--no-reliability-score"],
+     "--labels: only the reliability score uses it, and --no-reliability-score turns the score off"),
 ])
 def test_diagnose_bad_reliability_flags_exit_2(files, capsys, extra, message):
     tmp, _, _, paths = files
@@ -114,12 +116,20 @@ def test_compare_ranks_by_score_and_reports_tau_with_ci(files, capsys):
                                    n_boot=300, seed=4)
     assert ag["tau"] == pytest.approx(stats.kendalltau([scores[n] for n in names],
                                                        [ldsv[n] for n in names]).statistic)
-    assert (ag["ci_low"], ag["ci_high"]) == pytest.approx((ref["ci_low"], ref["ci_high"]))
+    # 3 ranked methods: fewer than 4, so the interval is undefined (null), with no resampling
+    assert ag["ci_low"] is None and ag["ci_high"] is None and ag["n_boot_defined"] == 0
+    assert math.isnan(ref["ci_low"]) and ref["n_methods"] == 3
     assert ldsv["clean"] == pytest.approx(lds(aria.scores_from_array(clean), gt).mean)
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "ranking by reliability score: clean > noisy > noise" in text
-    assert "bootstrap interval over methods" in text
+    assert "95% bootstrap interval over methods" in text and ag["level"] == 0.95
+    # --confidence reaches the tau interval (text and JSON), as it does the --bootstrap intervals
+    assert main([*argv, "--confidence", "0.8"]) == 0
+    assert "80% bootstrap interval over methods" in capsys.readouterr().out
+    assert main([*argv, "--confidence", "0.8", "--json"]) == 0
+    ag80 = {a["diagnostic"]: a for a in json.loads(capsys.readouterr().out)["agreement_with_lds"]}
+    assert ag80["reliability_score"]["level"] == 0.8
     assert main(["compare", *map(str, paths.values()), "--tau-bootstrap", "0"]) == 2
     assert capsys.readouterr().err.startswith("aria: error: --tau-bootstrap: must be an integer >= 1")
     prov_out = tmp / "res"
@@ -144,7 +154,8 @@ def test_compare_api_and_cli_agree(files, capsys):
 
 @pytest.mark.parametrize("extra, message", [
     (["--query-group", "source"], "--query-group: needs labels"),
-    (["--labels", "Q", "--no-reliability-score"], "--labels: is used only by the reliability score"),
+    (["--labels", "Q", "--no-reliability-score"],
+     "--labels: only the reliability score uses them, and it is turned off\n"),
     (["--labels", "Q"], "--query-group: "),
 ])
 def test_compare_bad_reliability_flags_exit_2(files, capsys, extra, message):
@@ -153,3 +164,26 @@ def test_compare_bad_reliability_flags_exit_2(files, capsys, extra, message):
     assert main(["compare", *map(str, paths.values()), *extra]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"aria: error: {message}") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "string"])
+def test_diagnose_nullable_parquet_group_with_missing_value(files, capsys, dtype):
+    """A pd.NA group (nullable parquet column) is a missing label, not a crash."""
+    tmp, tracks, groups, paths = files
+    codes = pd.Series([int(g[1:]) for g in groups], dtype="Int64")
+    col = codes if dtype == "Int64" else codes.astype("string")
+    col[0] = pd.NA
+    pd.DataFrame({"query": [f"q{j}" for j in range(Q)], "grp": col}).to_parquet(tmp / "q.parquet")
+    code = main(["diagnose", str(paths["clean"]), "--tracks", str(tmp / "map.csv"),
+                 "--labels", str(tmp / "q.parquet"), "--query-group", "grp", "--json"])
+    obj = json.loads(capsys.readouterr().out)
+    assert code == 0
+    s = np.load(paths["clean"])
+    # reference: query q0 has no group, so only the other 11 columns' pairs count
+    r = np.corrcoef(s[:, 1:], rowvar=False)
+    g = groups[1:]
+    iu = np.triu_indices(Q - 1, 1)
+    same = g[iu[0]] == g[iu[1]]
+    want = r[iu][same].mean() - r[iu][~same].mean()
+    assert obj["reliability_components"]["group_contrast"] == pytest.approx(want, abs=1e-10)
+    assert obj["reliability"]["details"]["group_pairs_same"] == int(same.sum())

@@ -247,6 +247,24 @@ def test_without_tracks_or_groups_the_score_is_undefined_with_reasons():
     assert grouped.used == ["group_contrast"] and math.isfinite(grouped.score)
 
 
+def test_diagnostics_of_another_matrix_are_refused_in_one_line():
+    rng = np.random.default_rng(11)
+    sc = aria.scores_from_array(rng.normal(size=(40, 6)), segment_track=np.repeat(np.arange(20), 2))
+    fewer_queries = aria.diagnose(aria.scores_from_array(rng.normal(size=(40, 5))))
+    fewer_rows = aria.diagnose(aria.scores_from_array(rng.normal(size=(30, 6))))
+    renamed = aria.diagnose(aria.scores_from_array(rng.normal(size=(40, 6)),
+                                                   query_ids=[f"x{j}" for j in range(6)]))
+    for other in (fewer_queries, fewer_rows, renamed):
+        with pytest.raises(AriaInputError, match="^diagnostics are for another matrix") as err:
+            rs.reliability_score(sc, other)
+        assert err.value.parameter == "diagnostics" and "\n" not in str(err.value)
+    with pytest.raises(AriaInputError, match="^moments are for 6 queries") as err:
+        rs.reliability_components(fewer_queries, rs.track_moments(sc))
+    assert err.value.parameter == "moments"
+    # the matrix's own diagnostics are accepted and give the same score as computing them inside
+    assert rs.reliability_score(sc, aria.diagnose(sc)).to_dict() == rs.reliability_score(sc).to_dict()
+
+
 # ---------------------------------------------------------------- Kendall tau with a bootstrap CI
 
 

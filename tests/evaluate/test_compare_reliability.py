@@ -60,7 +60,37 @@ def test_tau_with_lds_and_bootstrap_interval(methods):
     assert (ag.ci_low, ag.ci_high) == pytest.approx((ref["ci_low"], ref["ci_high"]))
     others = [a for a in comp.agreement if a.diagnostic != "reliability_score"]
     assert all(math.isnan(a.ci_low) for a in others)
-    assert list(comp.agreement_frame().columns)[-2:] == ["ci_low", "ci_high"]
+    assert list(comp.agreement_frame().columns)[-4:] == ["ci_low", "ci_high", "n_boot_defined", "level"]
+    # independent count of the resamples with a defined tau (same seeded generator)
+    gen, xa, ya, defined = np.random.default_rng(1), np.array(x), np.array(y), 0
+    for _ in range(400):
+        idx = gen.integers(0, 4, 4)
+        defined += math.isfinite(stats.kendalltau(xa[idx], ya[idx]).statistic)
+    assert ag.n_boot_defined == defined == ref["n_boot_defined"] and 0 < defined < 400
+    assert {a["diagnostic"]: a for a in comp.to_dict()["agreement_with_lds"]}[
+        "reliability_score"]["n_boot_defined"] == defined
+    # confidence is the interval's level: an 80% interval against the same function at 0.8
+    c80 = compare_methods(diags, reliability=rel, lds=ldsv, tau_bootstrap=400, tau_bootstrap_seed=1,
+                          confidence=0.8)
+    ag80 = {a.diagnostic: a for a in c80.agreement}["reliability_score"]
+    ref80 = rs.kendall_tau_bootstrap(x, y, n_boot=400, seed=1, level=0.8)
+    assert ag80.level == 0.8 and ag.level == 0.95
+    assert (ag80.ci_low, ag80.ci_high) == pytest.approx((ref80["ci_low"], ref80["ci_high"]))
+    assert ag.ci_low <= ag80.ci_low <= ag80.ci_high <= ag.ci_high
+
+
+@pytest.mark.parametrize("n_ranked", [2, 3])
+def test_tau_interval_undefined_with_fewer_than_4_ranked_methods(methods, n_ranked):
+    diags, rel = methods
+    names = ["noise-0.5", "noise-1.0", "noise-2.0"][:n_ranked]
+    ldsv = {"noise-0.5": 0.5, "noise-1.0": 0.45, "noise-2.0": 0.2}
+    comp = compare_methods({n: diags[n] for n in names}, reliability={n: rel[n] for n in names},
+                           lds={n: ldsv[n] for n in names}, tau_bootstrap=200)
+    ag = {a.diagnostic: a for a in comp.agreement}["reliability_score"]
+    assert ag.n_methods == n_ranked and ag.tau == pytest.approx(1.0)  # was reported as 1.000 .. 1.000
+    assert math.isnan(ag.ci_low) and math.isnan(ag.ci_high) and ag.n_boot_defined == 0
+    row = {a["diagnostic"]: a for a in comp.to_dict()["agreement_with_lds"]}["reliability_score"]
+    assert row["ci_low"] is None and row["ci_high"] is None and row["n_boot_defined"] == 0
 
 
 def test_reliability_for_unknown_method_is_refused(methods):
