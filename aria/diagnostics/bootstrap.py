@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aria.errors import AriaInputError
+from aria.io.output import finite_or_none
 from aria.params import Interval, Options, validate_params
 
 __all__ = [
@@ -292,7 +293,7 @@ class DiagnosticsBootstrap:
         """``{"rho_bar_ci": [low, high], "C_bar_ci", "E1_ci", "bootstrap": {...}}`` (NaN -> None)."""
         out: dict = {}
         for key, attr in CI_KEYS.items():
-            out[f"{key}_ci"] = [_num(x) for x in self.interval(attr)]
+            out[f"{key}_ci"] = [finite_or_none(x) for x in self.interval(attr)]
         out["bootstrap"] = {
             "replicates": self.replicates, "seed": self.seed, "confidence": self.confidence,
             "method": "percentile", "resampled": RESAMPLED, "duplicate_pairs": self.duplicate_pairs,
@@ -301,10 +302,6 @@ class DiagnosticsBootstrap:
             "exact_eigenvalue_fallbacks": self.exact_fallbacks,
         }
         return out
-
-
-def _num(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
 
 
 @validate_params({"replicates": Interval(int, 1, None), "seed": "seed",

@@ -24,6 +24,7 @@ import xarray as xr
 from aria.diagnostics.bootstrap import BOOTSTRAP_PARAMS, DiagnosticsBootstrap, bootstrap_diagnostics
 from aria.diagnostics.stats import GramStats, gram_stats
 from aria.diagnostics.verdict import _EXPLAIN, VerdictThresholds, classify
+from aria.io.output import finite_or_none
 from aria.io.streaming import DEFAULT_BLOCK_ROWS, Streaming
 from aria.io.validate import QUERY, validate_scores
 from aria.params import STREAMING, Interval, validate_params
@@ -115,12 +116,12 @@ class Diagnostics:
         d = {
             "n_segments": self.n_segments,
             "n_queries": self.n_queries,
-            "mean_abs_interquery_corr": _num(self.mean_abs_interquery_corr),
-            "energy_ratio_1": _num(self.energy_ratio_1),
-            "energy_ratio_2_5": _num(self.energy_ratio_2_5),
-            "energy_spectrum": [_num(x) for x in self.energy_spectrum],
-            "v1_uniformity": _num(self.v1_uniformity),
-            "mean_concentration": _num(self.mean_concentration),
+            "mean_abs_interquery_corr": finite_or_none(self.mean_abs_interquery_corr),
+            "energy_ratio_1": finite_or_none(self.energy_ratio_1),
+            "energy_ratio_2_5": finite_or_none(self.energy_ratio_2_5),
+            "energy_spectrum": [finite_or_none(x) for x in self.energy_spectrum],
+            "v1_uniformity": finite_or_none(self.v1_uniformity),
+            "mean_concentration": finite_or_none(self.mean_concentration),
             "excluded_columns": self.excluded_columns,
             "verdict": self.verdict,
             "verdict_reason": self.verdict_reason,
@@ -131,8 +132,8 @@ class Diagnostics:
                 "correlation_zero_variance": list(self.excluded_correlation),
                 "concentration_all_zero": list(self.excluded_concentration),
             },
-            "sigma_1": _num(self.sigma_1),
-            "frobenius_norm_sq": _num(self.frobenius_norm_sq),
+            "sigma_1": finite_or_none(self.sigma_1),
+            "frobenius_norm_sq": finite_or_none(self.frobenius_norm_sq),
             "undefined": dict(self.undefined),
             "thresholds": asdict(self.thresholds),
             "parameters": dict(self.parameters),
@@ -160,11 +161,6 @@ class Diagnostics:
                 "excluded_from_concentration": [q in excl_k for q in self.query_ids],
             }
         )
-
-
-def _num(x: float) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 @validate_params({"scores": "scores", "thresholds": [None, VerdictThresholds],

@@ -24,16 +24,13 @@ import numpy as np
 
 from aria.diagnostics.bootstrap import bootstrap_counts, percentile_interval
 from aria.groups.result import SIG_THRESHOLD
+from aria.io.output import finite_or_none
 from aria.params import Interval, validate_params
 
 __all__ = ["HomogeneityBootstrap", "homogeneity_bootstrap", "lds_bootstrap", "mean_bootstrap",
            "add_lds_intervals"]
 
 _STATS = ("z_mean", "pos", "sig")
-
-
-def _num(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
 
 
 @validate_params({"replicates": Interval(int, 1, None), "rng": np.random.Generator,
@@ -217,7 +214,7 @@ def homogeneity_bootstrap(result, *, replicates: int = 1000, seed: int | None = 
     for j, (matrix, ch, k, stat) in enumerate(cols):
         lo, hi = percentile_interval(reps[:, j], confidence)
         cell = intervals.setdefault(matrix, {}).setdefault(ch, {}).setdefault(k, {})
-        cell[f"{stat}_ci"] = [_num(lo), _num(hi)]
+        cell[f"{stat}_ci"] = [finite_or_none(lo), finite_or_none(hi)]
     return HomogeneityBootstrap(replicates, seed if rng is None else None, confidence, intervals)
 
 
@@ -257,7 +254,8 @@ def lds_bootstrap(lds_result, *, replicates: int = 1000, seed: int | None = 0, c
     reps = mean_bootstrap(per_query[:, None], d[:, None], replicates, gen)[:, 0]
     lo, hi = percentile_interval(reps, confidence)
     mean = float(per_query[d > 0].mean()) if d.any() else math.nan
-    return {"lds": _num(mean), "lds_ci": [_num(lo), _num(hi)], "replicates": replicates,
+    return {"lds": finite_or_none(mean), "lds_ci": [finite_or_none(lo), finite_or_none(hi)],
+            "replicates": replicates,
             "seed": seed if rng is None else None, "confidence": confidence,
             "resampled": "evaluated queries (their Spearman values), with replacement"}
 

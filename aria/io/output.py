@@ -58,6 +58,29 @@ def json_safe(obj: object) -> object:
     return obj
 
 
+def finite_or_none(x: float) -> float | None:
+    """``x`` as a Python float, or ``None`` when it is NaN or infinite (a JSON number or null).
+
+    Parameters
+    ----------
+    x : float
+        A real number (Python or numpy scalar).
+
+    Returns
+    -------
+    float or None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aria.io.output import finite_or_none
+    >>> finite_or_none(np.float32(0.5)), finite_or_none(float("nan")), finite_or_none(3)
+    (0.5, None, 3.0)
+    """
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
 @validate_params({"path": "path"})
 def write_json(path: str | os.PathLike[str], obj: object) -> Path:
     """Write strict JSON (no NaN/Infinity tokens) atomically.
